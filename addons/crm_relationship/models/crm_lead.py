@@ -1,0 +1,54 @@
+from odoo import fields, models
+
+
+class CrmLead(models.Model):
+    _inherit = "crm.lead"
+
+    interaction_ids = fields.One2many(
+        "crm.interaction", "lead_id", string="Interactions"
+    )
+    interaction_count = fields.Integer(compute="_compute_interaction_count")
+
+    def _compute_interaction_count(self):
+        counts = dict(
+            self.env["crm.interaction"]._read_group(
+                [("lead_id", "in", self.ids)], ["lead_id"], ["__count"]
+            )
+        )
+        for lead in self:
+            lead.interaction_count = counts.get(lead, 0)
+
+    def _message_post_after_hook(self, message, msg_values):
+        result = super()._message_post_after_hook(message, msg_values)
+        for lead in self:
+            customer = lead.partner_id or message.author_id.filtered(
+                lambda author: not author.user_ids
+                or all(author.user_ids.mapped("share"))
+            )
+            self.env["crm.interaction"]._log_email_message(lead, message, customer)
+        return result
+
+    def action_log_interaction(self):
+        self.ensure_one()
+        customer = self.partner_id.commercial_partner_id
+        return self.env["crm.interaction"]._action_quick_log(
+            {
+                "default_partner_id": customer.id,
+                "default_contact_id": self.partner_id.id
+                if self.partner_id.parent_id
+                else False,
+                "default_lead_id": self.id,
+            }
+        )
+
+    def action_view_interactions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_relationship.crm_interaction_action"
+        )
+        action["domain"] = [("lead_id", "=", self.id)]
+        action["context"] = {
+            "default_lead_id": self.id,
+            "default_partner_id": self.partner_id.commercial_partner_id.id,
+        }
+        return action
