@@ -98,7 +98,6 @@ class CrmInteraction(models.Model):
     )
     related_record = fields.Reference(
         selection="_selection_related_record",
-        string="Related Record",
         compute="_compute_related_record",
         inverse="_inverse_related_record",
     )
@@ -115,7 +114,6 @@ class CrmInteraction(models.Model):
         "crm_interaction_ir_attachment_rel",
         "interaction_id",
         "attachment_id",
-        string="Attachments",
     )
     company_id = fields.Many2one(
         "res.company",
@@ -240,14 +238,13 @@ class CrmInteraction(models.Model):
             ):
                 raise ValidationError(
                     _(
-                        "An interaction needs a Customer (field “%(field)s”): "
-                        "%(subject)s",
-                        field=self._fields["partner_id"]._description_string(
-                            self.env
-                        ),
+                        "Interaction “%(subject)s”: the field %(field)s is "
+                        "required.",
+                        field=self._fields["partner_id"]._description_string(self.env),
                         subject=vals.get("name") or _("(no subject)"),
                     )
                 )
+            self._default_contact_from_partner(vals)
         interactions = super().create(vals_list)
         interactions._link_attachments()
         interactions._schedule_followup_activities()
@@ -269,6 +266,14 @@ class CrmInteraction(models.Model):
             self._schedule_followup_activities()
         return result
 
+    def _default_contact_from_partner(self, vals):
+        """Logged against a person of a company: that person is the contact."""
+        if vals.get("contact_id") or not vals.get("partner_id"):
+            return
+        partner = self.env["res.partner"].browse(vals["partner_id"])
+        if partner.commercial_partner_id != partner:
+            vals["contact_id"] = partner.id
+
     def _check_selection_values(self, vals):
         """Refuse unknown selection keys with a message naming the field.
 
@@ -286,7 +291,8 @@ class CrmInteraction(models.Model):
                     _(
                         "Interaction “%(subject)s”: %(value)r is not a valid "
                         "%(field)s; use one of %(allowed)s.",
-                        subject=vals.get("name") or ", ".join(self.mapped("display_name")),
+                        subject=vals.get("name")
+                        or ", ".join(self.mapped("display_name")),
                         value=value,
                         field=field._description_string(self.env),
                         allowed=", ".join(allowed),
@@ -298,11 +304,12 @@ class CrmInteraction(models.Model):
         their access follows the interaction's (as the mail composer does)."""
         for interaction in self:
             orphans = interaction.attachment_ids.filtered(
-                lambda a: a.res_model in (False, "mail.compose.message")
-                or not a.res_id
+                lambda a: a.res_model in (False, "mail.compose.message") or not a.res_id
             )
             if orphans:
-                orphans.sudo().write({"res_model": self._name, "res_id": interaction.id})
+                orphans.sudo().write(
+                    {"res_model": self._name, "res_id": interaction.id}
+                )
 
     def _schedule_followup_activities(self):
         for interaction in self.filtered("followup_activity_type_id"):
@@ -319,7 +326,7 @@ class CrmInteraction(models.Model):
         # schedule the same activity again.
         requested = self.filtered("followup_activity_type_id")
         if requested:
-            super(CrmInteraction, requested).write(
+            requested.write(
                 {
                     "followup_activity_type_id": False,
                     "followup_date": False,

@@ -125,8 +125,8 @@ class CrmCustomerTimeline(models.Model):
                     "payment_state": "src.payment_state",
                     "is_financial": "TRUE",
                 },
-                where="""src.state = 'posted'
-                    AND src.move_type IN ('out_invoice', 'out_refund', 'out_receipt')""",
+                where="""src.state = 'posted' AND src.move_type
+                    IN ('out_invoice', 'out_refund', 'out_receipt')""",
             ),
         ]
 
@@ -149,13 +149,16 @@ class CrmCustomerTimeline(models.Model):
             ",\n    ".join(selected), source.table, source.where
         )
 
-    def _history_query(self):
-        sources = self._timeline_sources()
+    def _check_sources(self, sources):
         slots = [source.slot for source in sources]
         if len(set(slots)) != len(slots) or not all(0 <= s < SLOTS for s in slots):
             raise UserError(
                 _("Customer history sources need distinct slots from 0 to 15.")
             )
+
+    def _history_query(self):
+        sources = self._timeline_sources()
+        self._check_sources(sources)
         return "\nUNION ALL\n".join(self._source_query(source) for source in sources)
 
     def init(self):

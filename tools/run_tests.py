@@ -1,0 +1,228 @@
+"""`make test`: lint, the tests that need no Odoo, then the addon's Odoo tests and
+Odoo's own crm tests on one fresh database. Last line: `N passed, M failed`.
+
+REQUIRE_ODOO=1 turns a missing Odoo into a failure instead of a skip.
+"""
+
+import os
+import re
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+
+from odoo_env import (
+    ADDON,
+    REPO,
+    VAR,
+    drop_database,
+    free_port,
+    odoo_bin,
+    odoo_command,
+    odoo_path,
+    venv_python,
+    write_config,
+)
+
+ODOO_RESULT = re.compile(
+    r"odoo\.tests\.result: (?P<failed>\d+) failed, (?P<errors>\d+) error\(s\) "
+    r"of (?P<run>\d+) tests"
+)
+ODOO_SKIP = re.compile(r" skipped (?P<test>\S+) : (?P<reason>.*)$")
+BROWSER_SKIP = re.compile(r"websocket|chrome|chromium|browser", re.IGNORECASE)
+
+
+@dataclass
+class Tally:
+    passed: int = 0
+    failed: int = 0
+    problems: list = field(default_factory=list)
+
+    def add(self, stage, passed, failed, problems=()):
+        self.passed += passed
+        self.failed += failed
+        self.problems.extend(f"{stage}: {problem}" for problem in problems)
+        print(f"== {stage}: {passed} passed, {failed} failed", flush=True)
+
+
+def run_logged(command, log_path, env=None):
+    """Run a command, its output going to log_path and to a short live progress."""
+    with open(log_path, "w") as log:
+        process = subprocess.run(
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            check=False,
+            cwd=REPO,
+        )
+    return process.returncode, log_path.read_text(errors="replace")
+
+
+def lint(tally):
+    addon_dir = REPO / "addons" / ADDON
+    ruff = str(REPO / ".venv" / "bin" / "ruff")
+    checks = {
+        "ruff": [ruff, "check", "--quiet", "."],
+        "ruff format": [ruff, "format", "--check", "--quiet", "."],
+        "pylint-odoo": [
+            str(venv_python()),
+            "-m",
+            "pylint",
+            "--rcfile",
+            str(REPO / ".pylintrc"),
+            str(addon_dir),
+        ],
+    }
+    for name, command in checks.items():
+        result = subprocess.run(
+            command, cwd=REPO, capture_output=True, text=True, check=False
+        )
+        if result.returncode == 0:
+            tally.add(f"lint {name}", 1, 0)
+        else:
+            print(result.stdout[-5000:] + result.stderr[-2000:])
+            tally.add(f"lint {name}", 0, 1, [f"{name} reported problems (see above)"])
+
+
+def pytest_tests(tally, odoo_available):
+    VAR.mkdir(exist_ok=True)
+    report = VAR / "pytest-report.xml"
+    report.unlink(missing_ok=True)
+    env = dict(os.environ, ODOO_AVAILABLE="1" if odoo_available else "0")
+    command = [
+        str(venv_python()),
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        f"--junitxml={report}",
+        "tests",
+    ]
+    result = subprocess.run(command, cwd=REPO, env=env, check=False)
+    if result.returncode == 5:  # no test collected
+        tally.add("pytest tests/", 0, 0)
+        return
+    if not report.exists():
+        tally.add("pytest tests/", 0, 1, [f"pytest exited with {result.returncode}"])
+        return
+    suite = ET.parse(report).getroot()
+    suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+    total, failures, errors, skipped = (
+        int(suite.get(key, 0)) for key in ("tests", "failures", "errors", "skipped")
+    )
+    tally.add("pytest tests/", total - failures - errors - skipped, failures + errors)
+    if result.returncode not in (0, 1) and not failures + errors:
+        tally.add("pytest tests/", 0, 1, [f"pytest exited with {result.returncode}"])
+
+
+def parse_odoo_log(output, strict_skips):
+    """Counts from an odoo-bin --test-enable log: (passed, failed, problems)."""
+    results = [match.groupdict() for match in ODOO_RESULT.finditer(output)]
+    if not results:
+        return 0, 1, ["no test result line: Odoo failed before running the tests"]
+    last = {key: int(value) for key, value in results[-1].items()}
+    failed = last["failed"] + last["errors"]
+    problems = []
+    skips = []
+    for line in output.splitlines():
+        match = ODOO_SKIP.search(line)
+        if match:
+            skips.append(match)
+    for skip in skips:
+        if strict_skips or BROWSER_SKIP.search(skip["reason"]):
+            problems.append(f"skipped {skip['test']}: {skip['reason']}")
+    failed += len(problems)
+    passed = last["run"] - last["failed"] - last["errors"] - len(skips)
+    failures = [
+        line for line in output.splitlines() if re.search(r" (ERROR|CRITICAL) ", line)
+    ]
+    problems.extend(failures[:20])
+    return max(passed, 0), failed, problems
+
+
+def odoo_tests(tally):
+    database = f"{ADDON}_test_{os.getpid()}"
+    config = write_config(f"test-{os.getpid()}", free_port(), db_name=database)
+    logs = VAR / "test-logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, PYTHONPATH=str(odoo_path()))
+    try:
+        started = time.time()
+        print(f"== Odoo: installing {ADDON} with its tests on {database}", flush=True)
+        code, output = run_logged(
+            odoo_command(
+                config,
+                "-d",
+                database,
+                "-i",
+                ADDON,
+                "--test-enable",
+                f"--test-tags=/{ADDON}",
+                "--stop-after-init",
+                "--log-level=info",
+            ),
+            logs / "addon.log",
+            env,
+        )
+        passed, failed, problems = parse_odoo_log(output, strict_skips=True)
+        if code and not failed:
+            failed, problems = 1, [f"odoo-bin exited with {code}"]
+        stage = f"{ADDON} tests ({time.time() - started:.0f} s)"
+        tally.add(stage, passed, failed, problems)
+
+        started = time.time()
+        print("== Odoo: crm's own tests with the addon installed", flush=True)
+        code, output = run_logged(
+            [
+                str(venv_python()),
+                str(REPO / "tools" / "odoo_tests_after_load.py"),
+                "-c",
+                str(config),
+                "-d",
+                database,
+                "--test-enable",
+                "--test-tags=/crm",
+                "--stop-after-init",
+                "--log-level=info",
+            ],
+            logs / "crm.log",
+            env,
+        )
+        passed, failed, problems = parse_odoo_log(output, strict_skips=False)
+        if code and not failed:
+            failed, problems = 1, [f"odoo-bin exited with {code}"]
+        stage = f"crm tests ({time.time() - started:.0f} s)"
+        tally.add(stage, passed, failed, problems)
+    finally:
+        drop_database(database)
+        config.unlink(missing_ok=True)
+
+
+def main():
+    tally = Tally()
+    require_odoo = os.environ.get("REQUIRE_ODOO") == "1"
+    odoo_available = odoo_bin() is not None
+    lint(tally)
+    pytest_tests(tally, odoo_available)
+    if odoo_available:
+        odoo_tests(tally)
+    elif require_odoo:
+        missing = f"REQUIRE_ODOO=1 but there is no odoo-bin in {odoo_path()}"
+        tally.add("Odoo", 0, 1, [missing])
+    else:
+        print(
+            f"SKIPPED: the {ADDON} addon tests and Odoo's crm tests "
+            f"(no Odoo at {odoo_path()}; set ODOO_PATH)"
+        )
+    for problem in tally.problems:
+        print(f"  - {problem}")
+    print(f"logs: {VAR / 'test-logs'}")
+    print(f"{tally.passed} passed, {tally.failed} failed")
+    return 1 if tally.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
