@@ -119,28 +119,31 @@ def pytest_tests(tally, odoo_available):
 
 
 def parse_odoo_log(output, strict_skips):
-    """Counts from an odoo-bin --test-enable log: (passed, failed, problems)."""
+    """Counts from an odoo-bin --test-enable log: (passed, failed, problems).
+
+    A skipped browser test is a failure: Odoo skips tours and exits 0 when
+    Chromium or websocket-client is missing. With strict_skips any skip is.
+    """
+    errors = [
+        line for line in output.splitlines() if re.search(r" (ERROR|CRITICAL) ", line)
+    ][:20]
     results = [match.groupdict() for match in ODOO_RESULT.finditer(output)]
     if not results:
-        return 0, 1, ["no test result line: Odoo failed before running the tests"]
+        return (
+            0,
+            1,
+            ["no test result line: Odoo failed before running the tests"] + errors,
+        )
     last = {key: int(value) for key, value in results[-1].items()}
-    failed = last["failed"] + last["errors"]
-    problems = []
-    skips = []
-    for line in output.splitlines():
-        match = ODOO_SKIP.search(line)
-        if match:
-            skips.append(match)
-    for skip in skips:
-        if strict_skips or BROWSER_SKIP.search(skip["reason"]):
-            problems.append(f"skipped {skip['test']}: {skip['reason']}")
-    failed += len(problems)
-    passed = last["run"] - last["failed"] - last["errors"] - len(skips)
-    failures = [
-        line for line in output.splitlines() if re.search(r" (ERROR|CRITICAL) ", line)
+    skips = [match for match in map(ODOO_SKIP.search, output.splitlines()) if match]
+    bad_skips = [
+        f"skipped {skip['test']}: {skip['reason']}"
+        for skip in skips
+        if strict_skips or BROWSER_SKIP.search(skip["reason"])
     ]
-    problems.extend(failures[:20])
-    return max(passed, 0), failed, problems
+    failed = last["failed"] + last["errors"] + len(bad_skips)
+    passed = last["run"] - last["failed"] - last["errors"] - len(skips)
+    return max(passed, 0), failed, bad_skips + errors
 
 
 def odoo_tests(tally):
