@@ -27,8 +27,13 @@ registry.category("web_tour.tours").add("crm_relationship_log_call_tour", {
             run: "click",
         },
         {
-            content: "The call is the newest row of the history",
-            trigger: ".o_list_view .o_data_row:first-child:contains('Called about the renewal')",
+            content: "The call is the newest row of the history: open it",
+            trigger: ".o_list_view .o_data_row:first-child td[name='title']:contains('Called about the renewal')",
+            run: "click",
+        },
+        {
+            content: "The row opens the interaction itself",
+            trigger: ".o_form_view div[name='name'] input:value('Called about the renewal')",
         },
     ],
 });
