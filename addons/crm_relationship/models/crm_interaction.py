@@ -233,8 +233,8 @@ class CrmInteraction(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             self._check_selection_values(vals)
-            if not vals.get("partner_id") and "default_partner_id" not in (
-                self.env.context
+            if not vals.get("partner_id") and not self.env.context.get(
+                "default_partner_id"
             ):
                 raise ValidationError(
                     _(

@@ -123,6 +123,11 @@ class TestCrmInteractionBadInput(CrmRelationshipCase):
     def test_missing_customer(self):
         with self.assertRaisesRegex(ValidationError, "field Customer is required"):
             self.env["crm.interaction"].create({"name": "Who was it?"})
+        lead_without_customer = self.env["crm.interaction"].with_context(
+            default_partner_id=False
+        )
+        with self.assertRaisesRegex(ValidationError, "field Customer is required"):
+            lead_without_customer.create({"name": "Quick log on a bare lead"})
         interaction = self._interaction()
         with self.assertRaisesRegex(ValidationError, "Customer of an interaction"):
             interaction.write({"partner_id": False})
