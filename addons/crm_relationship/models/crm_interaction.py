@@ -274,6 +274,12 @@ class CrmInteraction(models.Model):
         if partner.commercial_partner_id != partner:
             vals["contact_id"] = partner.id
 
+    def _message_auto_subscribe_followers(self, updated_values, default_subtype_ids):
+        """An interaction records something that already happened: the user who
+        handled it gets neither an "assigned to you" email nor a subscription
+        (an email logged on an opportunity would otherwise mail its salesperson)."""
+        return []
+
     def _check_selection_values(self, vals):
         """Refuse unknown selection keys with a message naming the field.
 
