@@ -21,6 +21,15 @@ class TestCrmInteraction(CrmRelationshipCase):
             "a contact person shows the interactions of its company",
         )
 
+    def test_handler_is_neither_mailed_nor_subscribed(self):
+        interaction = self._interaction(user_id=self.salesman.id)
+        self.assertNotIn(self.salesman.partner_id, interaction.message_partner_ids)
+        self.assertFalse(
+            self.env["mail.mail"].search(
+                [("recipient_ids", "in", self.salesman.partner_id.ids)]
+            )
+        )
+
     def test_display_name_without_subject(self):
         interaction = self._interaction(name=False, channel="sms")
         self.assertEqual(interaction.display_name, f"SMS with {self.customer.name}")
