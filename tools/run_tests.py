@@ -47,7 +47,7 @@ class Tally:
 
 
 def run_logged(command, log_path, env=None):
-    """Run a command, its output going to log_path and to a short live progress."""
+    """Run a command with its output going to log_path; return (exit code, output)."""
     with open(log_path, "w") as log:
         process = subprocess.run(
             command,
@@ -156,6 +156,16 @@ def parse_odoo_log(output, strict_skips):
     return max(passed, 0), failed, bad_skips + errors
 
 
+def run_odoo_stage(tally, stage, command, log_path, env, strict_skips):
+    started = time.time()
+    print(f"== {stage}", flush=True)
+    code, output = run_logged(command, log_path, env)
+    passed, failed, problems = parse_odoo_log(output, strict_skips)
+    if code and not failed:
+        failed, problems = 1, [f"odoo-bin exited with {code}"]
+    tally.add(f"{stage} ({time.time() - started:.0f} s)", passed, failed, problems)
+
+
 def odoo_tests(tally):
     database = f"{ADDON}_test_{os.getpid()}"
     config = write_config(f"test-{os.getpid()}", free_port(), db_name=database)
@@ -163,9 +173,9 @@ def odoo_tests(tally):
     logs.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, PYTHONPATH=str(odoo_path()))
     try:
-        started = time.time()
-        print(f"== Odoo: installing {ADDON} with its tests on {database}", flush=True)
-        code, output = run_logged(
+        run_odoo_stage(
+            tally,
+            f"{ADDON} tests, installing it on {database}",
             odoo_command(
                 config,
                 "-d",
@@ -179,16 +189,11 @@ def odoo_tests(tally):
             ),
             logs / "addon.log",
             env,
+            strict_skips=True,
         )
-        passed, failed, problems = parse_odoo_log(output, strict_skips=True)
-        if code and not failed:
-            failed, problems = 1, [f"odoo-bin exited with {code}"]
-        stage = f"{ADDON} tests ({time.time() - started:.0f} s)"
-        tally.add(stage, passed, failed, problems)
-
-        started = time.time()
-        print("== Odoo: crm's own tests with the addon installed", flush=True)
-        code, output = run_logged(
+        run_odoo_stage(
+            tally,
+            "crm's own tests with the addon installed",
             [
                 str(venv_python()),
                 str(REPO / "tools" / "odoo_tests_after_load.py"),
@@ -203,13 +208,8 @@ def odoo_tests(tally):
             ],
             logs / "crm.log",
             env,
+            strict_skips=False,
         )
-        passed, failed, problems = parse_odoo_log(output, strict_skips=False)
-        if code and not failed:
-            failed, problems = 1, [f"odoo-bin exited with {code}"]
-        stage = f"crm tests ({time.time() - started:.0f} s)"
-        tally.add(stage, passed, failed, problems)
-
         pytest_tests(tally, {"ODOO_TEST_CONFIG": str(config), "ODOO_TEST_DB": database})
     finally:
         drop_database(database)
