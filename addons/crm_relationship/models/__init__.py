@@ -2,3 +2,9 @@ from . import crm_interaction
 from . import res_partner
 from . import crm_lead
 from . import account_move
+from . import crm_service_ticket_type
+from . import crm_service_ticket_stage
+from . import crm_service_team
+from . import crm_service_ticket
+from . import crm_service_ticket_sla
+from . import crm_sla_policy

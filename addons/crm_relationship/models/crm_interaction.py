@@ -92,6 +92,15 @@ class CrmInteraction(models.Model):
         domain="['|', ('partner_id', '=', False), "
         "('partner_id', 'child_of', commercial_partner_id)]",
     )
+    ticket_id = fields.Many2one(
+        "crm.service.ticket",
+        string="Ticket",
+        index="btree_not_null",
+        check_company=True,
+        domain="[('commercial_partner_id', '=', commercial_partner_id)]",
+        help="An outbound interaction logged on a ticket is a response to the "
+        "customer for its SLA.",
+    )
     res_model = fields.Char("Related Document Model", index=True)
     res_id = fields.Many2oneReference(
         "Related Document ID", model_field="res_model", index="btree_not_null"
@@ -248,6 +257,7 @@ class CrmInteraction(models.Model):
         interactions = super().create(vals_list)
         interactions._link_attachments()
         interactions._schedule_followup_activities()
+        interactions._record_ticket_responses()
         return interactions
 
     def write(self, vals):
@@ -264,6 +274,8 @@ class CrmInteraction(models.Model):
             self._link_attachments()
         if vals.keys() & {"followup_activity_type_id", "followup_date"}:
             self._schedule_followup_activities()
+        if vals.keys() & {"ticket_id", "direction", "date"}:
+            self._record_ticket_responses()
         return result
 
     def _default_contact_from_partner(self, vals):
@@ -359,6 +371,45 @@ class CrmInteraction(models.Model):
             },
         }
 
+    def action_open_ticket(self):
+        """Open a service ticket from this interaction ("open a ticket from
+        this call"), or the ticket it already has."""
+        self.ensure_one()
+        if not self.ticket_id:
+            ticket = self.env["crm.service.ticket"].create(
+                {
+                    "name": self.name or self.display_name,
+                    "description": self.summary,
+                    "partner_id": self.partner_id.id,
+                    "contact_id": self.contact_id.id,
+                    "user_id": self.env.user.id,
+                    "company_id": self.company_id.id,
+                    "opened_at": min(self.date, fields.Datetime.now()),
+                }
+            )
+            self.with_context(crm_ticket_origin=True).write(
+                {
+                    "ticket_id": ticket.id,
+                    "res_model": ticket._name,
+                    "res_id": ticket.id,
+                }
+            )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "crm.service.ticket",
+            "res_id": self.ticket_id.id,
+            "views": [(False, "form")],
+            "target": "current",
+        }
+
+    def _record_ticket_responses(self):
+        if self.env.context.get("crm_ticket_origin"):
+            return
+        for interaction in self.filtered(
+            lambda i: i.ticket_id and i.direction == "outbound"
+        ):
+            interaction.ticket_id.sudo()._record_response(interaction.date)
+
     def action_open_related_record(self):
         self.ensure_one()
         record = self.related_record or self.lead_id
@@ -428,6 +479,7 @@ class CrmInteraction(models.Model):
             "user_id": handled_by.id,
             "summary": message.body,
             "lead_id": record.id if record._name == "crm.lead" else False,
+            "ticket_id": record.id if record._name == "crm.service.ticket" else False,
             "mail_message_id": message.id,
             "attachment_ids": [fields.Command.set(message.attachment_ids.ids)],
             "company_id": company.id,

@@ -24,6 +24,9 @@ class ResPartner(models.Model):
         help="Days since the latest interaction; empty when never contacted.",
     )
     history_count = fields.Integer(compute="_compute_history_count")
+    service_ticket_count = fields.Integer(
+        "Tickets", compute="_compute_service_ticket_count"
+    )
 
     def _compute_interaction_count(self):
         counts = dict(
@@ -99,6 +102,17 @@ class ResPartner(models.Model):
         for partner in self:
             partner.history_count = counts.get(partner.commercial_partner_id, 0)
 
+    def _compute_service_ticket_count(self):
+        counts = dict(
+            self.env["crm.service.ticket"]._read_group(
+                [("commercial_partner_id", "in", self.commercial_partner_id.ids)],
+                ["commercial_partner_id"],
+                ["__count"],
+            )
+        )
+        for partner in self:
+            partner.service_ticket_count = counts.get(partner.commercial_partner_id, 0)
+
     def _message_post_after_hook(self, message, msg_values):
         result = super()._message_post_after_hook(message, msg_values)
         for partner in self:
@@ -126,6 +140,17 @@ class ResPartner(models.Model):
             "default_partner_id": self.commercial_partner_id.id,
             "search_default_group_by_channel": False,
         }
+        return action
+
+    def action_view_service_tickets(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_relationship.crm_service_ticket_action"
+        )
+        action["domain"] = [
+            ("commercial_partner_id", "=", self.commercial_partner_id.id)
+        ]
+        action["context"] = {"default_partner_id": self.id}
         return action
 
     def action_view_history(self):

@@ -1,1 +1,2 @@
 from . import crm_customer_timeline
+from . import crm_service_sla_report

@@ -45,6 +45,45 @@ class CrmCustomerTimeline(models.Model):
     _auto = False
     _order = "date desc, id desc"
     _rec_name = "title"
+    # what the view reads: flushed before every search on it
+    _depends = {
+        "crm.interaction": [
+            "date",
+            "commercial_partner_id",
+            "contact_id",
+            "name",
+            "user_id",
+            "company_id",
+            "channel",
+            "direction",
+            "outcome",
+        ],
+        "account.move": [
+            "move_type",
+            "invoice_date",
+            "commercial_partner_id",
+            "partner_id",
+            "name",
+            "amount_total",
+            "currency_id",
+            "invoice_user_id",
+            "company_id",
+            "payment_state",
+            "state",
+        ],
+        "crm.service.ticket": [
+            "opened_at",
+            "first_response_at",
+            "closed_at",
+            "commercial_partner_id",
+            "contact_id",
+            "number",
+            "name",
+            "user_id",
+            "company_id",
+            "active",
+        ],
+    }
 
     kind = fields.Selection(
         [
@@ -52,6 +91,9 @@ class CrmCustomerTimeline(models.Model):
             ("invoice", "Invoice"),
             ("credit_note", "Credit Note"),
             ("receipt", "Receipt"),
+            ("ticket", "Ticket Opened"),
+            ("ticket_response", "Ticket Answered"),
+            ("ticket_closed", "Ticket Closed"),
         ],
         readonly=True,
     )
@@ -127,6 +169,30 @@ class CrmCustomerTimeline(models.Model):
                 },
                 where="""src.state = 'posted' AND src.move_type
                     IN ('out_invoice', 'out_refund', 'out_receipt')""",
+            ),
+            *(
+                TimelineSource(
+                    slot=slot,
+                    table="crm_service_ticket src",
+                    columns={
+                        "kind": f"'{kind}'",
+                        "date": date_column,
+                        "partner_id": "src.commercial_partner_id",
+                        "contact_id": "src.contact_id",
+                        "title": "src.number || ' ' || src.name",
+                        "user_id": "src.user_id",
+                        "company_id": "src.company_id",
+                        "res_model": "'crm.service.ticket'",
+                        "res_id": "src.id",
+                        "is_financial": "FALSE",
+                    },
+                    where=f"src.active AND {date_column} IS NOT NULL",
+                )
+                for slot, kind, date_column in (
+                    (2, "ticket", "src.opened_at"),
+                    (3, "ticket_response", "src.first_response_at"),
+                    (4, "ticket_closed", "src.closed_at"),
+                )
             ),
         ]
 

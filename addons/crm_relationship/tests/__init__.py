@@ -5,3 +5,5 @@ from . import test_customer_timeline
 from . import test_access
 from . import test_performance
 from . import test_ui
+from . import test_sla_clock
+from . import test_service_ticket

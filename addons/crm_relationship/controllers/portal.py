@@ -1,0 +1,159 @@
+from odoo import _, http
+from odoo.exceptions import AccessError, MissingError
+from odoo.http import request
+
+from odoo.addons.portal.controllers.portal import CustomerPortal
+from odoo.addons.portal.controllers.portal import pager as portal_pager
+
+TICKETS_PER_PAGE = 20
+
+
+class ServiceTicketPortal(CustomerPortal):
+    """/my/tickets: a customer's tickets, their detail and new requests.
+
+    Access is the ORM's: the portal record rule limits a customer to the
+    tickets of its commercial entity.
+    """
+
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        if "service_ticket_count" in counters:
+            Ticket = request.env["crm.service.ticket"]
+            values["service_ticket_count"] = (
+                Ticket.search_count([]) if Ticket.has_access("read") else 0
+            )
+        return values
+
+    def _ticket_searchbar_sortings(self):
+        return {
+            "date": {"label": _("Newest"), "order": "opened_at desc, id desc"},
+            "stage": {"label": _("Stage"), "order": "stage_id, opened_at desc"},
+            "number": {"label": _("Number"), "order": "number desc"},
+        }
+
+    def _ticket_searchbar_filters(self):
+        return {
+            "all": {"label": _("All"), "domain": []},
+            "open": {"label": _("Open"), "domain": [("is_closed", "=", False)]},
+            "closed": {"label": _("Closed"), "domain": [("is_closed", "=", True)]},
+        }
+
+    @http.route(
+        ["/my/tickets", "/my/tickets/page/<int:page>"],
+        type="http",
+        auth="user",
+        website=True,
+    )
+    def portal_my_tickets(self, page=1, sortby=None, filterby=None, **kw):
+        Ticket = request.env["crm.service.ticket"]
+        sortings = self._ticket_searchbar_sortings()
+        filters = self._ticket_searchbar_filters()
+        sortby = sortby if sortby in sortings else "date"
+        filterby = filterby if filterby in filters else "all"
+        domain = filters[filterby]["domain"]
+        count = Ticket.search_count(domain)
+        pager = portal_pager(
+            url="/my/tickets",
+            url_args={"sortby": sortby, "filterby": filterby},
+            total=count,
+            page=page,
+            step=TICKETS_PER_PAGE,
+        )
+        tickets = Ticket.search(
+            domain,
+            order=sortings[sortby]["order"],
+            limit=TICKETS_PER_PAGE,
+            offset=pager["offset"],
+        )
+        request.session["my_tickets_history"] = tickets.ids[:100]
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "tickets": tickets,
+                "page_name": "service_ticket",
+                "pager": pager,
+                "default_url": "/my/tickets",
+                "searchbar_sortings": sortings,
+                "sortby": sortby,
+                "searchbar_filters": filters,
+                "filterby": filterby,
+            }
+        )
+        return request.render("crm_relationship.portal_my_tickets", values)
+
+    @http.route(
+        ["/my/tickets/<int:ticket_id>"], type="http", auth="public", website=True
+    )
+    def portal_my_ticket(self, ticket_id, access_token=None, **kw):
+        try:
+            ticket = self._document_check_access(
+                "crm.service.ticket", ticket_id, access_token
+            )
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        values = self._get_page_view_values(
+            ticket,
+            access_token,
+            {"ticket": ticket, "page_name": "service_ticket"},
+            "my_tickets_history",
+            False,
+            **kw,
+        )
+        return request.render("crm_relationship.portal_ticket_page", values)
+
+    @http.route(
+        ["/my/tickets/new"],
+        type="http",
+        auth="user",
+        website=True,
+        methods=["GET", "POST"],
+    )
+    def portal_new_ticket(self, **post):
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "page_name": "service_ticket_new",
+                "ticket_types": request.env["crm.service.ticket.type"].search([]),
+                "error": {},
+                "post": post,
+            }
+        )
+        if request.httprequest.method == "POST":
+            title = (post.get("name") or "").strip()
+            if not title:
+                values["error"]["name"] = _("Please give your request a title.")
+                return request.render("crm_relationship.portal_ticket_new", values)
+            ticket = self._create_portal_ticket(title, post)
+            return request.redirect(ticket.get_portal_url())
+        return request.render("crm_relationship.portal_ticket_new", values)
+
+    def _create_portal_ticket(self, title, post):
+        user = request.env.user
+        ticket_type = (
+            request.env["crm.service.ticket.type"]
+            .browse(
+                int(post["ticket_type_id"])
+                if str(post.get("ticket_type_id", "")).isdigit()
+                else 0
+            )
+            .exists()
+        )
+        ticket = (
+            request.env["crm.service.ticket"]
+            .sudo()
+            .with_company(user.company_id)
+            .create(
+                {
+                    "name": title,
+                    "description": post.get("description") or False,
+                    "partner_id": user.partner_id.id,
+                    "contact_id": user.partner_id.id
+                    if user.partner_id.parent_id
+                    else False,
+                    "ticket_type_id": ticket_type.id,
+                    "company_id": user.company_id.id,
+                }
+            )
+        )
+        ticket.message_subscribe(partner_ids=user.partner_id.ids)
+        return ticket.with_env(request.env)

@@ -1,0 +1,483 @@
+from datetime import timedelta
+
+import pytz
+
+from odoo import _, api, fields, models, tools
+from odoo.exceptions import ValidationError
+
+PRIORITIES = [
+    ("0", "Low"),
+    ("1", "Medium"),
+    ("2", "High"),
+    ("3", "Urgent"),
+]
+SLA_SUMMARY = [
+    ("none", "No SLA"),
+    ("ongoing", "On Track"),
+    ("at_risk", "At Risk"),
+    ("paused", "Paused"),
+    ("breached", "Breached"),
+    ("met", "Met"),
+]
+
+
+class CrmServiceTicket(models.Model):
+    _name = "crm.service.ticket"
+    _description = "Service Ticket"
+    _inherit = [
+        "portal.mixin",
+        "mail.thread.cc",
+        "mail.activity.mixin",
+        "rating.mixin",
+        "mail.tracking.duration.mixin",
+    ]
+    _order = "priority desc, opened_at desc, id desc"
+    _primary_email = "email_from"
+    _check_company_auto = True
+    _rec_names_search = ["number", "name", "partner_id.name"]
+    _track_duration_field = "stage_id"
+    _mail_post_access = "read"
+
+    def _default_stage_id(self):
+        return self.env["crm.service.ticket.stage"].search([], limit=1)
+
+    number = fields.Char(
+        readonly=True, copy=False, index="trigram", default=lambda self: _("New")
+    )
+    name = fields.Char("Title", required=True, tracking=True)
+    description = fields.Html()
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+    )
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        index=True,
+        tracking=True,
+        check_company=True,
+    )
+    commercial_partner_id = fields.Many2one(
+        related="partner_id.commercial_partner_id",
+        string="Customer Entity",
+        store=True,
+        index=True,
+    )
+    contact_id = fields.Many2one(
+        "res.partner",
+        string="Contact",
+        check_company=True,
+        domain="[('id', 'child_of', commercial_partner_id)]",
+    )
+    email_from = fields.Char(
+        "Email",
+        help="Address of the requester; kept even when no contact matches it.",
+    )
+    ticket_type_id = fields.Many2one(
+        "crm.service.ticket.type", string="Type", tracking=True, index=True
+    )
+    product_id = fields.Many2one(
+        "product.product", string="Product", check_company=True, index=True
+    )
+    priority = fields.Selection(
+        PRIORITIES, default="1", required=True, tracking=True, index=True
+    )
+    stage_id = fields.Many2one(
+        "crm.service.ticket.stage",
+        string="Stage",
+        default=_default_stage_id,
+        group_expand="_read_group_expand_full",
+        tracking=True,
+        index=True,
+        ondelete="restrict",
+        copy=False,
+    )
+    is_closed = fields.Boolean(related="stage_id.is_closing", store=True)
+    user_id = fields.Many2one(
+        "res.users",
+        string="Assigned To",
+        tracking=True,
+        index=True,
+        check_company=True,
+        domain="[('share', '=', False)]",
+    )
+    team_id = fields.Many2one(
+        "crm.service.team", string="Team", tracking=True, index=True, check_company=True
+    )
+    interaction_ids = fields.One2many(
+        "crm.interaction", "ticket_id", string="Interactions"
+    )
+    interaction_count = fields.Integer(compute="_compute_interaction_count")
+    opened_at = fields.Datetime(
+        "Opened On",
+        required=True,
+        default=fields.Datetime.now,
+        index=True,
+        copy=False,
+        help="Start of the SLA clock; set it when importing older tickets.",
+    )
+    first_response_at = fields.Datetime("First Response On", copy=False, readonly=True)
+    closed_at = fields.Datetime("Closed On", copy=False, readonly=True, index=True)
+    first_response_hours = fields.Float(
+        "First Response (working hours)",
+        readonly=True,
+        copy=False,
+        aggregator="avg",
+    )
+    resolution_hours = fields.Float(
+        "Resolution (working hours)", readonly=True, copy=False, aggregator="avg"
+    )
+    sla_ids = fields.One2many(
+        "crm.service.ticket.sla", "ticket_id", string="SLA Statuses"
+    )
+    sla_deadline = fields.Datetime(
+        "SLA Deadline",
+        compute="_compute_sla_summary",
+        store=True,
+        help="The nearest deadline of a target not reached yet.",
+    )
+    sla_status = fields.Selection(
+        SLA_SUMMARY, compute="_compute_sla_summary", store=True, string="SLA"
+    )
+    sla_breached = fields.Boolean(compute="_compute_sla_summary", store=True)
+    sla_at_risk = fields.Boolean(compute="_compute_sla_summary", store=True)
+    sla_warning = fields.Char(compute="_compute_sla_summary", store=True)
+    sla_hours_left = fields.Float(
+        "SLA Time Left (working hours)", compute="_compute_sla_hours_left"
+    )
+
+    @api.depends("partner_id")
+    def _compute_display_name(self):
+        for ticket in self:
+            ticket.display_name = (
+                f"{ticket.number} {ticket.name}"
+                if ticket.number and ticket.name
+                else ticket.name or ticket.number
+            )
+
+    def _compute_interaction_count(self):
+        counts = dict(
+            self.env["crm.interaction"]._read_group(
+                [("ticket_id", "in", self.ids)], ["ticket_id"], ["__count"]
+            )
+        )
+        for ticket in self:
+            ticket.interaction_count = counts.get(ticket, 0)
+
+    @api.depends(
+        "sla_ids.status", "sla_ids.deadline", "sla_ids.at_risk", "sla_ids.warning"
+    )
+    def _compute_sla_summary(self):
+        for ticket in self:
+            slas = ticket.sla_ids
+            undecided = slas.filtered(lambda s: s.status in ("ongoing", "paused"))
+            deadlines = undecided.filtered("deadline").mapped("deadline")
+            ticket.sla_deadline = min(deadlines) if deadlines else False
+            ticket.sla_breached = "breached" in slas.mapped("status")
+            ticket.sla_at_risk = any(undecided.mapped("at_risk"))
+            ticket.sla_warning = "\n".join(slas.filtered("warning").mapped("warning"))
+            if not slas:
+                status = "none"
+            elif ticket.sla_breached:
+                status = "breached"
+            elif ticket.sla_at_risk:
+                status = "at_risk"
+            elif "ongoing" in undecided.mapped("status"):
+                status = "ongoing"
+            elif undecided:
+                status = "paused"
+            else:
+                status = "met"
+            ticket.sla_status = status
+
+    def _compute_sla_hours_left(self):
+        slas = self.sla_ids.filtered(lambda s: s.status in ("ongoing", "paused"))
+        for ticket in self:
+            left = slas.filtered(lambda s, t=ticket: s.ticket_id == t).mapped(
+                "remaining_hours"
+            )
+            ticket.sla_hours_left = min(left) if left else 0.0
+
+    def _compute_access_url(self):
+        result = super()._compute_access_url()
+        for ticket in self:
+            ticket.access_url = f"/my/tickets/{ticket.id}"
+        return result
+
+    @api.constrains("opened_at")
+    def _check_dates(self):
+        now = fields.Datetime.now()
+        for ticket in self:
+            if ticket.opened_at and ticket.opened_at > now + timedelta(minutes=5):
+                raise ValidationError(
+                    _(
+                        "Ticket %(ticket)s: 'Opened On' cannot be in the future.",
+                        ticket=ticket.display_name,
+                    )
+                )
+
+    @api.onchange("partner_id")
+    def _onchange_partner_id(self):
+        if self.partner_id:
+            self.email_from = self.partner_id.email
+            if self.partner_id.parent_id:
+                self.contact_id = self.partner_id
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        now = fields.Datetime.now()
+        Stage = self.env["crm.service.ticket.stage"]
+        for vals in vals_list:
+            if vals.get("number", _("New")) == _("New"):
+                vals["number"] = self.env["ir.sequence"].next_by_code(
+                    "crm.service.ticket"
+                ) or _("New")
+            stage = Stage.browse(vals.get("stage_id"))
+            if stage.is_closing and not vals.get("closed_at"):
+                vals["closed_at"] = now
+        tickets = super().create(vals_list)
+        for ticket in tickets:
+            if ticket.partner_id and not ticket.email_from:
+                ticket.email_from = ticket.partner_id.email
+        tickets._sla_apply_policies(now)
+        return tickets
+
+    def write(self, vals):
+        now = fields.Datetime.now()
+        if "stage_id" in vals:
+            stage = self.env["crm.service.ticket.stage"].browse(vals["stage_id"])
+            vals["closed_at"] = now if stage.is_closing else False
+            closing = (
+                self.filtered(lambda t: not t.is_closed) if stage.is_closing else None
+            )
+        result = super().write(vals)
+        if "opened_at" in vals:
+            self.sla_ids.unlink()
+        if {
+            "opened_at",
+            "team_id",
+            "ticket_type_id",
+            "priority",
+            "partner_id",
+            "company_id",
+        } & set(vals):
+            self._sla_apply_policies(now)
+        elif {"stage_id", "first_response_at"} & set(vals):
+            self.sla_ids.sudo()._sync_clock(now)
+        if "stage_id" in vals:
+            self._record_resolution_hours()
+            if closing:
+                closing._send_rating_requests()
+        return result
+
+    # ------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------
+
+    def action_open_interactions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_relationship.crm_interaction_action"
+        )
+        action["domain"] = [("ticket_id", "=", self.id)]
+        action["context"] = {
+            "default_ticket_id": self.id,
+            "default_partner_id": self.commercial_partner_id.id,
+            "default_res_model": self._name,
+            "default_res_id": self.id,
+        }
+        return action
+
+    def action_log_interaction(self):
+        self.ensure_one()
+        return self.env["crm.interaction"]._action_quick_log(
+            {
+                "default_partner_id": self.commercial_partner_id.id,
+                "default_contact_id": self.contact_id.id,
+                "default_ticket_id": self.id,
+                "default_res_model": self._name,
+                "default_res_id": self.id,
+                "default_name": self.display_name,
+            }
+        )
+
+    # ------------------------------------------------------------
+    # SLA
+    # ------------------------------------------------------------
+
+    def _sla_apply_policies(self, now):
+        """Create the status rows of the policies matching each ticket; drop
+        the undecided rows of policies that no longer match."""
+        policies = self.env["crm.sla.policy"].search(
+            [("company_id", "in", self.company_id.ids)]
+        )
+        new_rows = []
+        obsolete = self.env["crm.service.ticket.sla"]
+        for ticket in self:
+            matching = policies.filtered(lambda p, t=ticket: p._matches(t))
+            existing = {(sla.policy_id, sla.target): sla for sla in ticket.sla_ids}
+            for (policy, _target), sla in existing.items():
+                if policy not in matching and not sla.reached_at:
+                    obsolete |= sla
+            for policy in matching:
+                for target, hours in policy._targets():
+                    if (policy, target) in existing:
+                        continue
+                    new_rows.append(
+                        {
+                            "ticket_id": ticket.id,
+                            "policy_id": policy.id,
+                            "target": target,
+                            "target_hours": hours,
+                            "calendar_id": policy._calendar_for(ticket).id,
+                            "clock_at": ticket.opened_at,
+                            # the clock runs from the opening, unless the
+                            # ticket starts in a pause or closing stage
+                            "clock_running": ticket._sla_clock_runs(policy)
+                            or bool(ticket._sla_reached_at(target)),
+                        }
+                    )
+        obsolete.sudo().unlink()
+        created = self.env["crm.service.ticket.sla"].sudo().create(new_rows)
+        created.filtered("clock_running")._plan_deadlines()
+        self.sla_ids.sudo()._sync_clock(now)
+
+    def _sla_clock_runs(self, policy):
+        """Whether the clock of ``policy`` runs for this ticket now."""
+        self.ensure_one()
+        return not self.is_closed and self.stage_id not in policy.pause_stage_ids
+
+    def _sla_reached_at(self, target):
+        """When ``target`` was reached, False if not (yet). A ticket closed
+        without any message to the customer had its answer with the closing."""
+        self.ensure_one()
+        if target == "resolution":
+            return self.closed_at
+        responses = [d for d in (self.first_response_at, self.closed_at) if d]
+        return min(responses) if responses else False
+
+    def _record_response(self, at):
+        """A response to the customer at ``at``: the first one after the
+        opening stops the first response clock."""
+        for ticket in self:
+            if ticket.first_response_at or at < ticket.opened_at:
+                continue
+            slas = ticket.sla_ids.filtered(lambda s: s.target == "first_response")
+            consumed = slas._consumed_now(at)
+            ticket.write(
+                {
+                    "first_response_at": at,
+                    "first_response_hours": max(consumed.values(), default=0.0)
+                    if consumed
+                    else ticket._working_hours_since_opening(at),
+                }
+            )
+
+    def _record_resolution_hours(self):
+        for ticket in self:
+            if ticket.closed_at:
+                slas = ticket.sla_ids.filtered(lambda s: s.target == "resolution")
+                hours = max(slas.mapped("clock_hours"), default=None)
+                ticket.resolution_hours = (
+                    hours
+                    if hours is not None
+                    else ticket._working_hours_since_opening(ticket.closed_at)
+                )
+
+    def _working_hours_since_opening(self, until):
+        """Working hours from the opening to ``until`` on the team's (or the
+        company's) calendar, for tickets no policy measures."""
+        self.ensure_one()
+        calendar = (
+            self.team_id.resource_calendar_id or self.company_id.resource_calendar_id
+        )
+        if not calendar or until <= self.opened_at:
+            return 0.0
+        return calendar.get_work_hours_count(
+            pytz.utc.localize(self.opened_at), pytz.utc.localize(until)
+        )
+
+    # ------------------------------------------------------------
+    # Mail
+    # ------------------------------------------------------------
+
+    def _send_rating_requests(self):
+        for ticket in self:
+            template = ticket.stage_id.rating_template_id
+            if template and ticket.partner_id:
+                ticket.rating_send_request(template, force_send=False)
+
+    def _rating_get_partner(self):
+        return self.partner_id or super()._rating_get_partner()
+
+    def _is_response_message(self, message):
+        """A message to the customer by an internal user: an email or a
+        portal-visible reply, not an internal note."""
+        if message.message_type not in ("email", "comment", "email_outgoing"):
+            return False
+        if message.is_internal or message.subtype_id.internal:
+            return False
+        if not message.subtype_id or message.subtype_id != self.env.ref(
+            "mail.mt_comment"
+        ):
+            return False
+        author_users = message.author_id.user_ids
+        return bool(author_users) and not all(author_users.mapped("share"))
+
+    def _message_post_after_hook(self, message, msg_vals):
+        result = super()._message_post_after_hook(message, msg_vals)
+        if self._is_response_message(message):
+            self._record_response(message.date or fields.Datetime.now())
+        for ticket in self:
+            customer = ticket.partner_id or message.author_id.filtered(
+                lambda author: not author.user_ids
+                or all(author.user_ids.mapped("share"))
+            )
+            self.env["crm.interaction"]._log_email_message(ticket, message, customer)
+        return result
+
+    @api.model
+    def message_new(self, msg_dict, custom_values=None):
+        values = dict(custom_values or {})
+        values.setdefault("name", msg_dict.get("subject") or _("No Subject"))
+        values.setdefault("description", msg_dict.get("body"))
+        values["email_from"] = msg_dict.get("email_from")
+        partner = self.env["res.partner"].browse(msg_dict.get("author_id"))
+        if not partner and msg_dict.get("email_from"):
+            partner = self._partner_from_email(msg_dict["email_from"])
+        if partner:
+            values.setdefault("partner_id", partner.id)
+            if partner.parent_id:
+                values.setdefault("contact_id", partner.id)
+        return super().message_new(msg_dict, custom_values=values)
+
+    def _partner_from_email(self, email_from):
+        """The partner of a sender, created when unknown; none when the
+        address cannot be parsed (the ticket keeps it in email_from)."""
+        normalized = tools.email_normalize(email_from)
+        if not normalized:
+            return self.env["res.partner"]
+        name, email = tools.parse_contact_from_email(email_from)
+        partner = self.env["res.partner"].search(
+            [("email_normalized", "=", normalized)], limit=1
+        )
+        return partner or self.env["res.partner"].create(
+            {"name": name or email, "email": email}
+        )
+
+    def _notify_get_reply_to(self, default=None):
+        aliases = self.sudo().mapped("team_id")._notify_get_reply_to(default=default)
+        res = {ticket.id: aliases.get(ticket.team_id.id) for ticket in self}
+        leftover = self.filtered(lambda rec: not rec.team_id)
+        if leftover:
+            res.update(
+                super(CrmServiceTicket, leftover)._notify_get_reply_to(default=default)
+            )
+        return res

@@ -1,0 +1,302 @@
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+
+from .working_time import WorkingTime
+
+SLA_TARGETS = [("first_response", "First Response"), ("resolution", "Resolution")]
+SLA_STATUSES = [
+    ("ongoing", "Ongoing"),
+    ("paused", "Paused"),
+    ("met", "Met"),
+    ("breached", "Breached"),
+]
+AT_RISK_RATIO = 0.8
+# Deadlines are searched this many days ahead, then further: a calendar with
+# no working time in the last window gives a warning, never a silent "never".
+DEADLINE_WINDOWS = (60, 400, 1500)
+
+
+class CrmServiceTicketSla(models.Model):
+    """The state of one SLA target of one ticket.
+
+    The clock is kept as ``clock_hours`` working hours consumed up to
+    ``clock_at``, running or not since then. Every change of the ticket that
+    starts, stops or reaches the clock closes the running segment, so the
+    consumed time never needs the stage history again; the cron only compares
+    the clock with the deadline.
+    """
+
+    _name = "crm.service.ticket.sla"
+    _description = "Service Ticket SLA Status"
+    _order = "deadline, id"
+    _rec_name = "policy_id"
+
+    ticket_id = fields.Many2one(
+        "crm.service.ticket", required=True, ondelete="cascade", index=True
+    )
+    policy_id = fields.Many2one(
+        "crm.sla.policy", string="SLA Policy", required=True, ondelete="cascade"
+    )
+    target = fields.Selection(SLA_TARGETS, required=True)
+    target_hours = fields.Float("Target (working hours)", required=True)
+    calendar_id = fields.Many2one("resource.calendar", string="Working Hours")
+    deadline = fields.Datetime(index=True)
+    reached_at = fields.Datetime("Reached On")
+    status = fields.Selection(
+        SLA_STATUSES, required=True, default="ongoing", index=True
+    )
+    at_risk = fields.Boolean(
+        index=True,
+        help="At least 80 % of the target consumed, not reached yet.",
+    )
+    success_rate = fields.Float(
+        "Compliance (%)",
+        aggregator="avg",
+        help="100 when met, 0 when breached, empty while undecided.",
+    )
+    warning = fields.Char(readonly=True)
+    clock_hours = fields.Float(
+        "Hours Consumed at Checkpoint", help="Working hours consumed by clock_at."
+    )
+    clock_at = fields.Datetime("Clock Checkpoint", required=True)
+    clock_running = fields.Boolean()
+    at_risk_notified = fields.Boolean(copy=False)
+    breach_notified = fields.Boolean(copy=False)
+    consumed_hours = fields.Float(
+        "Consumed (working hours)", compute="_compute_consumed_hours"
+    )
+    remaining_hours = fields.Float(
+        "Time Left (working hours)", compute="_compute_consumed_hours"
+    )
+    # stored copies of the ticket for fast reports
+    team_id = fields.Many2one(related="ticket_id.team_id", store=True)
+    user_id = fields.Many2one(related="ticket_id.user_id", store=True)
+    partner_id = fields.Many2one(
+        related="ticket_id.commercial_partner_id", string="Customer", store=True
+    )
+    ticket_type_id = fields.Many2one(related="ticket_id.ticket_type_id", store=True)
+    opened_at = fields.Datetime(related="ticket_id.opened_at", store=True)
+    company_id = fields.Many2one(related="ticket_id.company_id", store=True)
+
+    _sql_constraints = [
+        (
+            "ticket_policy_target_uniq",
+            "unique(ticket_id, policy_id, target)",
+            "A ticket has one status per SLA policy and target.",
+        )
+    ]
+
+    @api.depends("clock_hours", "clock_at", "clock_running", "target_hours")
+    def _compute_consumed_hours(self):
+        consumed = self._consumed_now(fields.Datetime.now())
+        for sla in self:
+            sla.consumed_hours = consumed.get(sla.id, sla.clock_hours)
+            sla.remaining_hours = sla.target_hours - sla.consumed_hours
+
+    # ------------------------------------------------------------
+    # Working time, batched per calendar
+    # ------------------------------------------------------------
+
+    def _working_times(self, until):
+        """{calendar id: WorkingTime} from the earliest checkpoint of the rows
+        of each calendar until ``until``: one calendar query per calendar."""
+        starts = {}
+        for sla in self:
+            if sla.calendar_id:
+                key = sla.calendar_id
+                starts[key] = min(starts.get(key, sla.clock_at), sla.clock_at)
+        return {
+            calendar.id: WorkingTime.from_calendar(calendar, start, max(until, start))
+            for calendar, start in starts.items()
+        }
+
+    def _consumed_now(self, now):
+        running = self.filtered(
+            lambda s: s.id and s.clock_running and s.calendar_id and s.clock_at < now
+        )
+        times = running._working_times(now)
+        return {
+            sla.id: sla.clock_hours
+            + times[sla.calendar_id.id].hours_between(sla.clock_at, now)
+            for sla in running
+        }
+
+    def _plan_deadlines(self):
+        """Deadline of running rows: their remaining hours after clock_at."""
+        pending = self.filtered(lambda s: s.clock_hours < s.target_hours)
+        for window in DEADLINE_WINDOWS:
+            if not pending:
+                break
+            latest = max(pending.mapped("clock_at"))
+            times = pending._working_times(latest + timedelta(days=window))
+            found = self.browse()
+            for sla in pending:
+                working_time = times.get(sla.calendar_id.id)
+                deadline = working_time and working_time.add_hours(
+                    sla.clock_at, sla.target_hours - sla.clock_hours
+                )
+                if deadline:
+                    sla.write({"deadline": deadline, "warning": False})
+                    found |= sla
+            pending -= found
+        for sla in pending:
+            sla.write(
+                {
+                    "deadline": False,
+                    "warning": _(
+                        "The working hours '%(calendar)s' have no working time "
+                        "in the next %(days)s days: the %(target)s deadline of "
+                        "'%(policy)s' cannot be computed. Fix the calendar or "
+                        "the policy.",
+                        calendar=sla.calendar_id.name or _("(none)"),
+                        days=DEADLINE_WINDOWS[-1],
+                        target=dict(SLA_TARGETS)[sla.target],
+                        policy=sla.policy_id.name,
+                    ),
+                }
+            )
+
+    # ------------------------------------------------------------
+    # Clock events
+    # ------------------------------------------------------------
+
+    def _sync_clock(self, at):
+        """Bring each row's clock in line with its ticket at time ``at``:
+        reached, reopened, paused, resumed."""
+        stops = defaultdict(lambda: self.browse())  # moment -> rows to stop
+        starts = self.browse()
+        reached = {}
+        reopened = self.browse()
+        for sla in self:
+            ticket = sla.ticket_id
+            reached_at = ticket._sla_reached_at(sla.target)
+            running = ticket._sla_clock_runs(sla.policy_id)
+            if reached_at and not sla.reached_at:
+                if sla.clock_running:
+                    stops[max(reached_at, sla.clock_at)] |= sla
+                reached[sla] = reached_at
+            elif sla.reached_at and not reached_at:
+                reopened |= sla
+                if running:
+                    starts |= sla
+            elif not sla.reached_at:
+                if sla.clock_running and not running:
+                    stops[max(at, sla.clock_at)] |= sla
+                elif running and not sla.clock_running:
+                    starts |= sla
+        for moment, rows in stops.items():
+            times = rows._working_times(moment)
+            for sla in rows:
+                consumed = times.get(sla.calendar_id.id)
+                sla.write(
+                    {
+                        "clock_hours": sla.clock_hours
+                        + (
+                            consumed.hours_between(sla.clock_at, moment)
+                            if consumed
+                            else 0.0
+                        ),
+                        "clock_at": moment,
+                        "clock_running": False,
+                    }
+                )
+        for sla, reached_at in reached.items():
+            sla.reached_at = reached_at
+        reopened.write({"reached_at": False})
+        for sla in starts:
+            sla.write({"clock_at": max(at, sla.clock_at), "clock_running": True})
+        starts._plan_deadlines()
+        self._refresh_status(at)
+
+    def _refresh_status(self, now):
+        """Status, risk and compliance of the rows at ``now``; writes only the
+        rows that change, grouped by value."""
+        consumed = self._consumed_now(now)
+        changes = defaultdict(lambda: self.browse())
+        for sla in self:
+            hours = consumed.get(sla.id, sla.clock_hours)
+            if sla.reached_at:
+                breached = bool(sla.deadline) and sla.reached_at > sla.deadline
+                status = "breached" if breached else "met"
+            elif sla.clock_running:
+                breached = bool(sla.deadline) and now > sla.deadline
+                status = "breached" if breached else "ongoing"
+            else:
+                breached = hours >= sla.target_hours
+                status = "breached" if breached else "paused"
+            at_risk = (
+                not sla.reached_at
+                and status != "breached"
+                and hours >= AT_RISK_RATIO * sla.target_hours
+            )
+            rate = {"met": 100.0, "breached": 0.0}.get(status, False)
+            values = (status, at_risk, rate)
+            if (sla.status, sla.at_risk, sla.success_rate or False) != (
+                status,
+                at_risk,
+                rate if rate is not False else False,
+            ):
+                changes[values] |= sla
+        for (status, at_risk, rate), rows in changes.items():
+            rows.write({"status": status, "at_risk": at_risk, "success_rate": rate})
+        self._notify_risks()
+
+    def _notify_risks(self):
+        """An activity for the assignee when a target gets at risk, a message
+        to the team leader when it is breached; once each."""
+        at_risk = self.filtered(lambda s: s.at_risk and not s.at_risk_notified)
+        for sla in at_risk:
+            ticket = sla.ticket_id
+            if ticket.user_id:
+                ticket.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    date_deadline=fields.Date.context_today(ticket),
+                    summary=_(
+                        "SLA at risk: %(target)s (%(policy)s)",
+                        target=dict(SLA_TARGETS)[sla.target],
+                        policy=sla.policy_id.name,
+                    ),
+                    user_id=ticket.user_id.id,
+                )
+        at_risk.write({"at_risk_notified": True})
+        breached = self.filtered(
+            lambda s: s.status == "breached"
+            and not s.breach_notified
+            and not s.reached_at
+        )
+        for sla in breached:
+            ticket = sla.ticket_id
+            leader = ticket.team_id.leader_id
+            ticket.message_post(
+                body=_(
+                    "SLA breached: %(target)s of policy %(policy)s, deadline "
+                    "%(deadline)s.",
+                    target=dict(SLA_TARGETS)[sla.target],
+                    policy=sla.policy_id.name,
+                    deadline=sla.deadline
+                    and fields.Datetime.to_string(sla.deadline)
+                    or _("unknown"),
+                ),
+                partner_ids=leader.partner_id.ids,
+                subtype_xmlid="mail.mt_note",
+            )
+        breached.write({"breach_notified": True})
+
+    @api.model
+    def _cron_refresh(self, batch_size=2000):
+        """Keep the statuses of undecided targets true, a batch at a time."""
+        now = fields.Datetime.now()
+        domain = [("reached_at", "=", False), ("status", "!=", "breached")]
+        last_id = 0
+        while True:
+            batch = self.search(
+                domain + [("id", ">", last_id)], limit=batch_size, order="id"
+            )
+            if not batch:
+                break
+            batch._refresh_status(now)
+            last_id = batch[-1].id
+            if len(batch) < batch_size:
+                break

@@ -1,0 +1,339 @@
+from freezegun import freeze_time
+
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import Form, new_test_user, tagged
+
+from .common import ServiceTicketCase, local
+
+ALIAS_EMAIL = """Return-Path: <bounce@example.com>
+To: {to}
+From: {email_from}
+Subject: {subject}
+Message-ID: {msg_id}
+{extra}Date: Thu, 19 Nov 2026 16:00:00 +0200
+MIME-Version: 1.0
+Content-Type: text/plain; charset="utf-8"
+Content-Transfer-Encoding: 8bit
+
+המדפסת לא עובדת since this morning.
+"""
+
+
+@tagged("post_install", "-at_install")
+class TestServiceTicket(ServiceTicketCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.team.write(
+            {"alias_name": "help", "alias_domain_id": cls.mail_alias_domain.id}
+        )
+        cls.alias_address = f"help@{cls.mail_alias_domain.name}"
+
+    def _receive(self, email_from, subject, msg_id, extra=""):
+        raw = ALIAS_EMAIL.format(
+            to=self.alias_address,
+            email_from=email_from,
+            subject=subject,
+            msg_id=msg_id,
+            extra=extra,
+        )
+        with freeze_time(local("2026-11-19 16:00")):
+            self.env["mail.thread"].sudo().message_process(False, raw.encode())
+        return self.env["crm.service.ticket"].search([("name", "=", subject)])
+
+    # ------------------------------------------------------------
+    # Creation
+    # ------------------------------------------------------------
+
+    def test_number_and_defaults(self):
+        ticket = self._ticket(local("2026-11-19 16:00"))
+        self.assertTrue(ticket.number.startswith("TCK/"))
+        self.assertEqual(ticket.stage_id, self.stage_new)
+        self.assertEqual(ticket.commercial_partner_id, self.customer)
+        self.assertEqual(ticket.email_from, self.contact.email)
+        self.assertEqual(ticket.access_url, f"/my/tickets/{ticket.id}")
+
+    def test_email_to_alias_creates_a_ticket_and_replies_thread_into_it(self):
+        ticket = self._receive(
+            '"Yael Levi" <yael@electra.example.com>',
+            "Printer down",
+            "<printer-1@electra.example.com>",
+        )
+        self.assertEqual(len(ticket), 1)
+        self.assertEqual(ticket.team_id, self.team)
+        self.assertEqual(ticket.partner_id, self.contact)
+        self.assertEqual(ticket.opened_at, local("2026-11-19 16:00"))
+        self.assertEqual(ticket.sla_ids.policy_id, self.policy)
+        reply = ALIAS_EMAIL.format(
+            to=self.alias_address,
+            email_from='"Yael Levi" <yael@electra.example.com>',
+            subject="Re: Printer down",
+            msg_id="<printer-2@electra.example.com>",
+            extra="In-Reply-To: <printer-1@electra.example.com>\n",
+        )
+        self.env["mail.thread"].sudo().message_process(False, reply.encode())
+        self.assertEqual(
+            self.env["crm.service.ticket"].search_count(
+                [("commercial_partner_id", "=", self.customer.id)]
+            ),
+            1,
+        )
+        self.assertIn(
+            "Re: Printer down", ticket.message_ids.mapped("subject"), "threaded"
+        )
+        self.assertFalse(ticket.first_response_at, "the customer's reply is no answer")
+
+    def test_unknown_sender_gets_a_contact(self):
+        ticket = self._receive(
+            "Dov Stranger <dov@unknown.example.org>",
+            "Who do I talk to?",
+            "<stranger-1@unknown.example.org>",
+        )
+        self.assertIn("dov@unknown.example.org", ticket.email_from)
+        self.assertEqual(ticket.partner_id.email, "dov@unknown.example.org")
+        self.assertEqual(ticket.partner_id.name, "Dov Stranger")
+
+    def test_unparsable_sender_keeps_the_address(self):
+        ticket = self._receive(
+            "not an address", "Broken sender", "<broken-1@unknown.example.org>"
+        )
+        self.assertEqual(len(ticket), 1, "the ticket is never lost")
+        self.assertIn("not an address", ticket.email_from)
+        self.assertFalse(ticket.partner_id)
+
+    def test_ticket_from_a_logged_call(self):
+        interaction = self._interaction(
+            name="Printer fault reported by phone",
+            direction="inbound",
+            date=local("2026-11-19 15:00"),
+        )
+        with freeze_time(local("2026-11-19 15:10")):
+            action = interaction.action_open_ticket()
+        ticket = self.env["crm.service.ticket"].browse(action["res_id"])
+        self.assertEqual(ticket.name, "Printer fault reported by phone")
+        self.assertEqual(ticket.partner_id, self.customer)
+        self.assertEqual(ticket.opened_at, local("2026-11-19 15:00"))
+        self.assertEqual(interaction.ticket_id, ticket)
+        self.assertEqual(ticket.interaction_count, 1)
+        self.assertEqual(interaction.action_open_ticket()["res_id"], ticket.id)
+
+    # ------------------------------------------------------------
+    # First response
+    # ------------------------------------------------------------
+
+    def test_internal_note_is_not_a_response_but_a_reply_is(self):
+        ticket = self._ticket(local("2026-11-19 16:00"))
+        response = self._sla(ticket, "first_response")
+        with freeze_time(local("2026-11-19 16:30")):
+            ticket.with_user(self.agent).message_post(
+                body="Checked the logs",
+                message_type="comment",
+                subtype_xmlid="mail.mt_note",
+            )
+        self.assertFalse(ticket.first_response_at)
+        self.assertEqual(response.status, "ongoing")
+        with freeze_time(local("2026-11-19 17:00")):
+            ticket.with_user(self.agent).message_post(
+                body="We are on it",
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+        self.assertEqual(ticket.first_response_at, local("2026-11-19 17:00"))
+        self.assertAlmostEqual(ticket.first_response_hours, 1.0, places=4)
+        self.assertEqual(response.status, "met")
+        self.assertEqual(response.reached_at, local("2026-11-19 17:00"))
+        with freeze_time(local("2026-11-22 09:00")):
+            ticket.with_user(self.agent).message_post(
+                body="Any news?",
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+        self.assertEqual(ticket.first_response_at, local("2026-11-19 17:00"))
+
+    def test_customer_message_is_not_a_response(self):
+        portal_user = self._portal_user()
+        ticket = self._ticket(local("2026-11-19 16:00"), partner_id=self.contact.id)
+        with freeze_time(local("2026-11-19 16:30")):
+            ticket.with_user(portal_user).message_post(
+                body="Still broken",
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+        self.assertFalse(ticket.first_response_at)
+
+    def test_outbound_call_on_the_ticket_is_a_response(self):
+        ticket = self._ticket(local("2026-11-19 16:00"))
+        with freeze_time(local("2026-11-22 09:00")):
+            self._interaction(
+                name="Called back",
+                direction="outbound",
+                ticket_id=ticket.id,
+                date=local("2026-11-22 09:00"),
+            )
+        self.assertEqual(ticket.first_response_at, local("2026-11-22 09:00"))
+        response = self._sla(ticket, "first_response")
+        self.assertEqual(response.status, "met")
+        self.assertAlmostEqual(ticket.first_response_hours, 2.0, places=4)
+
+    def test_late_response_is_breached(self):
+        ticket = self._ticket(local("2026-11-19 16:00"))
+        with freeze_time(local("2026-11-22 11:30")):
+            ticket.with_user(self.agent).message_post(
+                body="Sorry for the wait",
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+        self.assertEqual(self._sla(ticket, "first_response").status, "breached")
+        self.assertTrue(ticket.sla_breached)
+
+    # ------------------------------------------------------------
+    # Cron: risk and breach, once each
+    # ------------------------------------------------------------
+
+    def test_at_risk_and_breach_notify_once(self):
+        ticket = self._ticket(local("2026-11-22 08:30"))
+        Sla = self.env["crm.service.ticket.sla"]
+        with freeze_time(local("2026-11-22 11:45")):  # 3.25 of 4 hours
+            Sla._cron_refresh()
+            Sla._cron_refresh()
+        response = self._sla(ticket, "first_response")
+        self.assertTrue(response.at_risk)
+        self.assertTrue(ticket.sla_at_risk)
+        self.assertEqual(ticket.sla_status, "at_risk")
+        activities = ticket.activity_ids.filtered(lambda a: a.user_id == self.agent)
+        self.assertEqual(len(activities), 1)
+        self.assertIn("SLA at risk", activities.summary)
+        with freeze_time(local("2026-11-22 12:31")):
+            Sla._cron_refresh()
+            Sla._cron_refresh()
+        self.assertEqual(response.status, "breached")
+        self.assertFalse(response.at_risk)
+        self.assertEqual(ticket.sla_status, "breached")
+        breach_messages = ticket.message_ids.filtered(
+            lambda m: "SLA breached" in (m.body or "")
+        )
+        self.assertEqual(len(breach_messages), 1)
+        self.assertIn(self.leader.partner_id, breach_messages.partner_ids)
+        self.assertEqual(
+            len(ticket.activity_ids.filtered(lambda a: a.user_id == self.agent)), 1
+        )
+        self.assertIn(
+            ticket,
+            self.env["crm.service.ticket"].search([("sla_breached", "=", True)]),
+        )
+
+    # ------------------------------------------------------------
+    # Policies
+    # ------------------------------------------------------------
+
+    def test_policy_matching(self):
+        tag = self.env["res.partner.category"].create({"name": "VIP"})
+        vip = self.env["crm.sla.policy"].create(
+            {
+                "name": "VIP urgent faults",
+                "ticket_type_ids": [(4, self.type_fault.id)],
+                "priority": "3",
+                "partner_category_ids": [(4, tag.id)],
+                "first_response_hours": 1,
+            }
+        )
+        ticket = self._ticket(
+            local("2026-11-19 16:00"), ticket_type_id=self.type_fault.id, priority="3"
+        )
+        self.assertNotIn(vip, ticket.sla_ids.policy_id, "customer not tagged")
+        self.customer.category_id = tag
+        ticket.priority = "2"
+        self.assertNotIn(vip, ticket.sla_ids.policy_id, "priority too low")
+        with freeze_time(local("2026-11-19 16:10")):
+            ticket.priority = "3"
+        self.assertIn(vip, ticket.sla_ids.policy_id)
+        self.assertIn(self.policy, ticket.sla_ids.policy_id, "several policies apply")
+        self.assertEqual(
+            ticket.sla_ids.filtered(lambda s: s.policy_id == vip).deadline,
+            local("2026-11-19 17:00"),
+            "counted from the opening, not from the change",
+        )
+
+    def test_bad_policies_are_refused_naming_the_field(self):
+        Policy = self.env["crm.sla.policy"]
+        cases = [
+            ({"first_response_hours": -2}, "First Response"),
+            ({"resolution_hours": 99999}, "Resolution"),
+            ({}, "needs a target"),
+            (
+                {
+                    "first_response_hours": 4,
+                    "pause_stage_ids": [(4, self.stage_solved.id)],
+                },
+                "Pause Stages",
+            ),
+        ]
+        for values, message in cases:
+            with (
+                self.subTest(values=values),
+                self.assertRaises(ValidationError) as error,
+            ):
+                with self.env.cr.savepoint():
+                    Policy.create({"name": "Bad", **values})
+            self.assertIn(message, str(error.exception))
+            self.assertIn("Bad", str(error.exception))
+
+    def test_closing_stage_cannot_pause(self):
+        with self.assertRaises(ValidationError) as error:
+            self.stage_solved.is_pause = True
+        self.assertIn("Pause Stage", str(error.exception))
+
+    # ------------------------------------------------------------
+    # History and forms
+    # ------------------------------------------------------------
+
+    def test_ticket_rows_in_the_customer_history(self):
+        ticket = self._ticket(local("2026-11-19 16:00"))
+        with freeze_time(local("2026-11-19 17:00")):
+            ticket.with_user(self.agent).message_post(
+                body="We are on it",
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+        with freeze_time(local("2026-11-22 10:00")):
+            ticket.stage_id = self.stage_solved
+        rows = self.env["crm.customer.timeline"].search(
+            [("res_model", "=", "crm.service.ticket"), ("res_id", "=", ticket.id)]
+        )
+        self.assertEqual(
+            rows.mapped("kind"), ["ticket_closed", "ticket_response", "ticket"]
+        )
+        self.assertEqual(rows.partner_id, self.customer)
+        self.assertEqual(rows[0].date, local("2026-11-22 10:00"))
+
+    def test_closing_asks_for_a_rating(self):
+        ticket = self._ticket(local("2026-11-19 16:00"))
+        with self.mock_mail_gateway():
+            ticket.stage_id = self.stage_solved
+        self.assertEqual(len(ticket.rating_ids), 1)
+        self.assertEqual(ticket.rating_ids.partner_id, self.contact)
+
+    def test_form_flow(self):
+        with freeze_time(local("2026-11-19 16:00")):
+            form = Form(self.env["crm.service.ticket"].with_user(self.agent))
+            form.name = "Screen flickers"
+            form.partner_id = self.contact
+            form.team_id = self.team
+            ticket = form.save()
+        self.assertEqual(ticket.email_from, self.contact.email)
+        self.assertEqual(ticket.contact_id, self.contact)
+        self.assertEqual(len(ticket.sla_ids), 2)
+
+    def test_agent_cannot_tamper_with_sla_statuses(self):
+        ticket = self._ticket(local("2026-11-19 16:00"))
+        with self.assertRaises(AccessError):
+            ticket.sla_ids.with_user(self.agent).write({"status": "met"})
+
+    def _portal_user(self):
+        return new_test_user(
+            self.env,
+            login="rel_portal_yael",
+            name="Yael Portal",
+            groups="base.group_portal",
+            partner_id=self.contact.id,
+        )
