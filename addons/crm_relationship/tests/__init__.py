@@ -7,3 +7,4 @@ from . import test_performance
 from . import test_ui
 from . import test_sla_clock
 from . import test_service_ticket
+from . import test_service_portal

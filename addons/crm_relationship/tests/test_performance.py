@@ -1,6 +1,6 @@
 from odoo.tests import tagged
 
-from .common import CrmRelationshipCase
+from .common import CrmRelationshipCase, ServiceTicketCase, local
 
 PARTNER_FORM_FIELDS = [
     "display_name",
@@ -76,3 +76,83 @@ class TestPerformance(CrmRelationshipCase):
         self.assertEqual((len(page), total), (80, 1000))
         self.assertEqual(queries_1000, queries_10)
         self.assertLess(queries_10, 25)
+
+
+TICKET_FORM_FIELDS = [
+    "number",
+    "name",
+    "partner_id",
+    "stage_id",
+    "user_id",
+    "team_id",
+    "opened_at",
+    "first_response_at",
+    "sla_status",
+    "sla_deadline",
+    "sla_hours_left",
+    "sla_warning",
+    "interaction_count",
+]
+TICKET_LIST_FIELDS = [
+    "priority",
+    "number",
+    "name",
+    "partner_id",
+    "user_id",
+    "stage_id",
+    "sla_deadline",
+    "sla_status",
+    "is_closed",
+]
+
+
+@tagged("post_install", "-at_install", "crm_relationship_perf")
+class TestTicketPerformance(ServiceTicketCase):
+    def _queries_to_open_ticket(self, ticket):
+        sla_spec = {
+            "fields": {
+                field: {}
+                for field in (
+                    "target",
+                    "deadline",
+                    "status",
+                    "consumed_hours",
+                    "remaining_hours",
+                )
+            }
+        }
+        form_spec = {field: {} for field in TICKET_FORM_FIELDS}
+        form_spec["sla_ids"] = sla_spec
+        list_spec = {field: {} for field in TICKET_LIST_FIELDS}
+        Ticket = self.env["crm.service.ticket"].with_user(self.agent)
+        counts = []
+        for _run in range(2):
+            self.env.invalidate_all()
+            before = self.cr.sql_log_count
+            Ticket.browse(ticket.id).web_read(form_spec)
+            Ticket.search_fetch([], list(list_spec), limit=80).web_read(list_spec)
+            counts.append(self.cr.sql_log_count - before)
+        return counts[-1]
+
+    def _grow(self, ticket, messages, policies):
+        for index in range(messages):
+            ticket.message_post(body=f"Note {index}", subtype_xmlid="mail.mt_note")
+        for index in range(policies):
+            self.env["crm.sla.policy"].create(
+                {
+                    "name": f"Policy {index}",
+                    "first_response_hours": 4 + index,
+                    "resolution_hours": 40 + index,
+                }
+            )
+        ticket.priority = "2" if ticket.priority != "2" else "1"
+        self.env.flush_all()
+
+    def test_ticket_form_and_list_queries_do_not_grow(self):
+        ticket = self._ticket(local("2026-11-19 16:00"))
+        self._grow(ticket, messages=1, policies=0)
+        small = self._queries_to_open_ticket(ticket)
+        self._grow(ticket, messages=50, policies=10)
+        self.assertGreaterEqual(len(ticket.sla_ids), 22)
+        large = self._queries_to_open_ticket(ticket)
+        self.assertEqual(large, small)

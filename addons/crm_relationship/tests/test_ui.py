@@ -23,3 +23,41 @@ class TestUi(HttpCase):
         )
         self.assertEqual(interaction.name, "Called about the renewal")
         self.assertEqual(interaction.user_id.login, "rel_tour")
+
+    def test_agent_answers_a_ticket_and_the_first_response_is_met(self):
+        agent = new_test_user(
+            self.env,
+            login="rel_tour_agent",
+            name="Tour Agent",
+            groups="crm_relationship.group_user",
+        )
+        self.env["crm.sla.policy"].search([]).active = False
+        team = self.env["crm.service.team"].create(
+            {
+                "name": "Tour Team",
+                "resource_calendar_id": self.env.ref(
+                    "crm_relationship.resource_calendar_sun_thu"
+                ).id,
+            }
+        )
+        self.env["crm.sla.policy"].create(
+            {"name": "Tour policy", "team_id": team.id, "first_response_hours": 8}
+        )
+        customer = self.env["res.partner"].create(
+            {"name": "Tour Customer", "email": "tour@example.com"}
+        )
+        ticket = self.env["crm.service.ticket"].create(
+            {
+                "name": "Tour ticket",
+                "partner_id": customer.id,
+                "team_id": team.id,
+                "user_id": agent.id,
+            }
+        )
+        self.start_tour(
+            f"/odoo/action-crm_relationship.crm_service_ticket_action/{ticket.id}",
+            "crm_relationship_answer_ticket_tour",
+            login="rel_tour_agent",
+        )
+        self.assertTrue(ticket.first_response_at)
+        self.assertEqual(ticket.sla_ids.status, "met")

@@ -1,0 +1,125 @@
+from odoo import http
+from odoo.tests import HttpCase, new_test_user, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestServicePortal(HttpCase):
+    """The customer portal over HTTP: a customer sees only the tickets of its
+    own company, opens new ones and replies."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Partner = cls.env["res.partner"]
+        cls.company_partner = Partner.create(
+            {"name": "חברת הדגמה בע״מ", "is_company": True}
+        )
+        cls.other_company = Partner.create({"name": "Other Ltd", "is_company": True})
+        cls.portal_user = new_test_user(
+            cls.env,
+            login="rel_portal",
+            password="rel_portal_pw1",
+            name="Tamar Portal",
+            email="tamar@demo.example.com",
+            groups="base.group_portal",
+        )
+        cls.portal_user.partner_id.parent_id = cls.company_partner
+        colleague = Partner.create(
+            {"name": "Colleague", "parent_id": cls.company_partner.id}
+        )
+        Ticket = cls.env["crm.service.ticket"]
+        cls.own_ticket = Ticket.create(
+            {"name": "Our printer is broken", "partner_id": colleague.id}
+        )
+        cls.other_ticket = Ticket.create(
+            {"name": "Secret other request", "partner_id": cls.other_company.id}
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.authenticate("rel_portal", "rel_portal_pw1")
+
+    def test_list_shows_only_the_company_tickets(self):
+        response = self.url_open("/my/tickets")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Our printer is broken", response.text)
+        self.assertNotIn("Secret other request", response.text)
+
+    def test_detail_of_own_ticket(self):
+        response = self.url_open(f"/my/tickets/{self.own_ticket.id}")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(self.own_ticket.number, response.text)
+
+    def test_other_customer_ticket_is_refused(self):
+        response = self.url_open(f"/my/tickets/{self.other_ticket.id}")
+        self.assertNotIn("Secret other request", response.text)
+        self.assertTrue(response.url.endswith("/my"), response.url)
+
+    def test_other_customer_ticket_refused_by_the_orm(self):
+        tickets = (
+            self.env["crm.service.ticket"]
+            .with_user(self.portal_user)
+            .search([("id", "in", (self.own_ticket | self.other_ticket).ids)])
+        )
+        self.assertEqual(tickets, self.own_ticket)
+
+    def test_new_ticket_from_the_portal(self):
+        response = self.url_open(
+            "/my/tickets/new",
+            data={
+                "name": "The screen flickers",
+                "description": "Since Monday",
+                "csrf_token": http.Request.csrf_token(self),
+            },
+        )
+        self.assertEqual(response.status_code, 200)
+        ticket = self.env["crm.service.ticket"].search(
+            [("name", "=", "The screen flickers")]
+        )
+        self.assertEqual(ticket.partner_id, self.portal_user.partner_id)
+        self.assertEqual(ticket.commercial_partner_id, self.company_partner)
+        self.assertIn(self.portal_user.partner_id, ticket.message_partner_ids)
+        self.assertIn(ticket.number, response.text)
+
+    def test_new_ticket_without_title_is_refused_with_a_message(self):
+        response = self.url_open(
+            "/my/tickets/new",
+            data={"name": "  ", "csrf_token": http.Request.csrf_token(self)},
+        )
+        self.assertIn("Please give your request a title", response.text)
+        self.assertFalse(
+            self.env["crm.service.ticket"].search([("description", "=", "x")])
+        )
+
+    def test_customer_reply_from_the_portal(self):
+        response = self.make_jsonrpc_request(
+            "/mail/message/post",
+            {
+                "thread_model": "crm.service.ticket",
+                "thread_id": self.own_ticket.id,
+                "post_data": {"body": "Still broken today", "message_type": "comment"},
+            },
+        )
+        self.assertTrue(response)
+        self.assertIn(
+            "Still broken today", "".join(self.own_ticket.message_ids.mapped("body"))
+        )
+        self.assertFalse(
+            self.own_ticket.first_response_at, "a customer's message is no answer"
+        )
+
+    def test_reply_on_other_customer_ticket_is_refused(self):
+        try:
+            self.make_jsonrpc_request(
+                "/mail/message/post",
+                {
+                    "thread_model": "crm.service.ticket",
+                    "thread_id": self.other_ticket.id,
+                    "post_data": {"body": "Sneaky", "message_type": "comment"},
+                },
+            )
+        except Exception:  # noqa: BLE001 - refused either way is fine
+            pass
+        self.assertNotIn(
+            "Sneaky", "".join(self.other_ticket.message_ids.mapped("body"))
+        )
