@@ -1,6 +1,8 @@
 from collections import defaultdict
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
 
 from .working_time import WorkingTime
@@ -244,45 +246,84 @@ class CrmServiceTicketSla(models.Model):
         self._notify_risks()
 
     def _notify_risks(self):
-        """An activity for the assignee when a target gets at risk, a message
-        to the team leader when it is breached; once each."""
+        """An activity for the assignee when targets get at risk; a note on
+        the ticket and one digest to each team leader when they are breached.
+        Once each, in batch: a cron run may decide thousands at a time."""
         at_risk = self.filtered(lambda s: s.at_risk and not s.at_risk_notified)
-        for sla in at_risk:
-            ticket = sla.ticket_id
-            if ticket.user_id:
-                ticket.activity_schedule(
-                    "mail.mail_activity_data_todo",
-                    date_deadline=fields.Date.context_today(ticket),
-                    summary=_(
-                        "SLA at risk: %(target)s (%(policy)s)",
-                        target=dict(SLA_TARGETS)[sla.target],
-                        policy=sla.policy_id.name,
-                    ),
-                    user_id=ticket.user_id.id,
-                )
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        ticket_model = self.env["ir.model"]._get_id("crm.service.ticket")
+        self.env["mail.activity"].sudo().create(
+            [
+                {
+                    "res_model_id": ticket_model,
+                    "res_id": ticket.id,
+                    "activity_type_id": todo.id,
+                    "summary": _("SLA at risk: %s", rows._describe()),
+                    "user_id": ticket.user_id.id,
+                    "date_deadline": fields.Date.context_today(ticket),
+                }
+                for ticket, rows in at_risk.grouped("ticket_id").items()
+                if ticket.user_id
+            ]
+        )
         at_risk.write({"at_risk_notified": True})
         breached = self.filtered(
             lambda s: s.status == "breached"
             and not s.breach_notified
             and not s.reached_at
         )
-        for sla in breached:
-            ticket = sla.ticket_id
-            leader = ticket.team_id.leader_id
-            ticket.message_post(
-                body=_(
-                    "SLA breached: %(target)s of policy %(policy)s, deadline "
-                    "%(deadline)s.",
-                    target=dict(SLA_TARGETS)[sla.target],
-                    policy=sla.policy_id.name,
-                    deadline=sla.deadline
-                    and fields.Datetime.to_string(sla.deadline)
-                    or _("unknown"),
-                ),
-                partner_ids=leader.partner_id.ids,
-                subtype_xmlid="mail.mt_note",
-            )
+        if not breached:
+            return
+        by_ticket = breached.grouped("ticket_id")
+        tickets = self.env["crm.service.ticket"].concat(*by_ticket)
+        tickets._message_log_batch(
+            {
+                ticket.id: Markup("<p>%s</p>")
+                % _("SLA breached: %s", rows._describe(with_deadline=True))
+                for ticket, rows in by_ticket.items()
+            }
+        )
+        for team, team_tickets in tickets.grouped("team_id").items():
+            leader = team.leader_id.partner_id
+            if leader:
+                team.message_notify(
+                    partner_ids=leader.ids,
+                    subject=_("SLA breached on %s tickets", len(team_tickets)),
+                    body=self.env["ir.qweb"]._render(
+                        "crm_relationship.sla_breach_digest",
+                        {"tickets": team_tickets},
+                    ),
+                    model_description=_("Service Team"),
+                )
         breached.write({"breach_notified": True})
+
+    def _describe(self, with_deadline=False):
+        targets = dict(SLA_TARGETS)
+        parts = []
+        for sla in self:
+            if with_deadline:
+                deadline = (
+                    fields.Datetime.to_string(sla.deadline)
+                    if sla.deadline
+                    else _("unknown")
+                )
+                parts.append(
+                    _(
+                        "%(target)s (%(policy)s), deadline %(deadline)s UTC",
+                        target=targets[sla.target],
+                        policy=sla.policy_id.name,
+                        deadline=deadline,
+                    )
+                )
+            else:
+                parts.append(
+                    _(
+                        "%(target)s (%(policy)s)",
+                        target=targets[sla.target],
+                        policy=sla.policy_id.name,
+                    )
+                )
+        return "; ".join(parts)
 
     @api.model
     def _cron_refresh(self, batch_size=2000):

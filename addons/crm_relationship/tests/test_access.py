@@ -4,7 +4,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .common import CrmRelationshipCase
+from .common import CrmRelationshipCase, ServiceTicketCase
 
 
 @tagged("post_install", "-at_install")
@@ -120,3 +120,49 @@ class TestRpcBadInput(HttpCase):
         )
         created = create({"partner_id": customer.id, "name": "Fine"})
         self.assertTrue(self.env["crm.interaction"].browse(created).exists())
+
+
+@tagged("post_install", "-at_install")
+class TestTicketAccess(ServiceTicketCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.agent_b = new_test_user(
+            cls.env,
+            login="rel_agent_b",
+            groups="crm_relationship.group_user",
+            company_id=cls.company_2.id,
+            company_ids=[cls.company_2.id],
+        )
+        cls.ticket = cls.env["crm.service.ticket"].create(
+            {"name": "Company A ticket", "partner_id": cls.customer.id}
+        )
+
+    @mute_logger("odoo.addons.base.models.ir_rule", "odoo.models")
+    def test_other_company_cannot_read_tickets(self):
+        Ticket = self.env["crm.service.ticket"].with_user(self.agent_b)
+        self.assertFalse(Ticket.search([("id", "=", self.ticket.id)]))
+        with self.assertRaises(AccessError):
+            Ticket.browse(self.ticket.id).read(["name"])
+        self.assertFalse(
+            self.env["crm.service.ticket.sla"]
+            .with_user(self.agent_b)
+            .search([("ticket_id", "=", self.ticket.id)])
+        )
+
+    @mute_logger("odoo.addons.base.models.ir_model", "odoo.models")
+    def test_portal_cannot_touch_policies_or_sla(self):
+        portal = new_test_user(
+            self.env, login="rel_portal_sla", groups="base.group_portal"
+        )
+        for model in ("crm.sla.policy", "crm.service.ticket.sla", "crm.service.team"):
+            with self.assertRaises(AccessError):
+                self.env[model].with_user(portal).search([])
+        with self.assertRaises(AccessError):
+            self.env["crm.service.ticket"].with_user(portal).create({"name": "x"})
+
+    @mute_logger("odoo.addons.base.models.ir_model")
+    def test_agent_cannot_edit_policies(self):
+        with self.assertRaises(AccessError):
+            self.policy.with_user(self.agent).write({"first_response_hours": 100})
+        self.policy.with_user(self.leader).write({"first_response_hours": 5})

@@ -213,7 +213,14 @@ class TestServiceTicket(ServiceTicketCase):
             lambda m: "SLA breached" in (m.body or "")
         )
         self.assertEqual(len(breach_messages), 1)
-        self.assertIn(self.leader.partner_id, breach_messages.partner_ids)
+        digests = self.env["mail.message"].search(
+            [
+                ("partner_ids", "in", self.leader.partner_id.ids),
+                ("subject", "ilike", "SLA breached"),
+            ]
+        )
+        self.assertEqual(len(digests), 1, "the team leader is told once")
+        self.assertIn(ticket.number, digests.body)
         self.assertEqual(
             len(ticket.activity_ids.filtered(lambda a: a.user_id == self.agent)), 1
         )
