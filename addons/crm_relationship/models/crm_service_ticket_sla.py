@@ -258,7 +258,7 @@ class CrmServiceTicketSla(models.Model):
                     "res_model_id": ticket_model,
                     "res_id": ticket.id,
                     "activity_type_id": todo.id,
-                    "summary": _("SLA at risk: %s", rows._describe()),
+                    "summary": self.env._("SLA at risk: %s", rows._describe()),
                     "user_id": ticket.user_id.id,
                     "date_deadline": fields.Date.context_today(ticket),
                 }
@@ -279,7 +279,7 @@ class CrmServiceTicketSla(models.Model):
         tickets._message_log_batch(
             {
                 ticket.id: Markup("<p>%s</p>")
-                % _("SLA breached: %s", rows._describe(with_deadline=True))
+                % self.env._("SLA breached: %s", rows._describe(with_deadline=True))
                 for ticket, rows in by_ticket.items()
             }
         )
