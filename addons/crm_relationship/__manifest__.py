@@ -28,6 +28,8 @@
         "views/crm_service_ticket_views.xml",
         "views/crm_service_team_views.xml",
         "views/crm_service_portal_templates.xml",
+        "views/crm_external_invoice_views.xml",
+        "views/crm_sync_views.xml",
         "views/crm_relationship_menus.xml",
     ],
     "demo": [
@@ -35,6 +37,7 @@
         "demo/crm_interaction_demo.xml",
         "demo/account_move_demo.xml",
         "demo/crm_service_ticket_demo.xml",
+        "demo/crm_external_invoice_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

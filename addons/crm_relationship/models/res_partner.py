@@ -1,8 +1,12 @@
+import hashlib
+import json
+
 from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
+from odoo.tools import html2plaintext
 
 
 class ResPartner(models.Model):
@@ -24,6 +28,19 @@ class ResPartner(models.Model):
         help="Days since the latest interaction; empty when never contacted.",
     )
     history_count = fields.Integer(compute="_compute_history_count")
+    external_invoice_ids = fields.One2many(
+        "crm.external.invoice", "partner_id", string="External Invoices"
+    )
+    external_invoice_count = fields.Integer(
+        "External Invoices", compute="_compute_external_invoice_figures"
+    )
+    external_amount_due = fields.Monetary(
+        compute="_compute_external_invoice_figures",
+        currency_field="external_currency_id",
+    )
+    external_currency_id = fields.Many2one(
+        "res.currency", compute="_compute_external_invoice_figures"
+    )
     service_ticket_count = fields.Integer(
         "Tickets", compute="_compute_service_ticket_count"
     )
@@ -102,6 +119,29 @@ class ResPartner(models.Model):
         for partner in self:
             partner.history_count = counts.get(partner.commercial_partner_id, 0)
 
+    def _compute_external_invoice_figures(self):
+        """Count and amount due (in the company currency's invoices) of the
+        customer's external invoices."""
+        currency = self.env.company.currency_id
+        groups = self.env["crm.external.invoice"]._read_group(
+            [
+                ("partner_id", "in", self.commercial_partner_id.ids),
+                ("status", "!=", "cancelled"),
+            ],
+            ["partner_id", "currency_id"],
+            ["__count", "amount_due:sum"],
+        )
+        counts, due = {}, {}
+        for partner, group_currency, count, amount in groups:
+            counts[partner] = counts.get(partner, 0) + count
+            if group_currency == currency:
+                due[partner] = due.get(partner, 0.0) + amount
+        for partner in self:
+            commercial = partner.commercial_partner_id
+            partner.external_invoice_count = counts.get(commercial, 0)
+            partner.external_amount_due = due.get(commercial, 0.0)
+            partner.external_currency_id = currency
+
     def _compute_service_ticket_count(self):
         counts = dict(
             self.env["crm.service.ticket"]._read_group(
@@ -152,6 +192,168 @@ class ResPartner(models.Model):
         ]
         action["context"] = {"default_partner_id": self.id}
         return action
+
+    def action_view_external_invoices(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_relationship.crm_external_invoice_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {}
+        return action
+
+    # ------------------------------------------------------------
+    # Push of customers to external targets (sync service)
+    # ------------------------------------------------------------
+
+    PUSHED_FIELDS = (
+        "name",
+        "is_company",
+        "email",
+        "phone",
+        "mobile",
+        "street",
+        "street2",
+        "city",
+        "zip",
+        "vat",
+        "website",
+        "lang",
+    )
+
+    def _sync_push_payload(self, db_uuid):
+        self.ensure_one()
+        payload = {field: self[field] or False for field in self.PUSHED_FIELDS}
+        payload.update(
+            {
+                "partner_id": self.id,
+                "uid": f"crm-{db_uuid}-partner-{self.id}",
+                "company_name": self.parent_id.name or False,
+                "state": self.state_id.name or False,
+                "country_code": self.country_id.code or False,
+                "country": self.country_id.name or False,
+                "comment": html2plaintext(self.comment, include_references=False)
+                if self.comment
+                else False,
+            }
+        )
+        payload["content_hash"] = hashlib.sha256(
+            json.dumps(payload, sort_keys=True, default=str).encode()
+        ).hexdigest()
+        payload["write_date"] = fields.Datetime.to_string(self.write_date)
+        return payload
+
+    @api.model
+    def _sync_push_domain(self):
+        return [
+            ("parent_id", "=", False),
+            ("company_id", "in", [False, self.env.company.id]),
+            "|",
+            ("customer_rank", ">", 0),
+            ("interaction_ids", "!=", False),
+        ]
+
+    @api.model
+    def sync_push_changes(self, job, limit=500, full_refresh=False):
+        """Customers to push to ``job``'s target: those changed since their
+        last push (or never pushed) and the bindings to delete."""
+        self.env["crm.sync.job"]._check_sync_access()
+        sync_job = self.env["crm.sync.job"]._get(job, "push", create=True)
+        Binding = self.env["crm.sync.binding"].sudo()
+        bindings = Binding.search([("job_id", "=", sync_job.id)])
+        partners = self.sudo().search(self._sync_push_domain(), order="id")
+        db_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
+        # a merge moves the bindings of the merged-away partner onto the one
+        # kept: the uid tells them apart
+        by_partner = {
+            b.partner_id.id: b
+            for b in bindings
+            if b.partner_id and b.uid == f"crm-{db_uuid}-partner-{b.partner_id.id}"
+        }
+        upserts = []
+        more = False
+        for partner in partners:
+            payload = partner._sync_push_payload(db_uuid)
+            binding = by_partner.get(partner.id)
+            if (
+                binding
+                and binding.content_hash == payload["content_hash"]
+                and not (
+                    full_refresh
+                    and binding.pushed_at < self._sync_run_started(sync_job)
+                )
+            ):
+                continue
+            if len(upserts) == limit:
+                more = True
+                break
+            payload["binding"] = binding and {
+                "binding_id": binding.id,
+                "external_id": binding.external_id or False,
+                "href": binding.href or False,
+                "etag": binding.etag or False,
+                "content_hash": binding.content_hash or False,
+            }
+            upserts.append(payload)
+        kept = set(partners.ids)
+        deletes = [
+            {
+                "binding_id": binding.id,
+                "external_id": binding.external_id or False,
+                "href": binding.href or False,
+                "etag": binding.etag or False,
+                "uid": binding.uid,
+            }
+            for binding in bindings
+            if binding.partner_id.id not in kept
+            or by_partner.get(binding.partner_id.id) != binding
+        ]
+        return {"upserts": upserts, "deletes": deletes, "more": more}
+
+    @api.model
+    def _sync_run_started(self, sync_job):
+        running = (
+            self.env["crm.sync.run"]
+            .sudo()
+            .search([("job_id", "=", sync_job.id), ("status", "=", "running")], limit=1)
+        )
+        return running.started_at or fields.Datetime.now()
+
+    @api.model
+    def sync_push_record(self, job, results):
+        """Record what the target now holds: bindings upserted or deleted."""
+        self.env["crm.sync.job"]._check_sync_access()
+        sync_job = self.env["crm.sync.job"]._get(job, "push", create=True)
+        Binding = self.env["crm.sync.binding"].sudo()
+        now = fields.Datetime.now()
+        db_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
+        for result in results:
+            if result.get("deleted"):
+                Binding.browse(result.get("binding_id")).exists().unlink()
+                continue
+            partner = self.sudo().browse(result["partner_id"]).exists()
+            if not partner:
+                continue
+            uid = f"crm-{db_uuid}-partner-{partner.id}"
+            values = {
+                "job_id": sync_job.id,
+                "partner_id": partner.id,
+                "partner_name": partner.name,
+                "uid": uid,
+                "external_id": result.get("external_id") or False,
+                "href": result.get("href") or False,
+                "etag": result.get("etag") or False,
+                "content_hash": result.get("content_hash") or False,
+                "pushed_at": now,
+            }
+            binding = Binding.search(
+                [("job_id", "=", sync_job.id), ("uid", "=", uid)], limit=1
+            )
+            if binding:
+                binding.write(values)
+            else:
+                Binding.create(values)
+        return True
 
     def action_view_history(self):
         self.ensure_one()

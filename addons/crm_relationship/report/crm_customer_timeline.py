@@ -71,6 +71,16 @@ class CrmCustomerTimeline(models.Model):
             "payment_state",
             "state",
         ],
+        "crm.external.invoice": [
+            "kind",
+            "issued_on",
+            "partner_id",
+            "number",
+            "amount_signed",
+            "currency_id",
+            "company_id",
+            "status",
+        ],
         "crm.service.ticket": [
             "opened_at",
             "first_response_at",
@@ -94,6 +104,9 @@ class CrmCustomerTimeline(models.Model):
             ("ticket", "Ticket Opened"),
             ("ticket_response", "Ticket Answered"),
             ("ticket_closed", "Ticket Closed"),
+            ("external_invoice", "External Invoice"),
+            ("external_credit_note", "External Credit Note"),
+            ("external_receipt", "External Receipt"),
         ],
         readonly=True,
     )
@@ -193,6 +206,27 @@ class CrmCustomerTimeline(models.Model):
                     (3, "ticket_response", "src.first_response_at"),
                     (4, "ticket_closed", "src.closed_at"),
                 )
+            ),
+            TimelineSource(
+                slot=8,
+                table="crm_external_invoice src",
+                columns={
+                    "kind": "'external_' || src.kind",
+                    "date": "src.issued_on + interval '12 hours'",
+                    "partner_id": "src.partner_id",
+                    "title": "src.number",
+                    "amount": "src.amount_signed",
+                    "currency_id": "src.currency_id",
+                    "company_id": "src.company_id",
+                    "res_model": "'crm.external.invoice'",
+                    "res_id": "src.id",
+                    "payment_state": """CASE src.status
+                        WHEN 'open' THEN 'not_paid'
+                        WHEN 'partly_paid' THEN 'partial'
+                        WHEN 'paid' THEN 'paid' END""",
+                    "is_financial": "TRUE",
+                },
+                where="src.status != 'cancelled'",
             ),
         ]
 

@@ -8,3 +8,5 @@ from . import test_ui
 from . import test_sla_clock
 from . import test_service_ticket
 from . import test_service_portal
+from . import test_external_invoice
+from . import test_sync_api

@@ -1,0 +1,529 @@
+import base64
+import binascii
+import hashlib
+import json
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+EXTERNAL_KINDS = [
+    ("invoice", "Invoice"),
+    ("credit_note", "Credit Note"),
+    ("receipt", "Receipt"),
+]
+EXTERNAL_STATUSES = [
+    ("open", "Open"),
+    ("partly_paid", "Partly Paid"),
+    ("paid", "Paid"),
+    ("cancelled", "Cancelled"),
+]
+AMOUNT_FIELDS = ("amount_untaxed", "amount_tax", "amount_total", "amount_due")
+# the normalised row fields that make an invoice's content: a row whose hash
+# over these did not change is not written again
+CONTENT_FIELDS = (
+    "number",
+    "kind",
+    "issued_on",
+    "due_on",
+    "currency",
+    *AMOUNT_FIELDS,
+    "status",
+    "source_url",
+    "pdf_sha1",
+)
+
+
+class _RowRejected(Exception):
+    """A row that cannot be imported; its message names the field."""
+
+
+class _DryRun(Exception):
+    """Raised inside the page's savepoint to roll a dry run back."""
+
+
+class CrmExternalInvoice(models.Model):
+    _name = "crm.external.invoice"
+    _description = "External Invoice"
+    _order = "issued_on desc, id desc"
+    _rec_name = "number"
+    _check_company_auto = True
+
+    job_id = fields.Many2one(
+        "crm.sync.job",
+        string="Source",
+        required=True,
+        ondelete="restrict",
+        index=True,
+        readonly=True,
+    )
+    external_id = fields.Char("External ID", required=True, readonly=True)
+    number = fields.Char(readonly=True, index="trigram")
+    kind = fields.Selection(EXTERNAL_KINDS, required=True, readonly=True)
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, index=True, readonly=True
+    )
+    issued_on = fields.Date(required=True, readonly=True, index=True)
+    due_on = fields.Date(readonly=True)
+    currency_id = fields.Many2one("res.currency", required=True, readonly=True)
+    amount_untaxed = fields.Monetary("Untaxed", readonly=True)
+    amount_tax = fields.Monetary("Tax", readonly=True)
+    amount_total = fields.Monetary("Total", readonly=True)
+    amount_due = fields.Monetary(readonly=True)
+    amount_signed = fields.Monetary(
+        "Total Signed",
+        compute="_compute_amount_signed",
+        store=True,
+        help="Negative for credit notes.",
+    )
+    status = fields.Selection(
+        EXTERNAL_STATUSES, required=True, readonly=True, index=True
+    )
+    is_overdue = fields.Boolean(
+        compute="_compute_is_overdue", search="_search_is_overdue"
+    )
+    source_url = fields.Char("Link to Source", readonly=True)
+    attachment_id = fields.Many2one("ir.attachment", string="PDF", readonly=True)
+    last_synced_at = fields.Datetime(readonly=True)
+    payload = fields.Text(
+        readonly=True, help="The record as the source sent it, kept for audit."
+    )
+    content_hash = fields.Char(readonly=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True
+    )
+
+    _sql_constraints = [
+        (
+            "external_id_uniq",
+            "unique(job_id, external_id, company_id)",
+            "An external invoice is imported once per source and company.",
+        )
+    ]
+
+    @api.depends("kind", "amount_total")
+    def _compute_amount_signed(self):
+        for invoice in self:
+            sign = -1 if invoice.kind == "credit_note" else 1
+            invoice.amount_signed = sign * invoice.amount_total
+
+    def _compute_is_overdue(self):
+        today = fields.Date.context_today(self)
+        for invoice in self:
+            invoice.is_overdue = bool(
+                invoice.status in ("open", "partly_paid")
+                and invoice.due_on
+                and invoice.due_on < today
+            )
+
+    def _search_is_overdue(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(_("Unsupported search on Overdue."))
+        overdue = [
+            ("status", "in", ("open", "partly_paid")),
+            ("due_on", "<", fields.Date.context_today(self)),
+        ]
+        if (operator == "=") == value:
+            return overdue
+        return ["!", "&", *overdue]
+
+    def action_open_source(self):
+        self.ensure_one()
+        if not self.source_url:
+            return False
+        return {"type": "ir.actions.act_url", "url": self.source_url, "target": "new"}
+
+    # ------------------------------------------------------------
+    # Import of a page
+    # ------------------------------------------------------------
+
+    @api.model
+    def sync_import_page(
+        self, run_id, job, rows, bookmark_before, bookmark_after, dry_run=False
+    ):
+        """Apply one page of a source in one transaction, with its bookmark.
+
+        Safe to repeat: when the job's bookmark is no longer
+        ``bookmark_before`` the page was applied already, nothing is written.
+        Rows that cannot be imported become sync issues; the others go on.
+        """
+        self.env["crm.sync.job"]._check_sync_access()
+        run = self.env["crm.sync.run"].sudo().browse(run_id).exists()
+        if not run or run.job_id.name != job:
+            raise UserError(
+                _("Sync run %(run)s is not a run of %(job)s.", run=run_id, job=job)
+            )
+        if not isinstance(rows, list):
+            raise UserError(_("rows must be a list of invoice rows."))
+        sync_job = run.job_id
+        sync_job._lock()
+        if (sync_job.bookmark or False) != (bookmark_before or False):
+            return {
+                "created": 0,
+                "updated": 0,
+                "unchanged": 0,
+                "rejected": 0,
+                "bookmark": sync_job.bookmark or False,
+                "applied": False,
+            }
+        counts = {}
+        try:
+            with self.env.cr.savepoint():
+                counts = (
+                    self.sudo().with_company(sync_job.company_id)._apply_rows(run, rows)
+                )
+                sync_job.bookmark = bookmark_after or False
+                run._add_counts({"read": len(rows), **counts})
+                run.bookmark_after = bookmark_after or False
+                if dry_run:
+                    raise _DryRun
+        except _DryRun:
+            self.env.invalidate_all()
+        return {
+            **counts,
+            "bookmark": (bookmark_before if dry_run else bookmark_after) or False,
+            "applied": not dry_run,
+        }
+
+    def _apply_rows(self, run, rows):
+        job = run.job_id
+        counts = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0}
+        normalised, issues = [], []
+        for index, row in enumerate(rows):
+            key = row.get("external_id") if isinstance(row, dict) else None
+            try:
+                normalised.append(self._normalise_row(row, index))
+            except _RowRejected as rejection:
+                issues.append((key, str(rejection), row))
+        # the last row of an external id wins within a page
+        by_id = {values["external_id"]: values for values in normalised}
+        partners = self._match_customers(job, list(by_id.values()))
+        existing = {
+            invoice.external_id: invoice
+            for invoice in self.search(
+                [
+                    ("job_id", "=", job.id),
+                    ("company_id", "=", job.company_id.id),
+                    ("external_id", "in", list(by_id)),
+                ]
+            )
+        }
+        currencies = self._currencies({values["currency"] for values in by_id.values()})
+        now = fields.Datetime.now()
+        to_create, applied_ids = [], []
+        for external_id, values in by_id.items():
+            partner = partners.get(external_id)
+            currency = currencies.get(values["currency"])
+            if not partner:
+                issues.append(
+                    (
+                        external_id,
+                        _("customer: no customer matches %s", values["customer_label"]),
+                        values["payload"],
+                    )
+                )
+                continue
+            if not currency:
+                issues.append(
+                    (
+                        external_id,
+                        _(
+                            "currency: unknown or inactive currency %r",
+                            values["currency"],
+                        ),
+                        values["payload"],
+                    )
+                )
+                continue
+            applied_ids.append(external_id)
+            invoice = existing.get(external_id)
+            if (
+                invoice
+                and invoice.content_hash == values["content_hash"]
+                and invoice.partner_id == partner
+            ):
+                counts["unchanged"] += 1
+                continue
+            record_values = self._record_values(values, partner, currency, job, now)
+            if invoice:
+                invoice.write(record_values)
+                counts["updated"] += 1
+            else:
+                to_create.append(record_values)
+                counts["created"] += 1
+        created = self.create(to_create)
+        self._store_pdfs(
+            created | self.browse([i.id for i in existing.values()]), by_id
+        )
+        counts["rejected"] = len(issues)
+        Issue = self.env["crm.sync.issue"]
+        Issue.create(
+            [
+                {
+                    "run_id": run.id,
+                    "job_id": job.id,
+                    "record_key": key or False,
+                    "reason": reason,
+                    "payload": json.dumps(payload, ensure_ascii=False, default=str),
+                }
+                for key, reason, payload in issues
+            ]
+        )
+        # a retried record that went through is resolved
+        Issue.search(
+            [
+                ("job_id", "=", job.id),
+                ("state", "in", ("new", "queued")),
+                ("record_key", "in", applied_ids),
+            ]
+        ).write({"state": "resolved"})
+        return counts
+
+    def _normalise_row(self, row, index):
+        """The row's values, checked; raises _RowRejected naming the field."""
+        if not isinstance(row, dict):
+            raise _RowRejected(_("row %s: not a record", index + 1))
+        if row.get("reject_reason"):
+            raise _RowRejected(str(row["reject_reason"]))
+        external_id = row.get("external_id")
+        if not external_id or not isinstance(external_id, str | int):
+            raise _RowRejected(_("external_id: missing"))
+        values = {"external_id": str(external_id).strip()}
+        values["number"] = str(row.get("number") or "").strip() or values["external_id"]
+        kind = row.get("kind")
+        if kind not in dict(EXTERNAL_KINDS):
+            raise _RowRejected(
+                _("kind: %r is not invoice, credit_note or receipt", kind)
+            )
+        values["kind"] = kind
+        status = row.get("status")
+        if status not in dict(EXTERNAL_STATUSES):
+            raise _RowRejected(
+                _("status: %r is not open, partly_paid, paid or cancelled", status)
+            )
+        values["status"] = status
+        for field_name, required in (("issued_on", True), ("due_on", False)):
+            raw = row.get(field_name)
+            if not raw:
+                if required:
+                    raise _RowRejected(_("%s: missing", field_name))
+                values[field_name] = None
+                continue
+            try:
+                values[field_name] = date.fromisoformat(str(raw)[:10]).isoformat()
+            except ValueError:
+                raise _RowRejected(
+                    _(
+                        "%(field)s: %(value)r is not a date (YYYY-MM-DD)",
+                        field=field_name,
+                        value=raw,
+                    )
+                ) from None
+        for field_name in AMOUNT_FIELDS:
+            raw = row.get(field_name)
+            if raw in (None, "") and field_name != "amount_total":
+                values[field_name] = None
+                continue
+            try:
+                amount = Decimal(str(raw).replace(",", "").strip())
+            except (InvalidOperation, ValueError):
+                raise _RowRejected(
+                    _(
+                        "%(field)s: %(value)r is not an amount",
+                        field=field_name,
+                        value=raw,
+                    )
+                ) from None
+            if not amount.is_finite() or abs(amount) >= Decimal("1e13"):
+                raise _RowRejected(
+                    _(
+                        "%(field)s: %(value)r is out of range",
+                        field=field_name,
+                        value=raw,
+                    )
+                )
+            values[field_name] = str(amount)
+        values["currency"] = str(row.get("currency") or "").strip().upper()
+        if not re.fullmatch(r"[A-Z]{3}", values["currency"]):
+            raise _RowRejected(
+                _("currency: %r is not an ISO code", row.get("currency"))
+            )
+        values["source_url"] = row.get("source_url") or None
+        pdf = row.get("pdf_base64")
+        values["pdf"] = None
+        values["pdf_sha1"] = None
+        if pdf:
+            try:
+                values["pdf"] = base64.b64decode(pdf, validate=True)
+            except (binascii.Error, ValueError, TypeError):
+                raise _RowRejected(_("pdf_base64: not valid base64")) from None
+            values["pdf_sha1"] = hashlib.sha1(values["pdf"]).hexdigest()
+            values["pdf_name"] = row.get("pdf_name") or f"{values['number']}.pdf"
+        customer = row.get("customer") or {}
+        if not isinstance(customer, dict):
+            raise _RowRejected(_("customer: not a record"))
+        values["customer"] = {
+            "external_id": str(customer.get("external_id") or "").strip() or None,
+            "vat": _clean_vat(customer.get("vat")),
+            "email": str(customer.get("email") or "").strip().lower() or None,
+        }
+        values["customer_label"] = (
+            customer.get("name")
+            or customer.get("external_id")
+            or customer.get("vat")
+            or customer.get("email")
+            or _("(no customer data)")
+        )
+        values["payload"] = row.get("payload", row)
+        content = {name: values.get(name) for name in CONTENT_FIELDS}
+        values["content_hash"] = hashlib.sha256(
+            json.dumps(content, sort_keys=True).encode()
+        ).hexdigest()
+        return values
+
+    def _match_customers(self, job, rows):
+        """{external id of the invoice: commercial partner}: by the customer's
+        external id known for this job, then tax id, then email."""
+        Ref = self.env["crm.sync.customer.ref"]
+        customer_ids = {
+            r["customer"]["external_id"] for r in rows if r["customer"]["external_id"]
+        }
+        known = {
+            ref.external_id: ref.partner_id
+            for ref in Ref.search(
+                [("job_id", "=", job.id), ("external_id", "in", list(customer_ids))]
+            )
+            if ref.partner_id.active
+        }
+        vats = {r["customer"]["vat"] for r in rows if r["customer"]["vat"]}
+        by_vat = {}
+        if vats:
+            variants = vats | {vat[2:] for vat in vats if re.match(r"^[A-Z]{2}\d", vat)}
+            self.env.cr.execute(
+                """SELECT cleaned, commercial_partner_id
+                     FROM (SELECT regexp_replace(upper(vat), '[^A-Z0-9]', '', 'g')
+                                      AS cleaned, commercial_partner_id, id
+                             FROM res_partner
+                            WHERE active AND vat IS NOT NULL
+                              AND (company_id IS NULL OR company_id = %s)) p
+                    WHERE cleaned IN %s
+                       OR (cleaned ~ '^[A-Z]{2}[0-9]' AND substr(cleaned, 3) IN %s)
+                    ORDER BY id""",
+                [job.company_id.id, tuple(variants), tuple(variants)],
+            )
+            for vat, partner_id in self.env.cr.fetchall():
+                by_vat.setdefault(vat, partner_id)
+                if re.match(r"^[A-Z]{2}\d", vat):
+                    by_vat.setdefault(vat[2:], partner_id)
+        emails = {r["customer"]["email"] for r in rows if r["customer"]["email"]}
+        by_email = {}
+        if emails:
+            for partner in self.env["res.partner"].search(
+                [
+                    ("email_normalized", "in", list(emails)),
+                    ("company_id", "in", [False, job.company_id.id]),
+                ],
+                order="id",
+            ):
+                by_email.setdefault(
+                    partner.email_normalized, partner.commercial_partner_id.id
+                )
+        Partner = self.env["res.partner"]
+        matched, new_refs = {}, {}
+        for row in rows:
+            customer = row["customer"]
+            partner = known.get(customer["external_id"])
+            if not partner:
+                vat = customer["vat"]
+                partner_id = vat and (
+                    by_vat.get(vat)
+                    or (re.match(r"^[A-Z]{2}\d", vat) and by_vat.get(vat[2:]))
+                )
+                partner_id = partner_id or by_email.get(customer["email"])
+                partner = Partner.browse(partner_id) if partner_id else Partner
+                if partner and customer["external_id"]:
+                    new_refs[customer["external_id"]] = partner.id
+            if partner:
+                matched[row["external_id"]] = partner
+        Ref.create(
+            [
+                {"job_id": job.id, "external_id": external_id, "partner_id": partner_id}
+                for external_id, partner_id in new_refs.items()
+                if external_id not in known
+            ]
+        )
+        return matched
+
+    def _currencies(self, codes):
+        currencies = (
+            self.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("name", "in", list(codes))])
+        )
+        return {currency.name: currency for currency in currencies}
+
+    def _record_values(self, values, partner, currency, job, now):
+        return {
+            "job_id": job.id,
+            "external_id": values["external_id"],
+            "number": values["number"],
+            "kind": values["kind"],
+            "partner_id": partner.id,
+            "issued_on": values["issued_on"],
+            "due_on": values["due_on"],
+            "currency_id": currency.id,
+            **{name: float(values[name] or 0.0) for name in AMOUNT_FIELDS},
+            "status": values["status"],
+            "source_url": values["source_url"],
+            "last_synced_at": now,
+            "payload": json.dumps(values["payload"], ensure_ascii=False, default=str),
+            "content_hash": values["content_hash"],
+            "company_id": job.company_id.id,
+        }
+
+    def _store_pdfs(self, invoices, by_id):
+        for invoice in invoices:
+            values = by_id.get(invoice.external_id)
+            if not values or not values.get("pdf"):
+                continue
+            if (
+                invoice.attachment_id
+                and invoice.attachment_id.checksum == values["pdf_sha1"]
+            ):
+                continue
+            attachment = self.env["ir.attachment"].create(
+                {
+                    "name": values["pdf_name"],
+                    "raw": values["pdf"],
+                    "res_model": self._name,
+                    "res_id": invoice.id,
+                    "mimetype": "application/pdf",
+                }
+            )
+            invoice.attachment_id = attachment
+
+
+class CrmSyncCustomerRef(models.Model):
+    """The customer id a source uses for a partner, learnt on first match."""
+
+    _name = "crm.sync.customer.ref"
+    _description = "External Customer ID"
+
+    job_id = fields.Many2one("crm.sync.job", required=True, ondelete="cascade")
+    external_id = fields.Char(required=True)
+    partner_id = fields.Many2one("res.partner", required=True, ondelete="cascade")
+
+    _sql_constraints = [
+        (
+            "job_external_id_uniq",
+            "unique(job_id, external_id)",
+            "An external customer id maps to one customer per job.",
+        )
+    ]
+
+
+def _clean_vat(vat):
+    cleaned = re.sub(r"[^A-Z0-9]", "", str(vat or "").upper())
+    return cleaned or None

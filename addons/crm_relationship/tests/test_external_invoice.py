@@ -1,0 +1,295 @@
+import base64
+import json
+from unittest.mock import patch
+
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import new_test_user, tagged
+from odoo.tools import mute_logger
+
+from .common import CrmRelationshipCase
+
+
+def invoice_row(external_id, **values):
+    row = {
+        "external_id": external_id,
+        "number": f"INV-{external_id}",
+        "kind": "invoice",
+        "customer": {
+            "external_id": "C-1",
+            "vat": None,
+            "email": None,
+            "name": "Electra",
+        },
+        "issued_on": "2026-11-01",
+        "due_on": "2026-12-01",
+        "currency": "ILS",
+        "amount_untaxed": "1000.00",
+        "amount_tax": "180.00",
+        "amount_total": "1180.00",
+        "amount_due": "1180.00",
+        "status": "open",
+        "source_url": f"https://finance.example.com/invoices/{external_id}",
+        "payload": {"id": external_id},
+    }
+    row.update(values)
+    return row
+
+
+@tagged("post_install", "-at_install")
+class TestExternalInvoiceImport(CrmRelationshipCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.ref("base.ILS").active = True
+        cls.customer.vat = "IL 514-000-000"
+        cls.sync_user = new_test_user(
+            cls.env,
+            login="rel_sync",
+            name="Sync Service",
+            groups="crm_relationship.group_sync",
+        )
+        cls.Invoice = cls.env["crm.external.invoice"].with_user(cls.sync_user)
+        cls.Run = cls.env["crm.sync.run"].with_user(cls.sync_user)
+
+    def _start(self, job="finance"):
+        started = self.Run.sync_start(job, "pull")
+        return started["run_id"], started["bookmark"]
+
+    def _import(self, rows, before=False, after="page-1", job="finance"):
+        run_id, _bookmark = self._start(job)
+        return run_id, self.Invoice.sync_import_page(run_id, job, rows, before, after)
+
+    def _invoices(self):
+        return self.env["crm.external.invoice"].search(
+            [("job_id.name", "=", "finance")], order="external_id"
+        )
+
+    def test_page_creates_invoices_matched_by_vat_email_and_known_id(self):
+        self.other_customer.email = "accounts@northwind.example.com"
+        rows = [
+            invoice_row("1", customer={"external_id": "C-1", "vat": "514000000"}),
+            invoice_row(
+                "2",
+                kind="credit_note",
+                customer={"email": "Accounts@Northwind.example.com"},
+            ),
+        ]
+        run_id, result = self._import(rows)
+        self.assertEqual(
+            result,
+            {
+                "created": 2,
+                "updated": 0,
+                "unchanged": 0,
+                "rejected": 0,
+                "bookmark": "page-1",
+                "applied": True,
+            },
+        )
+        first, second = self._invoices()
+        self.assertEqual(first.partner_id, self.customer)
+        self.assertEqual(second.partner_id, self.other_customer)
+        self.assertEqual(second.amount_signed, -1180.0)
+        self.assertEqual(
+            self.env["crm.sync.job"].search([("name", "=", "finance")]).bookmark,
+            "page-1",
+        )
+        # the customer id learnt from the VAT match is used next time
+        _run, result = self._import(
+            [invoice_row("3", customer={"external_id": "C-1"})],
+            before="page-1",
+            after="page-2",
+        )
+        self.assertEqual(result["created"], 1)
+        self.assertEqual(self._invoices()[2].partner_id, self.customer)
+        run = self.env["crm.sync.run"].browse(run_id)
+        self.assertEqual((run.count_read, run.count_created), (2, 2))
+
+    def test_same_page_twice_is_a_no_op(self):
+        rows = [invoice_row("1", customer={"vat": "514000000"})]
+        self._import(rows)
+        write_date = self._invoices().write_date
+        _run, again = self._import(rows, before=False, after="page-1")
+        self.assertFalse(again["applied"], "the bookmark already moved past it")
+        self.assertEqual(again["bookmark"], "page-1")
+        _run, rerun = self._import(rows, before="page-1", after="page-1")
+        self.assertEqual((rerun["created"], rerun["unchanged"]), (0, 1))
+        self.assertEqual(self._invoices().write_date, write_date, "not written")
+
+    def test_changed_row_is_updated(self):
+        self._import([invoice_row("1", customer={"vat": "514000000"})])
+        _run, result = self._import(
+            [
+                invoice_row(
+                    "1", customer={"vat": "514000000"}, status="paid", amount_due="0"
+                )
+            ],
+            before="page-1",
+            after="page-2",
+        )
+        self.assertEqual((result["updated"], result["created"]), (1, 0))
+        self.assertEqual(self._invoices().status, "paid")
+
+    def test_bad_rows_are_rejected_with_the_field_and_others_imported(self):
+        rows = [
+            invoice_row("ok", customer={"vat": "514000000"}),
+            invoice_row(
+                "bad-date", customer={"vat": "514000000"}, issued_on="31/13/2026"
+            ),
+            invoice_row(
+                "bad-amount", customer={"vat": "514000000"}, amount_total="12,3x"
+            ),
+            invoice_row("bad-kind", customer={"vat": "514000000"}, kind="quote"),
+            invoice_row("bad-currency", customer={"vat": "514000000"}, currency="XYZ"),
+            invoice_row("nobody", customer={"vat": "999999999", "name": "Ghost Ltd"}),
+            {
+                "external_id": "broken-line",
+                "reject_reason": "line 7: 12 fields, 14 expected",
+                "payload": {"line": 7},
+            },
+            invoice_row(None),
+            "not a record",
+        ]
+        run_id, result = self._import(rows)
+        self.assertEqual((result["created"], result["rejected"]), (1, 8))
+        issues = self.env["crm.sync.issue"].search([("run_id", "=", run_id)])
+        reasons = dict(
+            zip(issues.mapped("record_key"), issues.mapped("reason"), strict=True)
+        )
+        self.assertIn("issued_on", reasons["bad-date"])
+        self.assertIn("amount_total", reasons["bad-amount"])
+        self.assertIn("kind", reasons["bad-kind"])
+        self.assertIn("currency", reasons["bad-currency"])
+        self.assertIn("Ghost Ltd", reasons["nobody"])
+        self.assertIn("line 7", reasons["broken-line"])
+        self.assertIn("external_id", reasons[False])
+        payload = json.loads(
+            issues.filtered(lambda i: i.record_key == "bad-date").payload
+        )
+        self.assertEqual(payload["issued_on"], "31/13/2026")
+
+    def test_retry_of_a_fixed_record_resolves_the_issue(self):
+        row = invoice_row("late", customer={"vat": "123456782"})
+        self._import([row])
+        issue = self.env["crm.sync.issue"].search([("record_key", "=", "late")])
+        issue.action_retry()
+        self.assertEqual(
+            self.env["crm.sync.issue"]
+            .with_user(self.sync_user)
+            .sync_pending_retries("finance"),
+            [{"issue_id": issue.id, "payload": json.loads(issue.payload)}],
+        )
+        self.other_customer.vat = "123456782"
+        self._import([row], before="page-1", after="page-1")
+        self.assertEqual(issue.state, "resolved")
+
+    def test_wrong_bookmark_writes_nothing(self):
+        self._import([invoice_row("1", customer={"vat": "514000000"})])
+        _run, result = self._import(
+            [invoice_row("2", customer={"vat": "514000000"})],
+            before="somewhere-else",
+            after="page-9",
+        )
+        self.assertFalse(result["applied"])
+        self.assertEqual(len(self._invoices()), 1)
+
+    def test_error_mid_page_rolls_back_everything(self):
+        run_id, _bookmark = self._start()
+        rows = [invoice_row("1", customer={"vat": "514000000"})]
+        invoice_class = type(self.env["crm.external.invoice"])
+        # a crash after the rows were written, before the page is done
+        with (
+            patch.object(
+                invoice_class, "_store_pdfs", side_effect=RuntimeError("boom")
+            ),
+            self.assertRaises(RuntimeError),
+        ):
+            self.Invoice.sync_import_page(run_id, "finance", rows, False, "page-1")
+        self.assertFalse(self._invoices())
+        job = self.env["crm.sync.job"].search([("name", "=", "finance")])
+        self.assertFalse(job.bookmark)
+        self.assertEqual(self.env["crm.sync.run"].browse(run_id).count_read, 0)
+        # the same page then goes through
+        result = self.Invoice.sync_import_page(run_id, "finance", rows, False, "page-1")
+        self.assertEqual(result["created"], 1)
+
+    def test_not_a_list_is_refused(self):
+        run_id, _bookmark = self._start()
+        with self.assertRaises(UserError):
+            self.Invoice.sync_import_page(run_id, "finance", {"a": 1}, False, "p")
+
+    def test_dry_run_counts_but_writes_nothing(self):
+        run_id, _bookmark = self._start()
+        result = self.Invoice.sync_import_page(
+            run_id,
+            "finance",
+            [invoice_row("1", customer={"vat": "514000000"})],
+            False,
+            "page-1",
+            dry_run=True,
+        )
+        self.assertEqual(result["created"], 1)
+        self.assertFalse(result["applied"])
+        self.assertFalse(self._invoices())
+        self.assertFalse(
+            self.env["crm.sync.job"].search([("name", "=", "finance")]).bookmark
+        )
+
+    def test_pdf_is_kept_as_attachment(self):
+        pdf = base64.b64encode(b"%PDF-1.4 fake").decode()
+        self._import([invoice_row("1", customer={"vat": "514000000"}, pdf_base64=pdf)])
+        invoice = self._invoices()
+        self.assertEqual(invoice.attachment_id.raw, b"%PDF-1.4 fake")
+        self.assertEqual(invoice.attachment_id.res_model, "crm.external.invoice")
+
+    def test_invoices_in_history_and_customer_figures(self):
+        self._import(
+            [
+                invoice_row(
+                    "1",
+                    customer={"vat": "514000000"},
+                    currency=self.env.company.currency_id.name,
+                ),
+                invoice_row("2", customer={"vat": "514000000"}, status="cancelled"),
+            ]
+        )
+        rows = self.env["crm.customer.timeline"].search(
+            [
+                ("partner_id", "=", self.customer.id),
+                ("res_model", "=", "crm.external.invoice"),
+            ]
+        )
+        self.assertEqual(rows.kind, "external_invoice")
+        self.assertTrue(rows.is_financial)
+        self.assertEqual(rows.payment_state, "not_paid")
+        self.assertEqual(self.contact.external_invoice_count, 1)
+        self.assertEqual(self.customer.external_amount_due, 1180.0)
+
+    def test_overdue_filter(self):
+        self._import(
+            [
+                invoice_row("old", customer={"vat": "514000000"}, due_on="2020-01-01"),
+                invoice_row("new", customer={"vat": "514000000"}, due_on="2099-01-01"),
+            ]
+        )
+        overdue = self.env["crm.external.invoice"].search(
+            [("job_id.name", "=", "finance"), ("is_overdue", "=", True)]
+        )
+        self.assertEqual(overdue.mapped("external_id"), ["old"])
+
+    @mute_logger("odoo.addons.base.models.ir_model", "odoo.addons.base.models.ir_rule")
+    def test_sync_user_reaches_nothing_else(self):
+        for model in (
+            "crm.interaction",
+            "crm.service.ticket",
+            "account.move",
+            "crm.lead",
+        ):
+            with self.subTest(model=model), self.assertRaises(AccessError):
+                self.env[model].with_user(self.sync_user).search([], limit=1)
+
+    def test_other_users_cannot_sync(self):
+        with self.assertRaises(AccessError):
+            self.env["crm.sync.run"].with_user(self.salesman).sync_start(
+                "finance", "pull"
+            )
