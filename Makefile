@@ -9,10 +9,11 @@ STAMP := $(VENV)/.installed-requirements
 
 venv: $(STAMP)
 
-$(STAMP): requirements/odoo.txt requirements/dev.txt
+$(STAMP): requirements/odoo.txt requirements/dev.txt pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet 'setuptools<70' wheel
 	$(VENV)/bin/pip install --quiet --no-build-isolation -r requirements/dev.txt
+	$(VENV)/bin/pip install --quiet --no-build-isolation --no-deps -e .
 	touch $@
 
 test: $(STAMP)

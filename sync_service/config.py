@@ -1,0 +1,284 @@
+"""The sync configuration: one TOML file, validated at start.
+
+Errors name the key (``targets[1].url: missing``). Secrets come from the
+environment or a file and never print.
+"""
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tomllib
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the key."""
+
+
+class Secret:
+    """A secret value whose repr and str never show it."""
+
+    def __init__(self, value):
+        self._value = value
+
+    def reveal(self):
+        return self._value
+
+    def __repr__(self):
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+
+SOURCE_KINDS = ("csv", "xlsx")
+TARGET_KINDS = ("carddav", "webhook", "csv_file", "xlsx_file", "vcard_file")
+INVOICE_COLUMNS = (
+    "external_id",
+    "number",
+    "kind",
+    "issued_on",
+    "due_on",
+    "currency",
+    "amount_untaxed",
+    "amount_tax",
+    "amount_total",
+    "amount_due",
+    "status",
+    "customer_external_id",
+    "customer_vat",
+    "customer_email",
+    "customer_name",
+    "source_url",
+)
+
+
+@dataclass
+class OdooConfig:
+    url: str
+    db: str
+    login: str
+    api_key: Secret
+    timeout: float = 60.0
+    page_size: int = 500
+
+
+@dataclass
+class SourceConfig:
+    name: str
+    kind: str
+    folder: Path
+    processed_folder: Path
+    columns: dict
+    date_format: str = "%Y-%m-%d"
+    decimal_comma: bool = False
+    encoding: str = "utf-8-sig"
+    delimiter: str = ","
+    default_currency: str | None = None
+    kind_values: dict = field(default_factory=dict)
+    status_values: dict = field(default_factory=dict)
+
+
+@dataclass
+class TargetConfig:
+    name: str
+    kind: str
+    url: str | None = None
+    username: str | None = None
+    password: Secret | None = None
+    secret: Secret | None = None
+    path: Path | None = None
+    timeout: float = 30.0
+    max_retries: int = 4
+
+
+@dataclass
+class Config:
+    odoo: OdooConfig
+    sources: list
+    targets: list
+    lock_file: Path
+    path: Path
+
+    def source(self, name):
+        return _named(self.sources, name, "sources")
+
+    def target(self, name):
+        return _named(self.targets, name, "targets")
+
+
+def _named(items, name, section):
+    for item in items:
+        if item.name == name:
+            return item
+    raise ConfigError(f"{section}: no entry named {name!r}")
+
+
+class _Reader:
+    """Reads one table of the TOML file, remembering the key path."""
+
+    def __init__(self, table, where, base_dir):
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: must be a table")
+        self.table = dict(table)
+        self.where = where
+        self.base_dir = base_dir
+
+    def key(self, name):
+        return f"{self.where}.{name}" if self.where else name
+
+    def get(self, name, kind=str, default=..., choices=None):
+        if name not in self.table:
+            if default is ...:
+                raise ConfigError(f"{self.key(name)}: missing")
+            return default
+        value = self.table.pop(name)
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ConfigError(
+                f"{self.key(name)}: expected {kind.__name__}, "
+                f"got {type(value).__name__}"
+            )
+        if kind is str and not value.strip():
+            raise ConfigError(f"{self.key(name)}: empty")
+        if choices and value not in choices:
+            raise ConfigError(
+                f"{self.key(name)}: {value!r} is not one of {', '.join(choices)}"
+            )
+        return value
+
+    def path(self, name, default=...):
+        value = self.get(name, str, None if default is not ... else ...)
+        if value is None:
+            return default
+        path = Path(os.path.expandvars(value)).expanduser()
+        return path if path.is_absolute() else self.base_dir / path
+
+    def secret(self, name, default=...):
+        if name not in self.table:
+            if default is ...:
+                raise ConfigError(f"{self.key(name)}: missing")
+            return default
+        value = self.table.pop(name)
+        if isinstance(value, str) and value:
+            return Secret(value)
+        if isinstance(value, dict) and set(value) == {"env"}:
+            if not os.environ.get(value["env"]):
+                raise ConfigError(
+                    f"{self.key(name)}: environment variable {value['env']} is not set"
+                )
+            return Secret(os.environ[value["env"]])
+        if isinstance(value, dict) and set(value) == {"file"}:
+            try:
+                text = Path(value["file"]).read_text(encoding="utf-8").strip()
+            except OSError as error:
+                raise ConfigError(
+                    f"{self.key(name)}: cannot read secret file {value['file']}: "
+                    f"{error.strerror}"
+                ) from None
+            return Secret(text)
+        raise ConfigError(
+            f'{self.key(name)}: expected a string, {{env = "NAME"}} or '
+            f'{{file = "/path"}}'
+        )
+
+    def done(self):
+        if self.table:
+            unknown = ", ".join(self.key(name) for name in sorted(self.table))
+            raise ConfigError(f"{unknown}: unknown key")
+
+
+def load(path):
+    """The validated configuration of the TOML file at ``path``."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such configuration file") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    base = path.resolve().parent
+    root = _Reader(data, "", base)
+    odoo = _Reader(root.get("odoo", dict), "odoo", base)
+    odoo_config = OdooConfig(
+        url=odoo.get("url").rstrip("/"),
+        db=odoo.get("db"),
+        login=odoo.get("login"),
+        api_key=odoo.secret("api_key"),
+        timeout=odoo.get("timeout", float, 60.0),
+        page_size=odoo.get("page_size", int, 500),
+    )
+    if not odoo_config.url.startswith(("http://", "https://")):
+        raise ConfigError("odoo.url: must start with http:// or https://")
+    if not 1 <= odoo_config.page_size <= 5000:
+        raise ConfigError("odoo.page_size: must be between 1 and 5000")
+    odoo.done()
+    sources = [
+        _source(_Reader(table, f"sources[{index}]", base))
+        for index, table in enumerate(root.get("sources", list, []))
+    ]
+    targets = [
+        _target(_Reader(table, f"targets[{index}]", base))
+        for index, table in enumerate(root.get("targets", list, []))
+    ]
+    for section, items in (("sources", sources), ("targets", targets)):
+        names = [item.name for item in items]
+        for name in names:
+            if names.count(name) > 1:
+                raise ConfigError(f"{section}: the name {name!r} is used twice")
+    lock_file = root.path("lock_file", base / ".crm-sync.lock")
+    root.done()
+    return Config(odoo_config, sources, targets, lock_file, path)
+
+
+def _source(reader):
+    name = reader.get("name")
+    kind = reader.get("kind", choices=SOURCE_KINDS)
+    folder = reader.path("folder")
+    columns_reader = _Reader(reader.get("columns", dict), reader.key("columns"), None)
+    columns = {}
+    for column in INVOICE_COLUMNS:
+        header = columns_reader.get(column, str, None)
+        if header is not None:
+            columns[column] = header
+    columns_reader.done()
+    for required in ("external_id", "issued_on", "amount_total"):
+        if required not in columns:
+            raise ConfigError(f"{reader.key('columns')}.{required}: missing")
+    source = SourceConfig(
+        name=name,
+        kind=kind,
+        folder=folder,
+        processed_folder=reader.path("processed_folder", folder / "processed"),
+        columns=columns,
+        date_format=reader.get("date_format", str, "%Y-%m-%d"),
+        decimal_comma=reader.get("decimal_comma", bool, False),
+        encoding=reader.get("encoding", str, "utf-8-sig"),
+        delimiter=reader.get("delimiter", str, ","),
+        default_currency=reader.get("default_currency", str, None),
+        kind_values=reader.get("kind_values", dict, {}),
+        status_values=reader.get("status_values", dict, {}),
+    )
+    reader.done()
+    return source
+
+
+def _target(reader):
+    name = reader.get("name")
+    kind = reader.get("kind", choices=TARGET_KINDS)
+    target = TargetConfig(name=name, kind=kind)
+    if kind == "carddav":
+        target.url = reader.get("url").rstrip("/") + "/"
+        target.username = reader.get("username", str, None)
+        target.password = reader.secret("password", None)
+    elif kind == "webhook":
+        target.url = reader.get("url")
+        target.secret = reader.secret("secret")
+        target.max_retries = reader.get("max_retries", int, 4)
+    else:
+        target.path = reader.path("path")
+    target.timeout = reader.get("timeout", float, 30.0)
+    if target.url and not target.url.startswith(("http://", "https://")):
+        raise ConfigError(f"{reader.key('url')}: must start with http:// or https://")
+    reader.done()
+    return target

@@ -1,0 +1,20 @@
+"""Sources of invoices: each yields pages of normalised rows with the bookmark
+after them (see the addon's ``sync_import_page``)."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Page:
+    rows: list
+    bookmark: str
+    # called once the page is applied in Odoo (e.g. to move a finished file)
+    acknowledge: object = field(default=lambda: None)
+
+
+def open_source(config):
+    from .dropfolder import DropFolderSource  # noqa: PLC0415
+
+    if config.kind in ("csv", "xlsx"):
+        return DropFolderSource(config)
+    raise ValueError(f"unknown source kind {config.kind!r}")

@@ -1,0 +1,399 @@
+"""crm-sync end to end: the real command against a live Odoo server with the
+addon, a real Radicale, files in a drop folder; killed, Odoo stopped."""
+
+import csv
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+from conftest import OdooServer
+from sync_helpers import Radicale
+
+ADMIN = ("admin", "admin")
+SYNC_LOGIN, SYNC_KEY = "crm_sync_e2e", "sync-e2e-Key-1"
+RUN = uuid.uuid4().hex[:8]  # jobs of this test run, in a shared database
+HEADER = [
+    "Invoice ID",
+    "Number",
+    "Type",
+    "Date",
+    "Due",
+    "Currency",
+    "Total",
+    "Due Amount",
+    "Status",
+    "Customer VAT",
+]
+
+
+@pytest.fixture(scope="module")
+def admin(odoo_server):
+    uid = odoo_server.json_rpc("common", "login", odoo_server.database, *ADMIN)
+
+    def execute(model, method, *args, **kwargs):
+        return odoo_server.json_rpc(
+            "object",
+            "execute_kw",
+            odoo_server.database,
+            uid,
+            ADMIN[1],
+            model,
+            method,
+            list(args),
+            kwargs,
+        )
+
+    return execute
+
+
+@pytest.fixture(scope="module")
+def setup(admin):
+    [group] = admin(
+        "ir.model.data",
+        "search_read",
+        [("module", "=", "crm_relationship"), ("name", "=", "group_sync")],
+        fields=["res_id"],
+    )
+    if not admin("res.users", "search", [("login", "=", SYNC_LOGIN)]):
+        admin(
+            "res.users",
+            "create",
+            {
+                "name": "crm-sync",
+                "login": SYNC_LOGIN,
+                "password": SYNC_KEY,
+                "groups_id": [(6, 0, [group["res_id"]])],
+            },
+        )
+    ils = admin(
+        "res.currency", "search", [("name", "=", "ILS")], context={"active_test": False}
+    )
+    admin("res.currency", "write", ils, {"active": True})
+    customers = {}
+    for index, (name, vat) in enumerate(
+        (("E2E חשמל בע״מ", "IL511111118"), ("E2E Widgets Ltd", "GB123456789"))
+    ):
+        found = admin("res.partner", "search", [("vat", "=", vat)])
+        customers[vat] = (
+            found[0]
+            if found
+            else admin(
+                "res.partner",
+                "create",
+                {
+                    "name": name,
+                    "vat": vat,
+                    "is_company": True,
+                    "customer_rank": 1,
+                    "email": f"e2e{index}@example.com",
+                },
+            )
+        )
+    return customers
+
+
+@pytest.fixture(scope="module")
+def radicale(tmp_path_factory):
+    server = Radicale(tmp_path_factory.mktemp("radicale-e2e")).start()
+    yield server
+    server.stop()
+
+
+def write_config(folder, odoo_url, database, book=None, page_size=100):
+    text = f"""
+[odoo]
+url = "{odoo_url}"
+db = "{database}"
+login = "{SYNC_LOGIN}"
+api_key = {{env = "CRM_SYNC_E2E_KEY"}}
+page_size = {page_size}
+timeout = 20
+
+[[sources]]
+name = "finance-{folder.name}-{RUN}"
+kind = "csv"
+folder = "{folder / 'drop'}"
+date_format = "%d/%m/%Y"
+[sources.columns]
+external_id = "Invoice ID"
+number = "Number"
+kind = "Type"
+issued_on = "Date"
+due_on = "Due"
+currency = "Currency"
+amount_total = "Total"
+amount_due = "Due Amount"
+status = "Status"
+customer_vat = "Customer VAT"
+[sources.kind_values]
+"Tax Invoice" = "invoice"
+"Credit" = "credit_note"
+"""
+    if book:
+        text += f"""
+[[targets]]
+name = "phones-{folder.name}-{RUN}"
+kind = "carddav"
+url = "{book}"
+username = "test"
+password = "x"
+"""
+    (folder / "drop").mkdir(parents=True, exist_ok=True)
+    path = folder / "crm-sync.toml"
+    path.write_text(text)
+    return path
+
+
+def write_csv(path, rows):
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        writer.writerows(rows)
+
+
+def good_rows(prefix, count, vat="IL511111118"):
+    return [
+        [
+            f"{prefix}-{i}",
+            f"{prefix}/{i:05d}",
+            "Tax Invoice" if i % 7 else "Credit",
+            "01/11/2026",
+            "01/12/2026",
+            "ILS",
+            f"{100 + i}.50",
+            f"{100 + i}.50",
+            "open",
+            vat,
+        ]
+        for i in range(count)
+    ]
+
+
+def crm_sync(config, *args, wait=True):
+    command = [sys.executable, "-m", "sync_service", "--config", str(config), *args]
+    env = dict(os.environ, CRM_SYNC_E2E_KEY=SYNC_KEY)
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    if not wait:
+        return process
+    stdout, stderr = process.communicate(timeout=600)
+    return process.returncode, stdout, stderr
+
+
+def invoices(admin, source):
+    return admin(
+        "crm.external.invoice",
+        "search_read",
+        [("job_id.name", "=", source)],
+        fields=["external_id", "amount_total", "kind", "partner_id"],
+        order="external_id",
+    )
+
+
+def job_bookmark(admin, source):
+    jobs = admin(
+        "crm.sync.job", "search_read", [("name", "=", source)], fields=["bookmark"]
+    )
+    return jobs[0]["bookmark"] if jobs else False
+
+
+def test_pull_csv_rejects_bad_rows_and_reruns_idempotently(
+    admin, setup, odoo_server, tmp_path
+):
+    config = write_config(tmp_path, odoo_server.url, odoo_server.database)
+    source = f"finance-{tmp_path.name}-{RUN}"
+    drop = tmp_path / "drop"
+    write_csv(drop / "2026-11-01.csv", good_rows("A", 5))
+    write_csv(
+        drop / "2026-11-02.csv",
+        [
+            *good_rows("B", 2, vat="GB123456789"),
+            [
+                "B-bad-date",
+                "B/9",
+                "Tax Invoice",
+                "31/02/2026",
+                "",
+                "ILS",
+                "10",
+                "10",
+                "open",
+                "IL511111118",
+            ],
+            [
+                "B-bad-amount",
+                "B/10",
+                "Tax Invoice",
+                "01/11/2026",
+                "",
+                "ILS",
+                "ten",
+                "10",
+                "open",
+                "IL511111118",
+            ],
+            [
+                "B-nobody",
+                "B/11",
+                "Tax Invoice",
+                "01/11/2026",
+                "",
+                "ILS",
+                "10",
+                "10",
+                "open",
+                "IL000000000",
+            ],
+            ["B-short", "B/12"],
+        ],
+    )
+    code, _out, err = crm_sync(config, "pull-invoices")
+    assert code == 2, err
+    assert len(invoices(admin, source)) == 7
+    assert not list(drop.glob("*.csv")), "files moved aside"
+    assert len(list((drop / "processed").glob("*.csv"))) == 2
+    issues = admin(
+        "crm.sync.issue",
+        "search_read",
+        [("job_id.name", "=", source)],
+        fields=["record_key", "reason"],
+    )
+    reasons = {issue["record_key"]: issue["reason"] for issue in issues}
+    assert "Date" in reasons["B-bad-date"] and "line 4" in reasons["B-bad-date"]
+    assert "Total" in reasons["B-bad-amount"]
+    assert "IL000000000" in reasons["B-nobody"]
+    assert "2 fields, 10 expected" in reasons[False]
+    # nothing new: the rerun reads nothing and writes nothing
+    code, _out, err = crm_sync(config, "pull-invoices")
+    assert code == 0, err
+    assert len(invoices(admin, source)) == 7
+    assert job_bookmark(admin, source).startswith("2026-11-02.csv@")
+    # a new file of an already seen name is new content: read
+    write_csv(drop / "2026-11-02.csv", good_rows("C", 3))
+    code, _out, err = crm_sync(config, "pull-invoices")
+    assert code == 0, err
+    assert len(invoices(admin, source)) == 10
+
+
+def test_kill_9_then_rerun_gives_the_clean_result(admin, setup, odoo_server, tmp_path):
+    config = write_config(tmp_path, odoo_server.url, odoo_server.database, page_size=50)
+    source = f"finance-{tmp_path.name}-{RUN}"
+    drop = tmp_path / "drop"
+    for day in range(3):
+        write_csv(drop / f"2026-10-{day + 10}.csv", good_rows(f"K{day}", 400))
+    random.seed(os.getpid())
+    for _attempt in range(3):
+        process = crm_sync(config, "pull-invoices", wait=False)
+        time.sleep(random.uniform(0.5, 4.0))
+        process.send_signal(signal.SIGKILL)
+        process.communicate()
+    code, _out, err = crm_sync(config, "pull-invoices")
+    assert code == 0, err
+    rows = invoices(admin, source)
+    expected = sorted(f"K{day}-{i}" for day in range(3) for i in range(400))
+    assert [
+        row["external_id"] for row in rows
+    ] == expected, "no invoice lost or doubled"
+    assert {row["amount_total"] for row in rows if row["external_id"] == "K1-17"} == {
+        117.5
+    }
+    bookmark = job_bookmark(admin, source)
+    assert bookmark.startswith("2026-10-12.csv@") and bookmark.endswith("#end")
+    assert not list(drop.glob("*.csv"))
+    runs = admin(
+        "crm.sync.run", "search_read", [("job_id.name", "=", source)], fields=["status"]
+    )
+    assert {run["status"] for run in runs} <= {"done", "interrupted"}
+
+
+def test_odoo_stopped_mid_run(admin, setup, odoo_server, tmp_path):
+    own = OdooServer(odoo_server.config, odoo_server.database).start()
+    try:
+        config = write_config(tmp_path, own.url, odoo_server.database, page_size=20)
+        source = f"finance-{tmp_path.name}-{RUN}"
+        write_csv(tmp_path / "drop" / "2026-09-01.csv", good_rows("S", 600))
+        process = crm_sync(config, "pull-invoices", wait=False)
+        time.sleep(2.5)
+        own.stop()
+        _out, err = process.communicate(timeout=300)
+        assert process.returncode == 1, err
+        assert "unreachable" in err or "Odoo" in err
+        bookmark = job_bookmark(admin, source)
+        applied = len(invoices(admin, source))
+        assert (
+            bookmark is False
+            or applied == int(bookmark.split("#")[1])
+            or (bookmark.endswith("#end") and applied == 600)
+        ), "page and bookmark together"
+        own.start()
+        code, _out, err = crm_sync(config, "pull-invoices")
+        assert code == 0, err
+        assert len(invoices(admin, source)) == 600
+    finally:
+        own.stop()
+
+
+def test_push_customers_to_radicale(admin, setup, odoo_server, radicale, tmp_path):
+    book = radicale.make_address_book(f"book-{tmp_path.name}")
+    config = write_config(tmp_path, odoo_server.url, odoo_server.database, book=book)
+    target = f"phones-{tmp_path.name}-{RUN}"
+    code, _out, err = crm_sync(config, "push-customers")
+    assert code == 0, err
+    bindings = admin(
+        "crm.sync.binding",
+        "search_read",
+        [("job_id.name", "=", target)],
+        fields=["partner_id", "href"],
+    )
+    hebrew = next(
+        b
+        for b in bindings
+        if b["partner_id"] and b["partner_id"][0] == setup["IL511111118"]
+    )
+    assert "FN:E2E חשמל בע״מ" in radicale.get(hebrew["href"])
+    code, _out, err = crm_sync(config, "push-customers")
+    assert code == 0, err
+    run = admin(
+        "crm.sync.run",
+        "search_read",
+        [("job_id.name", "=", target)],
+        fields=["id"],
+        limit=1,
+    )
+    assert run
+    second = admin(
+        "crm.sync.binding",
+        "search_read",
+        [("job_id.name", "=", target)],
+        fields=["pushed_at"],
+    )
+    assert sorted(b["pushed_at"] for b in second) == sorted(
+        b["pushed_at"]
+        for b in admin(
+            "crm.sync.binding",
+            "search_read",
+            [("job_id.name", "=", target)],
+            fields=["pushed_at"],
+        )
+    )
+    admin("res.partner", "write", [setup["GB123456789"]], {"active": False})
+    try:
+        code, _out, err = crm_sync(config, "push-customers")
+        assert code == 0, err
+        remaining = admin(
+            "crm.sync.binding",
+            "search_read",
+            [("job_id.name", "=", target)],
+            fields=["partner_id"],
+        )
+        assert setup["GB123456789"] not in [
+            b["partner_id"][0] for b in remaining if b["partner_id"]
+        ]
+    finally:
+        admin("res.partner", "write", [setup["GB123456789"]], {"active": True})
