@@ -6,6 +6,7 @@ environment or a file and never print.
 
 import os
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import tomllib
@@ -30,7 +31,7 @@ class Secret:
     __str__ = __repr__
 
 
-SOURCE_KINDS = ("csv", "xlsx")
+SOURCE_KINDS = ("csv", "xlsx", "morning")
 TARGET_KINDS = ("carddav", "webhook", "csv_file", "xlsx_file", "vcard_file")
 INVOICE_COLUMNS = (
     "external_id",
@@ -66,9 +67,9 @@ class OdooConfig:
 class SourceConfig:
     name: str
     kind: str
-    folder: Path
-    processed_folder: Path
-    columns: dict
+    folder: Path | None = None
+    processed_folder: Path | None = None
+    columns: dict = field(default_factory=dict)
     date_format: str = "%Y-%m-%d"
     decimal_comma: bool = False
     encoding: str = "utf-8-sig"
@@ -76,6 +77,15 @@ class SourceConfig:
     default_currency: str | None = None
     kind_values: dict = field(default_factory=dict)
     status_values: dict = field(default_factory=dict)
+    # morning
+    url: str | None = None
+    api_id: str | None = None
+    api_secret: Secret | None = None
+    start_date: date | None = None
+    overlap_days: int = 7
+    page_size: int = 100
+    timeout: float = 30.0
+    max_retries: int = 4
 
 
 @dataclass
@@ -234,6 +244,8 @@ def load(path):
 def _source(reader):
     name = reader.get("name")
     kind = reader.get("kind", choices=SOURCE_KINDS)
+    if kind == "morning":
+        return _morning_source(reader, name)
     folder = reader.path("folder")
     columns_reader = _Reader(reader.get("columns", dict), reader.key("columns"), None)
     columns = {}
@@ -259,6 +271,28 @@ def _source(reader):
         kind_values=reader.get("kind_values", dict, {}),
         status_values=reader.get("status_values", dict, {}),
     )
+    reader.done()
+    return source
+
+
+def _morning_source(reader, name):
+    start = reader.get("start_date", date, None)
+    source = SourceConfig(
+        name=name,
+        kind="morning",
+        url=reader.get("url", str, "https://api.greeninvoice.co.il/api/v1").rstrip("/"),
+        api_id=reader.get("api_id"),
+        api_secret=reader.secret("api_secret"),
+        start_date=start or date(2000, 1, 1),
+        overlap_days=reader.get("overlap_days", int, 7),
+        page_size=reader.get("page_size", int, 100),
+        timeout=reader.get("timeout", float, 30.0),
+        max_retries=reader.get("max_retries", int, 4),
+    )
+    if not source.url.startswith(("http://", "https://")):
+        raise ConfigError(f"{reader.key('url')}: must start with http:// or https://")
+    if not 0 <= source.overlap_days <= 366:
+        raise ConfigError(f"{reader.key('overlap_days')}: must be between 0 and 366")
     reader.done()
     return source
 

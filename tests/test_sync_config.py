@@ -125,6 +125,7 @@ def test_cli_unreachable_odoo_exits_1(write, tmp_path):
 def test_example_config_is_valid(tmp_path, monkeypatch):
     monkeypatch.setenv("CARDDAV_PASSWORD", "pw")
     monkeypatch.setenv("WEBHOOK_SECRET", "hook")
+    monkeypatch.setenv("MORNING_API_SECRET", "ms")
     key = tmp_path / "odoo-api-key"
     key.write_text("k")
     example = Path(__file__).parent.parent / "sync_service" / "crm-sync.example.toml"
@@ -133,3 +134,7 @@ def test_example_config_is_valid(tmp_path, monkeypatch):
     config = load(path)
     assert [t.kind for t in config.targets] == ["carddav", "webhook", "csv_file"]
     assert config.source("finance").kind_values["חשבונית זיכוי"] == "credit_note"
+    morning = config.source("morning")
+    assert morning.start_date.isoformat() == "2026-01-01"
+    assert morning.api_secret.reveal() == "ms"
+    assert morning.url == "https://api.greeninvoice.co.il/api/v1"

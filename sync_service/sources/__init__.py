@@ -14,7 +14,10 @@ class Page:
 
 def open_source(config):
     from .dropfolder import DropFolderSource  # noqa: PLC0415
+    from .morning import MorningSource  # noqa: PLC0415
 
     if config.kind in ("csv", "xlsx"):
         return DropFolderSource(config)
+    if config.kind == "morning":
+        return MorningSource(config)
     raise ValueError(f"unknown source kind {config.kind!r}")
