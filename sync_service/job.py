@@ -88,6 +88,7 @@ def pull_invoices(job, source_config):
     source = open_source(source_config)
     totals = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0}
     try:
+        before = _retry_queued(job, run_id, source_config, source, before, totals)
         read_from = None if job.full_refresh else before
         for page in source.pages(read_from, job.config.odoo.page_size):
             result = client.sync_import_page(
@@ -123,6 +124,22 @@ def pull_invoices(job, source_config):
     job.counts[source_config.name] = totals
     job.log("done", source=source_config.name, status=status, **totals)
     return totals
+
+
+def _retry_queued(job, run_id, source_config, source, bookmark, totals):
+    """Records a manager queued for retry go first, in a page that leaves
+    the bookmark where it is."""
+    queued = job.client.sync_pending_retries(source_config.name)
+    rows = [row for item in queued if (row := source.retry_row(item["payload"]))]
+    if not rows:
+        return bookmark
+    result = job.client.sync_import_page(
+        run_id, source_config.name, rows, bookmark, bookmark, job.dry_run
+    )
+    for key in totals:
+        totals[key] += result.get(key, 0)
+    job.log("retried", source=source_config.name, rows=len(rows))
+    return bookmark
 
 
 def push_customers(job, target_config):

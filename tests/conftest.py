@@ -87,7 +87,7 @@ class OdooServer:
             answer = json.load(response)
         if "error" in answer:
             raise RpcError(answer["error"])
-        return answer["result"]
+        return answer.get("result")  # Odoo leaves out a None result
 
 
 class RpcError(Exception):

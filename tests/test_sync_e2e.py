@@ -17,6 +17,7 @@ from sync_helpers import Radicale
 ADMIN = ("admin", "admin")
 SYNC_LOGIN, SYNC_KEY = "crm_sync_e2e", "sync-e2e-Key-1"
 RUN = uuid.uuid4().hex[:8]  # jobs of this test run, in a shared database
+NOBODY_VAT = f"IL9{uuid.uuid4().int % 10**8:08d}"  # no customer has it, yet
 HEADER = [
     "Invoice ID",
     "Number",
@@ -248,7 +249,7 @@ def test_pull_csv_rejects_bad_rows_and_reruns_idempotently(
                 "10",
                 "10",
                 "open",
-                "IL000000000",
+                NOBODY_VAT,
             ],
             ["B-short", "B/12"],
         ],
@@ -267,18 +268,35 @@ def test_pull_csv_rejects_bad_rows_and_reruns_idempotently(
     reasons = {issue["record_key"]: issue["reason"] for issue in issues}
     assert "Date" in reasons["B-bad-date"] and "line 4" in reasons["B-bad-date"]
     assert "Total" in reasons["B-bad-amount"]
-    assert "IL000000000" in reasons["B-nobody"]
+    assert NOBODY_VAT in reasons["B-nobody"]
     assert "2 fields, 10 expected" in reasons[False]
     # nothing new: the rerun reads nothing and writes nothing
     code, _out, err = crm_sync(config, "pull-invoices")
     assert code == 0, err
     assert len(invoices(admin, source)) == 7
     assert job_bookmark(admin, source).startswith("2026-11-02.csv@")
+    # the unknown customer is created, a manager presses Retry: the row goes in
+    admin(
+        "res.partner",
+        "create",
+        {"name": "Late Ltd", "vat": NOBODY_VAT, "is_company": True},
+    )
+    [nobody] = admin(
+        "crm.sync.issue",
+        "search",
+        [("job_id.name", "=", source), ("record_key", "=", "B-nobody")],
+    )
+    admin("crm.sync.issue", "action_retry", [nobody])
+    code, _out, err = crm_sync(config, "pull-invoices")
+    assert code == 0, err
+    assert len(invoices(admin, source)) == 8
+    [issue] = admin("crm.sync.issue", "read", [nobody], ["state"])
+    assert issue["state"] == "resolved"
     # a new file of an already seen name is new content: read
     write_csv(drop / "2026-11-02.csv", good_rows("C", 3))
     code, _out, err = crm_sync(config, "pull-invoices")
     assert code == 0, err
-    assert len(invoices(admin, source)) == 10
+    assert len(invoices(admin, source)) == 11
 
 
 def test_kill_9_then_rerun_gives_the_clean_result(admin, setup, odoo_server, tmp_path):
@@ -317,9 +335,11 @@ def test_odoo_stopped_mid_run(admin, setup, odoo_server, tmp_path):
     try:
         config = write_config(tmp_path, own.url, odoo_server.database, page_size=20)
         source = f"finance-{tmp_path.name}-{RUN}"
-        write_csv(tmp_path / "drop" / "2026-09-01.csv", good_rows("S", 600))
+        write_csv(tmp_path / "drop" / "2026-09-01.csv", good_rows("S", 3000))
         process = crm_sync(config, "pull-invoices", wait=False)
-        time.sleep(2.5)
+        deadline = time.monotonic() + 120
+        while not job_bookmark(admin, source) and time.monotonic() < deadline:
+            time.sleep(0.05)  # stop Odoo once the first pages are in
         own.stop()
         _out, err = process.communicate(timeout=300)
         assert process.returncode == 1, err
@@ -329,12 +349,12 @@ def test_odoo_stopped_mid_run(admin, setup, odoo_server, tmp_path):
         assert (
             bookmark is False
             or applied == int(bookmark.split("#")[1])
-            or (bookmark.endswith("#end") and applied == 600)
+            or (bookmark.endswith("#end") and applied == 3000)
         ), "page and bookmark together"
         own.start()
         code, _out, err = crm_sync(config, "pull-invoices")
         assert code == 0, err
-        assert len(invoices(admin, source)) == 600
+        assert len(invoices(admin, source)) == 3000
     finally:
         own.stop()
 

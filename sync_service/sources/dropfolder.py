@@ -14,6 +14,7 @@ import hashlib
 import shutil
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from . import Page
 
@@ -92,6 +93,18 @@ class DropFolderSource:
                     bookmark=f"{file_key}#end",
                     acknowledge=lambda p=path: self._move_aside(p),
                 )
+
+    def retry_row(self, payload):
+        """The row of a rejected record queued for retry (after its mapping
+        or its customer was fixed), from the payload kept in Odoo."""
+        if not isinstance(payload, dict) or "line" not in payload:
+            return None
+        record = {
+            key: value for key, value in payload.items() if key not in ("file", "line")
+        }
+        return self._normalise(
+            Path(payload.get("file") or "retry"), payload["line"], record
+        )
 
     def _records(self, path):
         """(line number, {header: text}) of each data row of the file."""

@@ -123,6 +123,10 @@ class MorningSource:
                 return
             page += 1
 
+    def retry_row(self, payload):
+        """The row of a rejected document queued for retry."""
+        return self._normalise(payload) if isinstance(payload, dict) else None
+
     def _normalise(self, item):
         kind = DOCUMENT_KINDS.get(item.get("type"))
         if kind is None:

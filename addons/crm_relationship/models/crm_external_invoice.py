@@ -271,12 +271,19 @@ class CrmExternalInvoice(models.Model):
                 for key, reason, payload in issues
             ]
         )
-        # a retried record that went through is resolved
+        # a retried record that went through is resolved; one rejected again
+        # leaves the queue, its new issue says why
+        rejected_keys = [key for key, _reason, _payload in issues if key]
         Issue.search(
             [
                 ("job_id", "=", job.id),
+                "|",
+                "&",
                 ("state", "in", ("new", "queued")),
                 ("record_key", "in", applied_ids),
+                "&",
+                ("state", "=", "queued"),
+                ("record_key", "in", rejected_keys),
             ]
         ).write({"state": "resolved"})
         return counts

@@ -186,9 +186,11 @@ class CrmSyncIssue(models.Model):
         self.filtered(lambda issue: issue.state != "resolved").write(
             {"state": "queued"}
         )
+        return True
 
     def action_resolve(self):
         self.write({"state": "resolved"})
+        return True
 
     @api.model
     def sync_pending_retries(self, job):
