@@ -47,6 +47,42 @@ class RunLock:
         self.handle.close()
 
 
+class TerminalProgress:
+    """What a person at a terminal sees: one line per job, redrawn as its
+    pages go by (a bar when the source knows how far it is), then a line per
+    event that matters."""
+
+    width = 24
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.line_open = False
+
+    def show(self, event, values):
+        values = dict(values)
+        name = values.pop("source", None) or values.pop("target", None) or ""
+        progress = values.pop("progress", None)
+        values.pop("bookmark", None)
+        counts = " ".join(f"{key}={value}" for key, value in values.items())
+        if event != "page":
+            self._end_line()
+            print(f"{name}: {event} {counts}", file=self.stream, flush=True)
+            return
+        bar = ""
+        if progress and progress[1]:
+            done, total = progress
+            filled = round(self.width * min(done, total) / total)
+            bar = f"[{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} "
+        self.stream.write(f"\r\x1b[K{name} {bar}{counts}")
+        self.stream.flush()
+        self.line_open = True
+
+    def _end_line(self):
+        if self.line_open:
+            self.stream.write("\n")
+            self.line_open = False
+
+
 @dataclass
 class Job:
     config: object
@@ -56,23 +92,25 @@ class Job:
     counts: dict = field(default_factory=dict)
     rejected: int = 0
     failures: list = field(default_factory=list)
+    terminal: object = None
 
     def __post_init__(self):
         if self.client is None:
             self.client = OdooClient(JsonRpcTransport(self.config.odoo))
 
     def log(self, event, **values):
-        if sys.stderr.isatty():
-            details = " ".join(f"{key}={value}" for key, value in values.items())
-            print(f"{event} {details}", file=sys.stderr, flush=True)
-        else:
-            print(
-                json.dumps(
-                    {"time": time.time(), "event": event, **values}, default=str
-                ),
-                file=sys.stderr,
-                flush=True,
-            )
+        """A JSON line on stderr; on a terminal a progress bar instead."""
+        if self.terminal is None:
+            on_terminal = sys.stderr.isatty()
+            self.terminal = TerminalProgress(sys.stderr) if on_terminal else False
+        if self.terminal:
+            self.terminal.show(event, values)
+            return
+        print(
+            json.dumps({"time": time.time(), "event": event, **values}, default=str),
+            file=sys.stderr,
+            flush=True,
+        )
 
     def exit_code(self):
         if self.failures:
@@ -112,7 +150,13 @@ def pull_invoices(job, source_config):
             if not job.dry_run:
                 page.acknowledge()
                 before = page.bookmark
-            job.log("page", source=source_config.name, bookmark=page.bookmark, **totals)
+            job.log(
+                "page",
+                source=source_config.name,
+                bookmark=page.bookmark,
+                progress=page.progress,
+                **totals,
+            )
     except Exception as error:
         job.failures.append(f"{source_config.name}: {error}")
         job.log("failed", source=source_config.name, error=str(error))
@@ -163,6 +207,7 @@ def push_customers(job, target_config):
             client.sync_push_record(target_config.name, results)
             totals["pushed"] += len(changes["upserts"])
             totals["deleted"] += len(changes["deletes"])
+            job.log("page", target=target_config.name, **totals)
             if not changes["more"]:
                 break
         if not job.dry_run:

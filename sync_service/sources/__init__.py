@@ -10,6 +10,8 @@ class Page:
     bookmark: str
     # called once the page is applied in Odoo (e.g. to move a finished file)
     acknowledge: object = field(default=lambda: None)
+    # (done, total) of the file or window being read, for the progress bar
+    progress: tuple | None = None
 
 
 def open_source(config):

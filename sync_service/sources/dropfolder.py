@@ -86,6 +86,7 @@ class DropFolderSource:
                     acknowledge=(lambda p=path: self._move_aside(p))
                     if last
                     else (lambda: None),
+                    progress=(end, total),
                 )
             if total == 0 or skip >= total:
                 yield Page(

@@ -118,6 +118,7 @@ class MorningSource:
             yield Page(
                 rows=[row for row in map(self._normalise, items) if row],
                 bookmark=f"{window}#{'end' if last else page}",
+                progress=(page, pages),
             )
             if last:
                 return
