@@ -2,7 +2,7 @@
     "name": "Customer Relationship",
     "summary": "Log every interaction with a customer and see it, with invoices, "
     "in one customer history",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/CRM",
     "website": "https://github.com/crm-relationship/crm_relationship",
     "author": "crm_relationship developers",
@@ -27,6 +27,7 @@
         "report/crm_customer_timeline_views.xml",
         "views/crm_service_ticket_views.xml",
         "views/crm_service_team_views.xml",
+        "report/crm_service_ticket_report_views.xml",
         "views/crm_service_portal_templates.xml",
         "views/crm_external_invoice_views.xml",
         "views/crm_sync_views.xml",

@@ -138,12 +138,20 @@ class ServiceTicketPortal(CustomerPortal):
             )
             .exists()
         )
+        # the first team of the company takes requests from the portal: its
+        # policies, calendar and leader apply
+        team = (
+            request.env["crm.service.team"]
+            .sudo()
+            .search([("company_id", "=", user.company_id.id)], limit=1)
+        )
         ticket = (
             request.env["crm.service.ticket"]
             .sudo()
             .with_company(user.company_id)
             .create(
                 {
+                    "team_id": team.id,
                     "name": title,
                     "description": post.get("description") or False,
                     "partner_id": user.partner_id.id,

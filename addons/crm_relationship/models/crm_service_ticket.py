@@ -174,7 +174,10 @@ class CrmServiceTicket(models.Model):
         for ticket in self:
             slas = ticket.sla_ids
             undecided = slas.filtered(lambda s: s.status in ("ongoing", "paused"))
-            deadlines = undecided.filtered("deadline").mapped("deadline")
+            # a target breached and not reached yet keeps its (past) deadline
+            deadlines = slas.filtered(lambda s: s.deadline and not s.reached_at).mapped(
+                "deadline"
+            )
             ticket.sla_deadline = min(deadlines) if deadlines else False
             ticket.sla_breached = "breached" in slas.mapped("status")
             ticket.sla_at_risk = any(undecided.mapped("at_risk"))
@@ -194,7 +197,9 @@ class CrmServiceTicket(models.Model):
             ticket.sla_status = status
 
     def _compute_sla_hours_left(self):
-        slas = self.sla_ids.filtered(lambda s: s.status in ("ongoing", "paused"))
+        """The least time left of the targets not reached: negative when
+        overdue."""
+        slas = self.sla_ids.filtered(lambda s: not s.reached_at)
         for ticket in self:
             left = slas.filtered(lambda s, t=ticket: s.ticket_id == t).mapped(
                 "remaining_hours"
@@ -251,13 +256,18 @@ class CrmServiceTicket(models.Model):
 
     def write(self, vals):
         now = fields.Datetime.now()
+        closing = reopening = self.browse()
         if "stage_id" in vals:
             stage = self.env["crm.service.ticket.stage"].browse(vals["stage_id"])
-            vals["closed_at"] = now if stage.is_closing else False
-            closing = (
-                self.filtered(lambda t: not t.is_closed) if stage.is_closing else None
-            )
+            # moving between closing stages keeps the time of the closing
+            closing = self.filtered(lambda t: stage.is_closing and not t.is_closed)
+            reopening = self.filtered(lambda t: not stage.is_closing and t.is_closed)
         result = super().write(vals)
+        if "closed_at" not in vals:
+            if closing:
+                super(CrmServiceTicket, closing).write({"closed_at": now})
+            if reopening:
+                super(CrmServiceTicket, reopening).write({"closed_at": False})
         if "opened_at" in vals:
             self.sla_ids.unlink()
         if {
@@ -271,6 +281,9 @@ class CrmServiceTicket(models.Model):
             self._sla_apply_policies(now)
         elif {"stage_id", "first_response_at"} & set(vals):
             self.sla_ids.sudo()._sync_clock(now)
+        if "user_id" in vals and vals["user_id"]:
+            # targets at risk before anyone was assigned: the activity now
+            self.sla_ids.sudo()._notify_risks()
         if "stage_id" in vals:
             self._record_resolution_hours()
             if closing:

@@ -243,6 +243,15 @@ class CrmServiceTicketSla(models.Model):
                 changes[values] |= sla
         for (status, at_risk, rate), rows in changes.items():
             rows.write({"status": status, "at_risk": at_risk, "success_rate": rate})
+            if status == "breached":
+                # the ORM skips writing 0.0 over an empty column, which it
+                # reads as 0.0 too; averages must see the breach as a 0
+                rows.flush_recordset(["success_rate"])
+                self.env.cr.execute(
+                    "UPDATE crm_service_ticket_sla SET success_rate = 0 "
+                    "WHERE id IN %s AND success_rate IS NULL",
+                    [tuple(rows.ids)],
+                )
         self._notify_risks()
 
     def _notify_risks(self):
@@ -266,7 +275,8 @@ class CrmServiceTicketSla(models.Model):
                 if ticket.user_id
             ]
         )
-        at_risk.write({"at_risk_notified": True})
+        # an unassigned ticket gets its activity once someone is assigned
+        at_risk.filtered("ticket_id.user_id").write({"at_risk_notified": True})
         breached = self.filtered(
             lambda s: s.status == "breached"
             and not s.breach_notified

@@ -10,3 +10,8 @@ class CrmServiceTicketType(models.Model):
     sequence = fields.Integer(default=10)
     description = fields.Text(translate=True)
     active = fields.Boolean(default=True)
+    is_fault = fields.Boolean(
+        "Fault",
+        help="Tickets of this type count as faults in the fault frequency "
+        "report (faults per product and month).",
+    )

@@ -1,2 +1,3 @@
 from . import crm_customer_timeline
 from . import crm_service_sla_report
+from . import crm_service_ticket_report

@@ -82,6 +82,11 @@ class TestServicePortal(HttpCase):
         self.assertEqual(ticket.commercial_partner_id, self.company_partner)
         self.assertIn(self.portal_user.partner_id, ticket.message_partner_ids)
         self.assertIn(ticket.number, response.text)
+        first_team = self.env["crm.service.team"].search(
+            [("company_id", "=", ticket.company_id.id)], limit=1
+        )
+        self.assertTrue(first_team)
+        self.assertEqual(ticket.team_id, first_team, "its policies and leader apply")
 
     def test_new_ticket_without_title_is_refused_with_a_message(self):
         response = self.url_open(
