@@ -78,6 +78,13 @@ class CrmExternalInvoice(models.Model):
         store=True,
         help="Negative for credit notes.",
     )
+    amount_due_signed = fields.Monetary(
+        "Amount Due Signed",
+        compute="_compute_amount_signed",
+        store=True,
+        help="What the customer owes by this document: negative for a credit "
+        "note still to be used, nothing for a receipt or a cancelled one.",
+    )
     status = fields.Selection(
         EXTERNAL_STATUSES, required=True, readonly=True, index=True
     )
@@ -103,11 +110,13 @@ class CrmExternalInvoice(models.Model):
         )
     ]
 
-    @api.depends("kind", "amount_total")
+    @api.depends("kind", "amount_total", "amount_due", "status")
     def _compute_amount_signed(self):
         for invoice in self:
             sign = -1 if invoice.kind == "credit_note" else 1
             invoice.amount_signed = sign * invoice.amount_total
+            owes = invoice.kind != "receipt" and invoice.status != "cancelled"
+            invoice.amount_due_signed = sign * invoice.amount_due if owes else 0.0
 
     def _compute_is_overdue(self):
         today = fields.Date.context_today(self)
@@ -259,31 +268,31 @@ class CrmExternalInvoice(models.Model):
         )
         counts["rejected"] = len(issues)
         Issue = self.env["crm.sync.issue"]
-        Issue.create(
-            [
-                {
-                    "run_id": run.id,
-                    "job_id": job.id,
-                    "record_key": key or False,
-                    "reason": reason,
-                    "payload": json.dumps(payload, ensure_ascii=False, default=str),
-                }
-                for key, reason, payload in issues
-            ]
+        retried = {
+            str(row.get("external_id") or ""): row["retry_issue_id"]
+            for row in rows
+            if isinstance(row, dict) and isinstance(row.get("retry_issue_id"), int)
+        }
+        retried_issues = (
+            Issue.browse(list(retried.values()))
+            .exists()
+            .filtered(lambda issue: issue.job_id == job)
         )
-        # a retried record that went through is resolved; one rejected again
-        # leaves the queue, its new issue says why
-        rejected_keys = [key for key, _reason, _payload in issues if key]
+        by_issue_id = {issue.id: issue for issue in retried_issues}
+        rejected_keys = set()
+        for key, reason, payload in issues:
+            issue = by_issue_id.get(retried.get(str(key or "")))
+            Issue._record(job, run, key, reason, payload, issue=issue)
+            rejected_keys.add(str(key or ""))
+        # a rejected record that went through at last is resolved
+        retried_issues.filtered(
+            lambda issue: (issue.record_key or "") not in rejected_keys
+        ).write({"state": "resolved"})
         Issue.search(
             [
                 ("job_id", "=", job.id),
-                "|",
-                "&",
                 ("state", "in", ("new", "queued")),
                 ("record_key", "in", applied_ids),
-                "&",
-                ("state", "=", "queued"),
-                ("record_key", "in", rejected_keys),
             ]
         ).write({"state": "resolved"})
         return counts
@@ -397,11 +406,16 @@ class CrmExternalInvoice(models.Model):
         customer_ids = {
             r["customer"]["external_id"] for r in rows if r["customer"]["external_id"]
         }
-        known = {
-            ref.external_id: ref.partner_id
+        refs = {
+            ref.external_id: ref
             for ref in Ref.search(
                 [("job_id", "=", job.id), ("external_id", "in", list(customer_ids))]
             )
+        }
+        # a customer archived since is matched again by tax id or email
+        known = {
+            external_id: ref.partner_id
+            for external_id, ref in refs.items()
             if ref.partner_id.active
         }
         vats = {r["customer"]["vat"] for r in rows if r["customer"]["vat"]}
@@ -410,11 +424,12 @@ class CrmExternalInvoice(models.Model):
             variants = vats | {vat[2:] for vat in vats if re.match(r"^[A-Z]{2}\d", vat)}
             self.env.cr.execute(
                 """SELECT cleaned, commercial_partner_id
-                     FROM (SELECT regexp_replace(upper(vat), '[^A-Z0-9]', '', 'g')
-                                      AS cleaned, commercial_partner_id, id
-                             FROM res_partner
-                            WHERE active AND vat IS NOT NULL
-                              AND (company_id IS NULL OR company_id = %s)) p
+                     FROM (SELECT regexp_replace(upper(p.vat), '[^A-Z0-9]', '', 'g')
+                                      AS cleaned, p.commercial_partner_id, p.id
+                             FROM res_partner p
+                             JOIN res_partner c ON c.id = p.commercial_partner_id
+                            WHERE p.active AND c.active AND p.vat IS NOT NULL
+                              AND (p.company_id IS NULL OR p.company_id = %s)) p
                     WHERE cleaned IN %s
                        OR (cleaned ~ '^[A-Z]{2}[0-9]' AND substr(cleaned, 3) IN %s)
                     ORDER BY id""",
@@ -434,9 +449,10 @@ class CrmExternalInvoice(models.Model):
                 ],
                 order="id",
             ):
-                by_email.setdefault(
-                    partner.email_normalized, partner.commercial_partner_id.id
-                )
+                if partner.commercial_partner_id.active:
+                    by_email.setdefault(
+                        partner.email_normalized, partner.commercial_partner_id.id
+                    )
         Partner = self.env["res.partner"]
         matched, new_refs = {}, {}
         for row in rows:
@@ -454,11 +470,14 @@ class CrmExternalInvoice(models.Model):
                     new_refs[customer["external_id"]] = partner.id
             if partner:
                 matched[row["external_id"]] = partner
+        for external_id, partner_id in new_refs.items():
+            if external_id in refs:
+                refs[external_id].partner_id = partner_id
         Ref.create(
             [
                 {"job_id": job.id, "external_id": external_id, "partner_id": partner_id}
                 for external_id, partner_id in new_refs.items()
-                if external_id not in known
+                if external_id not in refs
             ]
         )
         return matched

@@ -24,6 +24,9 @@ class CrmSyncBinding(models.Model):
     etag = fields.Char("ETag")
     content_hash = fields.Char()
     pushed_at = fields.Datetime()
+    run_id = fields.Many2one(
+        "crm.sync.run", string="Last Pushed By", ondelete="set null", index=True
+    )
     company_id = fields.Many2one(related="job_id.company_id", store=True)
 
     _sql_constraints = [

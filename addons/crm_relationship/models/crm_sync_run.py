@@ -65,6 +65,15 @@ class CrmSyncJob(models.Model):
             job = self.sudo().create({"name": name, "kind": kind})
         if not job:
             raise UserError(_("Unknown sync job %s.", name))
+        if kind and job.kind != kind:
+            raise UserError(
+                _(
+                    "Sync job %(job)s is a %(kind)s job: give the source and the "
+                    "target different names.",
+                    job=name,
+                    kind=job.kind,
+                )
+            )
         return job
 
     def _lock(self):
@@ -102,6 +111,10 @@ class CrmSyncRun(models.Model):
     count_unchanged = fields.Integer("Unchanged", readonly=True)
     count_rejected = fields.Integer("Rejected", readonly=True)
     count_deleted = fields.Integer("Deleted", readonly=True)
+    count_pushed = fields.Integer("Pushed", readonly=True)
+    count_failed = fields.Integer(
+        "Refused", readonly=True, help="Customers the target refused."
+    )
     bookmark_before = fields.Char(readonly=True)
     bookmark_after = fields.Char(readonly=True)
     error = fields.Text(readonly=True)
@@ -146,7 +159,17 @@ class CrmSyncRun(models.Model):
                 "bookmark_after": run.job_id.bookmark,
             }
         )
-        return True
+        return run._counts()
+
+    def _counts(self):
+        """The run's counts over all its pages, as the server recorded them:
+        a page whose answer was lost and that was sent again counts once."""
+        self.ensure_one()
+        return {
+            name.removeprefix("count_"): self[name]
+            for name in self._fields
+            if name.startswith("count_")
+        }
 
     def _add_counts(self, counts):
         self.ensure_one()
@@ -179,6 +202,31 @@ class CrmSyncIssue(models.Model):
         required=True,
         index=True,
     )
+
+    @api.model
+    def _record(self, job, run, key, reason, payload, issue=None):
+        """Record a rejection: the open issue of the same record (the same
+        key, or ``issue`` for a retried record) gets the new reason, so a
+        record rejected night after night, or a page sent twice, shows once."""
+        values = {
+            "run_id": run.id if run else False,
+            "reason": reason,
+            "payload": json.dumps(payload, ensure_ascii=False, default=str),
+            "state": "new",
+        }
+        if not issue and key:
+            issue = self.search(
+                [
+                    ("job_id", "=", job.id),
+                    ("record_key", "=", key),
+                    ("state", "!=", "resolved"),
+                ],
+                limit=1,
+            )
+        if issue:
+            issue.write(values)
+            return issue
+        return self.create({**values, "job_id": job.id, "record_key": key or False})
 
     def action_retry(self):
         """Fed again to the next run of its job (after fixing the customer,

@@ -32,11 +32,21 @@ class ResPartner(models.Model):
         "crm.external.invoice", "partner_id", string="External Invoices"
     )
     external_invoice_count = fields.Integer(
-        "External Invoices", compute="_compute_external_invoice_figures"
+        "External Invoice Count", compute="_compute_external_invoice_figures"
     )
     external_amount_due = fields.Monetary(
+        "External Amount Due",
         compute="_compute_external_invoice_figures",
         currency_field="external_currency_id",
+        help="What the customer owes by the invoices of the finance software, "
+        "less its credit notes, in the company currency at today's rate.",
+    )
+    external_amount_invoiced = fields.Monetary(
+        "Externally Invoiced",
+        compute="_compute_external_invoice_figures",
+        currency_field="external_currency_id",
+        help="Invoices less credit notes of the finance software, not "
+        "cancelled, in the company currency at today's rate.",
     )
     external_currency_id = fields.Many2one(
         "res.currency", compute="_compute_external_invoice_figures"
@@ -120,26 +130,34 @@ class ResPartner(models.Model):
             partner.history_count = counts.get(partner.commercial_partner_id, 0)
 
     def _compute_external_invoice_figures(self):
-        """Count and amount due (in the company currency's invoices) of the
-        customer's external invoices."""
-        currency = self.env.company.currency_id
+        """Count, amount due and amount invoiced of the customer's external
+        invoices, converted to the company currency at today's rate."""
+        company = self.env.company
+        currency = company.currency_id
+        today = fields.Date.context_today(self)
         groups = self.env["crm.external.invoice"]._read_group(
             [
                 ("partner_id", "in", self.commercial_partner_id.ids),
                 ("status", "!=", "cancelled"),
             ],
-            ["partner_id", "currency_id"],
-            ["__count", "amount_due:sum"],
+            ["partner_id", "currency_id", "kind"],
+            ["__count", "amount_due_signed:sum", "amount_signed:sum"],
         )
-        counts, due = {}, {}
-        for partner, group_currency, count, amount in groups:
+        counts, due, invoiced = {}, {}, {}
+        for partner, group_currency, kind, count, amount_due, amount in groups:
             counts[partner] = counts.get(partner, 0) + count
-            if group_currency == currency:
-                due[partner] = due.get(partner, 0.0) + amount
+            due[partner] = due.get(partner, 0.0) + group_currency._convert(
+                amount_due, currency, company, today
+            )
+            if kind != "receipt":
+                invoiced[partner] = invoiced.get(
+                    partner, 0.0
+                ) + group_currency._convert(amount, currency, company, today)
         for partner in self:
             commercial = partner.commercial_partner_id
             partner.external_invoice_count = counts.get(commercial, 0)
             partner.external_amount_due = due.get(commercial, 0.0)
+            partner.external_amount_invoiced = invoiced.get(commercial, 0.0)
             partner.external_currency_id = currency
 
     def _compute_service_ticket_count(self):
@@ -261,6 +279,8 @@ class ResPartner(models.Model):
         sync_job = self.env["crm.sync.job"]._get(job, "push", create=True)
         Binding = self.env["crm.sync.binding"].sudo()
         bindings = Binding.search([("job_id", "=", sync_job.id)])
+        # a full refresh sends again every customer this run has not sent yet
+        running = self._sync_running_run(sync_job)
         partners = self.sudo().search(self._sync_push_domain(), order="id")
         db_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
         # a merge moves the bindings of the merged-away partner onto the one
@@ -278,10 +298,7 @@ class ResPartner(models.Model):
             if (
                 binding
                 and binding.content_hash == payload["content_hash"]
-                and not (
-                    full_refresh
-                    and binding.pushed_at < self._sync_run_started(sync_job)
-                )
+                and not (full_refresh and binding.run_id != running)
             ):
                 continue
             if len(upserts) == limit:
@@ -311,25 +328,56 @@ class ResPartner(models.Model):
         return {"upserts": upserts, "deletes": deletes, "more": more}
 
     @api.model
-    def _sync_run_started(self, sync_job):
-        running = (
+    def _sync_running_run(self, sync_job):
+        return (
             self.env["crm.sync.run"]
             .sudo()
             .search([("job_id", "=", sync_job.id), ("status", "=", "running")], limit=1)
         )
-        return running.started_at or fields.Datetime.now()
 
     @api.model
-    def sync_push_record(self, job, results):
-        """Record what the target now holds: bindings upserted or deleted."""
+    def sync_push_record(self, job, results, run_id=False):
+        """Record what the target now holds: bindings upserted or deleted,
+        customers the target refused (an entry with an ``error``) as sync
+        issues; the counts go on the run."""
         self.env["crm.sync.job"]._check_sync_access()
         sync_job = self.env["crm.sync.job"]._get(job, "push", create=True)
+        run = (
+            self.env["crm.sync.run"].sudo().browse(run_id).exists()
+            if run_id
+            else self._sync_running_run(sync_job)
+        )
+        if run and run.job_id != sync_job:
+            raise UserError(
+                _("Sync run %(run)s is not a run of %(job)s.", run=run_id, job=job)
+            )
         Binding = self.env["crm.sync.binding"].sudo()
+        Issue = self.env["crm.sync.issue"].sudo()
         now = fields.Datetime.now()
         db_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
+        counts = {"pushed": 0, "deleted": 0, "failed": 0}
         for result in results:
+            if not isinstance(result, dict):
+                raise UserError(_("results: each entry must be a record."))
+            if result.get("error"):
+                partner = self.sudo().browse(result.get("partner_id") or []).exists()
+                key = f"partner {partner.id}" if partner else False
+                Issue._record(
+                    sync_job,
+                    run,
+                    key,
+                    _(
+                        "%(customer)s: %(error)s",
+                        customer=partner.display_name or _("customer"),
+                        error=result["error"],
+                    ),
+                    result,
+                )
+                counts["failed"] += 1
+                continue
             if result.get("deleted"):
                 Binding.browse(result.get("binding_id")).exists().unlink()
+                counts["deleted"] += 1
                 continue
             partner = self.sudo().browse(result["partner_id"]).exists()
             if not partner:
@@ -345,6 +393,7 @@ class ResPartner(models.Model):
                 "etag": result.get("etag") or False,
                 "content_hash": result.get("content_hash") or False,
                 "pushed_at": now,
+                "run_id": run.id or False,
             }
             binding = Binding.search(
                 [("job_id", "=", sync_job.id), ("uid", "=", uid)], limit=1
@@ -353,6 +402,17 @@ class ResPartner(models.Model):
                 binding.write(values)
             else:
                 Binding.create(values)
+            counts["pushed"] += 1
+            # pushed at last: an earlier refusal of this customer is over
+            Issue.search(
+                [
+                    ("job_id", "=", sync_job.id),
+                    ("record_key", "=", f"partner {partner.id}"),
+                    ("state", "!=", "resolved"),
+                ]
+            ).write({"state": "resolved"})
+        if run:
+            run._add_counts(counts)
         return True
 
     def action_view_history(self):

@@ -2,6 +2,7 @@ import base64
 import json
 from unittest.mock import patch
 
+from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
@@ -277,11 +278,125 @@ class TestExternalInvoiceImport(CrmRelationshipCase):
         )
         self.assertEqual(overdue.mapped("external_id"), ["old"])
 
+    def test_credit_notes_receipts_and_other_currencies_in_customer_figures(self):
+        company_currency = self.env.company.currency_id
+        usd = self.env.ref("base.USD")
+        usd.active = True
+        other = usd if company_currency != usd else self.env.ref("base.EUR")
+        other.active = True
+        self.env["res.currency.rate"].create(
+            {"currency_id": other.id, "name": fields.Date.today(), "rate": 0.5}
+        )
+        code = company_currency.name
+        customer = {"vat": "514000000"}
+        self._import(
+            [
+                invoice_row("i1", customer=customer, currency=code),
+                invoice_row(
+                    "c1",
+                    customer=customer,
+                    currency=code,
+                    kind="credit_note",
+                    amount_total="100",
+                    amount_due="100",
+                ),
+                invoice_row(
+                    "r1",
+                    customer=customer,
+                    currency=code,
+                    kind="receipt",
+                    status="paid",
+                    amount_total="500",
+                    amount_due="500",
+                ),
+                invoice_row(
+                    "x1",
+                    customer=customer,
+                    currency=other.name,
+                    amount_total="50",
+                    amount_due="50",
+                ),
+            ]
+        )
+        # 1180 due, less the credit note of 100, plus 50 at 0.5 to the company's
+        self.assertAlmostEqual(self.customer.external_amount_due, 1180 - 100 + 100)
+        self.assertAlmostEqual(self.customer.external_amount_invoiced, 1180 - 100 + 100)
+        self.assertEqual(self.customer.external_invoice_count, 4)
+
+    def test_page_sent_twice_and_nightly_rejections_show_once(self):
+        rows = [invoice_row("ghost", customer={"vat": "999999999"})]
+        run_id, _bookmark = self._start()
+        self.Invoice.sync_import_page(run_id, "finance", rows, False, "p1")
+        # the answer was lost and the same page is sent again
+        again = self.Invoice.sync_import_page(run_id, "finance", rows, False, "p1")
+        self.assertFalse(again["applied"])
+        # the next night the same row comes again
+        self.Invoice.sync_import_page(run_id, "finance", rows, "p1", "p2")
+        issues = self.env["crm.sync.issue"].search([("record_key", "=", "ghost")])
+        self.assertEqual(len(issues), 1)
+        counts = self.Run.sync_finish(run_id, "done_with_rejects")
+        self.assertEqual((counts["read"], counts["rejected"]), (2, 2))
+
+    def test_retried_record_without_a_key_is_resolved_once_fixed(self):
+        broken = {"reject_reason": "export.csv line 7: 3 fields, 9 expected"}
+        self._import([broken])
+        issue = self.env["crm.sync.issue"].search([("job_id.name", "=", "finance")])
+        issue.action_retry()
+        [queued] = (
+            self.env["crm.sync.issue"]
+            .with_user(self.sync_user)
+            .sync_pending_retries("finance")
+        )
+        # the line was fixed in the source: the retried row goes through
+        fixed = invoice_row("7", customer={"vat": "514000000"})
+        fixed["retry_issue_id"] = queued["issue_id"]
+        self._import([fixed], before="page-1", after="page-1")
+        self.assertEqual(issue.state, "resolved")
+        # a retried row rejected again updates its issue, no new one
+        issue.state = "queued"
+        self._import(
+            [{**broken, "retry_issue_id": issue.id}], before="page-1", after="page-1"
+        )
+        self.assertEqual(issue.state, "new")
+        self.assertEqual(
+            self.env["crm.sync.issue"].search_count([("job_id.name", "=", "finance")]),
+            1,
+        )
+
+    def test_archived_customer_of_a_known_id_is_matched_again(self):
+        row = invoice_row("1", customer={"external_id": "C-9", "vat": "514000000"})
+        self._import([row])
+        self.assertEqual(self._invoices().partner_id, self.customer)
+        # the customer is archived, the source's customer id now has the tax
+        # id of another customer
+        self.customer.action_archive()
+        self.other_customer.vat = "IL514000000"
+        self._import(
+            [invoice_row("2", customer={"external_id": "C-9", "vat": "514000000"})],
+            before="page-1",
+            after="page-2",
+        )
+        invoice = self._invoices().filtered(lambda i: i.external_id == "2")
+        self.assertEqual(invoice.partner_id, self.other_customer)
+
+    def test_a_source_and_a_target_of_the_same_name_are_refused(self):
+        self._start("shared-name")
+        with self.assertRaisesRegex(UserError, "different names"):
+            self.env["res.partner"].with_user(self.sync_user).sync_push_changes(
+                "shared-name"
+            )
+
     @mute_logger("odoo.addons.base.models.ir_model", "odoo.addons.base.models.ir_rule")
     def test_sync_user_reaches_nothing_else(self):
+        self.assertFalse(self.sync_user._is_internal())
         for model in (
+            "res.partner",
+            "res.users",
+            "mail.message",
+            "ir.attachment",
             "crm.interaction",
             "crm.service.ticket",
+            "crm.external.invoice",
             "account.move",
             "crm.lead",
         ):

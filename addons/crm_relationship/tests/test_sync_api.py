@@ -73,6 +73,77 @@ class TestPushCustomers(CrmRelationshipCase):
         self.assertEqual(len(deletes), 1)
         self.assertTrue(deletes[0]["uid"].endswith(f"-partner-{duplicate.id}"))
 
+    def test_refused_customer_is_an_issue_and_counts_go_on_the_run(self):
+        Run = self.env["crm.sync.run"].with_user(self.sync_user)
+        run_id = Run.sync_start("phones", "push")["run_id"]
+        changes = self._changes()
+        by_partner = {c["partner_id"]: c for c in changes["upserts"]}
+        refused = by_partner.pop(self.other_customer.id)
+        self.Partner.sync_push_record(
+            "phones",
+            [
+                {
+                    "partner_id": refused["partner_id"],
+                    "error": "HTTP 413: the card is too large",
+                },
+                *(
+                    {
+                        "partner_id": c["partner_id"],
+                        "href": f"/book/{c['uid']}.vcf",
+                        "content_hash": c["content_hash"],
+                    }
+                    for c in by_partner.values()
+                ),
+            ],
+            run_id=run_id,
+        )
+        issue = self.env["crm.sync.issue"].search([("job_id.name", "=", "phones")])
+        self.assertIn("HTTP 413", issue.reason)
+        self.assertIn(self.other_customer.name, issue.reason)
+        # the refused customer is offered again next time
+        self.assertIn(
+            self.other_customer.id,
+            [c["partner_id"] for c in self._changes()["upserts"]],
+        )
+        counts = Run.sync_finish(run_id, "done_with_rejects")
+        self.assertEqual((counts["pushed"], counts["failed"]), (len(by_partner), 1))
+        # pushed at last: the issue is resolved
+        self.Partner.sync_push_record(
+            "phones",
+            [
+                {
+                    "partner_id": refused["partner_id"],
+                    "href": "/book/x.vcf",
+                    "content_hash": refused["content_hash"],
+                }
+            ],
+        )
+        self.assertEqual(issue.state, "resolved")
+
+    def test_full_refresh_sends_everyone_once_per_run(self):
+        self._push_all()
+        Run = self.env["crm.sync.run"].with_user(self.sync_user)
+        run_id = Run.sync_start("phones", "push")["run_id"]
+        first = self._changes(limit=1, full_refresh=True)["upserts"]
+        self.Partner.sync_push_record(
+            "phones",
+            [
+                {
+                    "partner_id": c["partner_id"],
+                    "href": "/book/x.vcf",
+                    "content_hash": c["content_hash"],
+                }
+                for c in first
+            ],
+            run_id=run_id,
+        )
+        rest = self._changes(full_refresh=True)["upserts"]
+        # in the same second too: what this run sent is not sent again
+        self.assertTrue(rest)
+        self.assertFalse(
+            {c["partner_id"] for c in first} & {c["partner_id"] for c in rest}
+        )
+
     def test_paging(self):
         self.env["res.partner"].create(
             [{"name": f"Customer {i}", "customer_rank": 1} for i in range(5)]
@@ -166,7 +237,10 @@ class TestSyncOverJsonRpc(HttpCase):
         )["result"]
         self.assertEqual((result["created"], result["bookmark"]), (1, "b1"))
         finished = self._call(uid, "crm.sync.run", "sync_finish", run_id, "done")
-        self.assertTrue(finished["result"])
-        refused = self._call(uid, "crm.interaction", "search_read", [], fields=["name"])
-        self.assertIn("error", refused)
-        self.assertIn("AccessError", json.dumps(refused["error"]))
+        self.assertEqual(
+            (finished["result"]["read"], finished["result"]["created"]), (1, 1)
+        )
+        for model in ("crm.interaction", "res.partner", "res.users"):
+            refused = self._call(uid, model, "search_read", [], fields=["name"])
+            self.assertIn("error", refused, model)
+            self.assertIn("AccessError", json.dumps(refused["error"]), model)
