@@ -31,6 +31,7 @@
         "views/crm_service_portal_templates.xml",
         "views/crm_external_invoice_views.xml",
         "views/crm_sync_views.xml",
+        "wizards/crm_sync_user_wizard_views.xml",
         "views/crm_relationship_menus.xml",
     ],
     "demo": [

@@ -79,7 +79,6 @@ class CrmExternalInvoice(models.Model):
         help="Negative for credit notes.",
     )
     amount_due_signed = fields.Monetary(
-        "Amount Due Signed",
         compute="_compute_amount_signed",
         store=True,
         help="What the customer owes by this document: negative for a credit "

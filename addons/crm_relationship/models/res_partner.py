@@ -31,11 +31,8 @@ class ResPartner(models.Model):
     external_invoice_ids = fields.One2many(
         "crm.external.invoice", "partner_id", string="External Invoices"
     )
-    external_invoice_count = fields.Integer(
-        "External Invoice Count", compute="_compute_external_invoice_figures"
-    )
+    external_invoice_count = fields.Integer(compute="_compute_external_invoice_figures")
     external_amount_due = fields.Monetary(
-        "External Amount Due",
         compute="_compute_external_invoice_figures",
         currency_field="external_currency_id",
         help="What the customer owes by the invoices of the finance software, "

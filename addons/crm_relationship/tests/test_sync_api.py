@@ -1,5 +1,6 @@
 import json
 
+from odoo.exceptions import UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import CrmRelationshipCase
@@ -244,3 +245,27 @@ class TestSyncOverJsonRpc(HttpCase):
             refused = self._call(uid, model, "search_read", [], fields=["name"])
             self.assertIn("error", refused, model)
             self.assertIn("AccessError", json.dumps(refused["error"]), model)
+
+    def test_integration_user_from_the_wizard(self):
+        wizard = self.env["crm.sync.user.wizard"].create({"login": "nightly-sync"})
+        wizard.action_create()
+        self.assertTrue(wizard.api_key)
+        user = wizard.user_id
+        self.assertFalse(user._is_internal())
+        self.assertEqual(user.groups_id, self.env.ref("crm_relationship.group_sync"))
+        self.api_key = wizard.api_key
+        database = self.env.cr.dbname
+        uid = self._rpc(
+            "common", "authenticate", database, "nightly-sync", wizard.api_key, {}
+        )["result"]
+        self.assertEqual(uid, user.id)
+        started = self._call(uid, "crm.sync.run", "sync_start", "wizard-job", "pull")
+        self.assertIn("run_id", started["result"])
+        refused = self._call(uid, "res.partner", "search_read", [], fields=["name"])
+        self.assertIn("AccessError", json.dumps(refused["error"]))
+        # a second key for the same user; a login of somebody else is refused
+        again = self.env["crm.sync.user.wizard"].create({"login": "nightly-sync"})
+        again.action_create()
+        self.assertEqual(again.user_id, user)
+        with self.assertRaises(UserError):
+            self.env["crm.sync.user.wizard"].create({"login": "admin"}).action_create()

@@ -1,0 +1,1 @@
+from . import crm_sync_user_wizard
