@@ -5,6 +5,21 @@ from .crm_service_ticket import PRIORITIES
 
 # A target longer than a working year is a typing mistake, not a promise.
 MAX_TARGET_HOURS = 2500
+# a change of these makes open tickets match again, or measure differently
+MATCHING_FIELDS = {
+    "active",
+    "company_id",
+    "team_id",
+    "ticket_type_ids",
+    "priority",
+    "partner_category_ids",
+}
+TARGET_FIELDS = {
+    "first_response_hours",
+    "resolution_hours",
+    "resource_calendar_id",
+    "pause_stage_ids",
+}
 
 
 class CrmSlaPolicy(models.Model):
@@ -107,6 +122,64 @@ class CrmSlaPolicy(models.Model):
                         stage=", ".join(closing.mapped("name")),
                     )
                 )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        policies = super().create(vals_list)
+        policies._apply_to_open_tickets()
+        return policies
+
+    def write(self, vals):
+        result = super().write(vals)
+        if (MATCHING_FIELDS | TARGET_FIELDS) & set(vals):
+            self._apply_to_open_tickets(bool(TARGET_FIELDS & set(vals)))
+        return result
+
+    def _apply_to_open_tickets(self, targets_changed=False):
+        """Open tickets follow a new or changed policy: they get its targets
+        (counted from their opening), lose those of a policy that no longer
+        matches, and a changed target moves their deadline. The working time
+        consumed so far stays as it was counted."""
+        now = fields.Datetime.now()
+        if targets_changed:
+            self._update_open_targets(now)
+        tickets = (
+            self.env["crm.service.ticket"]
+            .sudo()
+            .search(
+                [
+                    ("is_closed", "=", False),
+                    ("company_id", "in", self.company_id.ids),
+                ]
+            )
+        )
+        tickets._sla_apply_policies(now)
+
+    def _update_open_targets(self, now):
+        Sla = self.env["crm.service.ticket.sla"].sudo()
+        undecided = Sla.search(
+            [("policy_id", "in", self.ids), ("reached_at", "=", False)]
+        )
+        dropped = undecided.filtered(
+            lambda s: not dict(s.policy_id._targets()).get(s.target)
+        )
+        dropped.unlink()
+        rows = undecided - dropped
+        # close the running segment on the calendar it ran on
+        running = rows.filtered(lambda s: s.clock_running and s.clock_at < now)
+        consumed = running._consumed_now(now)
+        for sla in running:
+            sla.write({"clock_hours": consumed.get(sla.id, sla.clock_hours)})
+        running.write({"clock_at": now})
+        for sla in rows:
+            sla.write(
+                {
+                    "target_hours": dict(sla.policy_id._targets())[sla.target],
+                    "calendar_id": sla.policy_id._calendar_for(sla.ticket_id).id,
+                }
+            )
+        rows.filtered("clock_running")._plan_deadlines()
+        rows._refresh_status(now)
 
     def _targets(self):
         """(target, hours) pairs this policy measures."""

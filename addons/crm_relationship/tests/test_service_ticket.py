@@ -261,6 +261,42 @@ class TestServiceTicket(ServiceTicketCase):
             "counted from the opening, not from the change",
         )
 
+    def test_open_tickets_follow_new_and_changed_policies(self):
+        ticket = self._ticket(local("2026-11-22 08:30"))
+        answered = self._ticket(local("2026-11-22 08:30"), name="Answered")
+        with freeze_time(local("2026-11-22 09:00")):
+            answered.with_user(self.agent).message_post(
+                body="Looking at it",
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+        with freeze_time(local("2026-11-22 10:00")):
+            express = self.env["crm.sla.policy"].create(
+                {"name": "Express", "first_response_hours": 2}
+            )
+        self.assertEqual(
+            ticket.sla_ids.filtered(lambda s: s.policy_id == express).deadline,
+            local("2026-11-22 10:30"),
+            "a new policy counts from the opening",
+        )
+        # the target is raised at 10:00: 1.5 hours consumed, 2.5 to go
+        with freeze_time(local("2026-11-22 10:00")):
+            self.policy.first_response_hours = 5
+        response = ticket.sla_ids.filtered(
+            lambda s: s.policy_id == self.policy and s.target == "first_response"
+        )
+        self.assertEqual(response.target_hours, 5)
+        self.assertEqual(response.deadline, local("2026-11-22 13:30"))
+        met = answered.sla_ids.filtered(
+            lambda s: s.policy_id == self.policy and s.target == "first_response"
+        )
+        self.assertEqual(met.status, "met", "what was decided stays")
+        # an archived policy leaves the open tickets, its decided rows stay
+        with freeze_time(local("2026-11-22 10:15")):
+            self.policy.active = False
+        self.assertNotIn(self.policy, ticket.sla_ids.policy_id)
+        self.assertIn(met, answered.sla_ids)
+
     def test_bad_policies_are_refused_naming_the_field(self):
         Policy = self.env["crm.sla.policy"]
         cases = [
