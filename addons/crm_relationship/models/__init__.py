@@ -11,3 +11,4 @@ from . import crm_sla_policy
 from . import crm_sync_run
 from . import crm_sync_binding
 from . import crm_external_invoice
+from . import resource_calendar_leaves

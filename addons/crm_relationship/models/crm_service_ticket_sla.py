@@ -336,6 +336,21 @@ class CrmServiceTicketSla(models.Model):
         return "; ".join(parts)
 
     @api.model
+    def _replan_deadlines(self, calendars, companies=None):
+        """Deadlines of the running targets counted on ``calendars`` (or on
+        any calendar of ``companies``) after their working time changed."""
+        if not calendars and not companies:
+            return
+        domain = [("reached_at", "=", False), ("clock_running", "=", True)]
+        scope = [("calendar_id", "in", calendars.ids)]
+        if companies:
+            scope = ["|", *scope, ("company_id", "in", companies.ids)]
+        rows = self.sudo().search(domain + scope)
+        if rows:
+            rows._plan_deadlines()
+            rows._refresh_status(fields.Datetime.now())
+
+    @api.model
     def _cron_refresh(self, batch_size=2000):
         """Keep the statuses of undecided targets true, a batch at a time."""
         now = fields.Datetime.now()

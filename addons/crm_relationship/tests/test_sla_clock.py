@@ -160,3 +160,19 @@ class TestSlaClock(ServiceTicketCase):
         self.assertEqual(resolution.status, "met")
         # never answered before its closing, 4 hours after the opening
         self.assertEqual(self._sla(ticket, "first_response").status, "breached")
+
+    def test_holiday_added_later_moves_the_deadline(self):
+        ticket = self._ticket(local("2026-11-22 08:30"))
+        response = self._sla(ticket, "first_response")
+        self.assertEqual(response.deadline, local("2026-11-22 12:30"))
+        holiday = self.env["resource.calendar.leaves"].create(
+            {
+                "name": "Unplanned closure",
+                "calendar_id": self.sun_thu.id,
+                "date_from": local("2026-11-22 10:00"),
+                "date_to": local("2026-11-22 11:00"),
+            }
+        )
+        self.assertEqual(response.deadline, local("2026-11-22 13:30"))
+        holiday.unlink()
+        self.assertEqual(response.deadline, local("2026-11-22 12:30"))
