@@ -42,8 +42,18 @@ def parse_args():
 def setup_policies(env):
     sun_thu = env.ref("crm_relationship.resource_calendar_sun_thu")
     mon_fri = env.ref("crm_relationship.resource_calendar_mon_fri")
+    # a leader and assignees, so that the refresh also writes the activities
+    # of targets at risk and the leader's digest of breaches
+    users = env["res.users"].create(
+        [{"name": f"Bench agent {i}", "login": f"bench-agent-{i}"} for i in range(5)]
+    )
     team = env["crm.service.team"].create(
-        {"name": "Bench team", "resource_calendar_id": sun_thu.id}
+        {
+            "name": "Bench team",
+            "resource_calendar_id": sun_thu.id,
+            "leader_id": users[0].id,
+            "member_ids": [(6, 0, users.ids)],
+        }
     )
     waiting = env.ref("crm_relationship.crm_service_ticket_stage_waiting")
     env["crm.sla.policy"].create(
@@ -81,6 +91,7 @@ def create_tickets(env, cr, team, count):
                     "name": f"Bench ticket {offset + i}",
                     "partner_id": random.choice(customers).id,
                     "team_id": team.id,
+                    "user_id": random.choice(team.member_ids).id,
                     "opened_at": now
                     - timedelta(minutes=random.randint(0, 60 * 24 * 3)),
                 }
@@ -128,6 +139,11 @@ def main():
                 "SELECT status, count(*) FROM crm_service_ticket_sla GROUP BY status"
             )
             statuses = dict(cr.fetchall())
+            cr.execute(
+                "SELECT count(*) FROM mail_activity "
+                "WHERE res_model = 'crm.service.ticket'"
+            )
+            [activities] = cr.fetchone()
         tickets = args.tickets
         print(f"\ndatabase: {tickets:,} open tickets, {rows:,} SLA statuses")
         print("figures:")
@@ -149,6 +165,7 @@ def main():
             f"{later_queries:,} queries"
         )
         print(f"  breached at creation: {breached_before:,}; statuses now: {statuses}")
+        print(f"  at-risk activities created for the assignees: {activities:,}")
     finally:
         if not args.keep:
             odoo.modules.registry.Registry.delete(args.db)
