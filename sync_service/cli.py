@@ -1,4 +1,9 @@
-"""crm-sync: the command line over the sync library."""
+"""crm-sync: the command line over the sync library.
+
+Exit codes: 0 done, 1 failed (a configuration error, a usage error, Odoo or a
+source or target failing, another run going on), 2 done but with rejected
+rows (pull) or customers a target refused (push).
+"""
 
 import argparse
 import os
@@ -8,20 +13,46 @@ from . import __version__
 from .config import ConfigError, load
 from .job import (
     EXIT_FAILED,
+    EXIT_OK,
     AlreadyRunning,
     Job,
+    PreflightError,
     RunLock,
     nightly,
+    preflight,
     pull_invoices,
     push_customers,
 )
 from .odoo import OdooError
 
 
+class _Parser(argparse.ArgumentParser):
+    """A usage error exits 1 (2 means "done with rejected rows")."""
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_FAILED, f"{self.prog}: error: {message}\n")
+
+
+def _run_options(parser, default):
+    """--dry-run and --full-refresh, before or after the command."""
+    parser.add_argument(
+        "--dry-run", action="store_true", default=default, help="count, write nothing"
+    )
+    parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        default=default,
+        help="read sources from the start, push every customer",
+    )
+
+
 def parse_args(argv):
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="crm-sync",
         description="Sync invoices into Odoo and customers out of it.",
+        epilog="Exit codes: 0 done, 1 failed, 2 done with rejected rows or "
+        "refused customers.",
     )
     parser.add_argument("--version", action="version", version=__version__)
     parser.add_argument(
@@ -29,18 +60,47 @@ def parse_args(argv):
         default=os.environ.get("CRM_SYNC_CONFIG"),
         help="TOML configuration file (default: $CRM_SYNC_CONFIG)",
     )
-    parser.add_argument("--dry-run", action="store_true", help="count, write nothing")
-    parser.add_argument(
-        "--full-refresh", action="store_true", help="read sources from the start"
-    )
+    _run_options(parser, False)
     commands = parser.add_subparsers(dest="command", required=True)
+    # after the command the options must not reset what came before it
     pull = commands.add_parser("pull-invoices", help="pull invoices into Odoo")
     pull.add_argument("--source", help="only this source")
+    _run_options(pull, argparse.SUPPRESS)
     push = commands.add_parser("push-customers", help="push customers to targets")
     push.add_argument("--target", help="only this target")
-    commands.add_parser("nightly", help="every source, then every target")
+    _run_options(push, argparse.SUPPRESS)
+    _run_options(
+        commands.add_parser("nightly", help="every source, then every target"),
+        argparse.SUPPRESS,
+    )
     commands.add_parser("status", help="check the configuration and Odoo")
     return parser.parse_args(argv)
+
+
+def _status(config, job):
+    """The configuration, every source and target checked, Odoo logged in;
+    no lock needed, nothing written."""
+    problems = []
+    try:
+        preflight(config, config.sources, config.targets)
+    except PreflightError as error:
+        problems = error.problems
+    for section, items in (("sources", config.sources), ("targets", config.targets)):
+        names = [f"{item.name} ({item.kind})" for item in items]
+        print(f"{section}: {', '.join(names) or '-'}")
+    for problem in problems:
+        print(f"crm-sync: configuration error: {problem}", file=sys.stderr)
+    try:
+        me = job.client.whoami()
+    except OdooError as error:
+        print(f"crm-sync: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    version = f" (Odoo {me['server_version']})" if me.get("server_version") else ""
+    print(
+        f"Odoo {me['url']}{version} database {me['db']}: "
+        f"logged in as {me['login']} (uid {me['uid']})"
+    )
+    return EXIT_FAILED if problems else EXIT_OK
 
 
 def main(argv=None):
@@ -66,31 +126,41 @@ def main(argv=None):
     except ConfigError as error:
         print(f"crm-sync: configuration error: {error}", file=sys.stderr)
         return EXIT_FAILED
+    for warning in config.warnings:
+        print(f"crm-sync: warning: {warning}", file=sys.stderr)
     job = Job(config, dry_run=args.dry_run, full_refresh=args.full_refresh)
+    if args.command == "status":
+        return _status(config, job)
+    if args.command == "pull-invoices":
+        targets = []
+    elif args.command == "push-customers":
+        sources = []
+    try:
+        # nothing reaches Odoo before every source and target is checked
+        opened = preflight(config, sources, targets)
+    except PreflightError as error:
+        for problem in error.problems:
+            print(f"crm-sync: configuration error: {problem}", file=sys.stderr)
+        return EXIT_FAILED
     try:
         with RunLock(config.lock_file):
-            if args.command == "status":
-                uid = job.client.transport.login()
-                print(
-                    f"Odoo {config.odoo.url} database {config.odoo.db}: "
-                    f"logged in as uid {uid}"
-                )
-                print(f"sources: {', '.join(s.name for s in config.sources) or '-'}")
-                print(f"targets: {', '.join(t.name for t in config.targets) or '-'}")
-                return 0
-            if args.command == "pull-invoices":
-                for source in sources:
-                    pull_invoices(job, source)
-            elif args.command == "push-customers":
-                for target in targets:
-                    push_customers(job, target)
-            else:
-                nightly(job)
+            if args.command == "nightly":
+                nightly(job, opened)
+            for source in sources if args.command == "pull-invoices" else ():
+                pull_invoices(job, source, opened["sources", source.name])
+            for target in targets if args.command == "push-customers" else ():
+                push_customers(job, target, opened["targets", target.name])
     except AlreadyRunning as error:
         print(f"crm-sync: {error}", file=sys.stderr)
         return EXIT_FAILED
     except OdooError as error:
         print(f"crm-sync: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as error:  # noqa: BLE001 - a message, never a traceback
+        print(
+            f"crm-sync: failed: {type(error).__name__}: {error}",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     for failure in job.failures:
         print(f"crm-sync: failed: {failure}", file=sys.stderr)

@@ -1,9 +1,16 @@
 """The sync configuration: one TOML file, validated at start.
 
 Errors name the key (``targets[1].url: missing``). Secrets come from the
-environment or a file and never print.
+environment (``{env = "NAME"}``) or a file (``{file = "path"}``, relative to
+the configuration file's folder) and never print. A plain string is accepted
+too, with a warning in ``Config.warnings`` (the command prints it): the file is
+then as secret as the secret, and is easily shared or committed by mistake.
+
+Ranges: ``timeout`` (seconds) more than 0 and at most 600, ``max_retries``
+0 to 10, ``odoo.page_size`` 1 to 5000.
 """
 
+import codecs
 import os
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,7 +38,7 @@ class Secret:
     __str__ = __repr__
 
 
-SOURCE_KINDS = ("csv", "xlsx", "morning")
+SOURCE_KINDS = ("csv", "xlsx", "morning", "tryton", "uniform")
 TARGET_KINDS = ("carddav", "webhook", "csv_file", "xlsx_file", "vcard_file")
 INVOICE_COLUMNS = (
     "external_id",
@@ -61,6 +68,7 @@ class OdooConfig:
     api_key: Secret
     timeout: float = 60.0
     page_size: int = 500
+    max_retries: int = 3
 
 
 @dataclass
@@ -86,6 +94,11 @@ class SourceConfig:
     page_size: int = 100
     timeout: float = 30.0
     max_retries: int = 4
+    # tryton (url, start_date, page_size, timeout, max_retries as above)
+    database: str | None = None
+    username: str | None = None
+    password: Secret | None = None
+    overlap_minutes: int = 10
 
 
 @dataclass
@@ -108,6 +121,8 @@ class Config:
     targets: list
     lock_file: Path
     path: Path
+    # what is allowed but unwise, e.g. a secret written in the file
+    warnings: list = field(default_factory=list)
 
     def source(self, name):
         return _named(self.sources, name, "sources")
@@ -126,12 +141,13 @@ def _named(items, name, section):
 class _Reader:
     """Reads one table of the TOML file, remembering the key path."""
 
-    def __init__(self, table, where, base_dir):
+    def __init__(self, table, where, base_dir, warnings=None):
         if not isinstance(table, dict):
             raise ConfigError(f"{where}: must be a table")
         self.table = dict(table)
         self.where = where
         self.base_dir = base_dir
+        self.warnings = [] if warnings is None else warnings
 
     def key(self, name):
         return f"{self.where}.{name}" if self.where else name
@@ -171,6 +187,10 @@ class _Reader:
             return default
         value = self.table.pop(name)
         if isinstance(value, str) and value:
+            self.warnings.append(
+                f"{self.key(name)}: a secret written in the configuration file; "
+                f'prefer {{env = "NAME"}} or {{file = "path"}}'
+            )
             return Secret(value)
         if isinstance(value, dict) and set(value) == {"env"}:
             if not os.environ.get(value["env"]):
@@ -179,18 +199,33 @@ class _Reader:
                 )
             return Secret(os.environ[value["env"]])
         if isinstance(value, dict) and set(value) == {"file"}:
+            if not isinstance(value["file"], str) or not value["file"].strip():
+                raise ConfigError(f"{self.key(name)}.file: expected a path")
+            path = Path(os.path.expandvars(value["file"])).expanduser()
+            if not path.is_absolute() and self.base_dir is not None:
+                path = self.base_dir / path
             try:
-                text = Path(value["file"]).read_text(encoding="utf-8").strip()
+                text = path.read_text(encoding="utf-8").strip()
             except OSError as error:
                 raise ConfigError(
-                    f"{self.key(name)}: cannot read secret file {value['file']}: "
+                    f"{self.key(name)}: cannot read secret file {path}: "
                     f"{error.strerror}"
                 ) from None
+            except UnicodeDecodeError:
+                raise ConfigError(
+                    f"{self.key(name)}: secret file {path} is not UTF-8 text"
+                ) from None
+            if not text:
+                raise ConfigError(f"{self.key(name)}: secret file {path} is empty")
             return Secret(text)
         raise ConfigError(
             f'{self.key(name)}: expected a string, {{env = "NAME"}} or '
             f'{{file = "/path"}}'
         )
+
+    def child(self, name):
+        """The reader of the sub-table ``name``."""
+        return _Reader(self.get(name, dict), self.key(name), None, self.warnings)
 
     def done(self):
         if self.table:
@@ -208,8 +243,9 @@ def load(path):
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
     base = path.resolve().parent
-    root = _Reader(data, "", base)
-    odoo = _Reader(root.get("odoo", dict), "odoo", base)
+    warnings = []
+    root = _Reader(data, "", base, warnings)
+    odoo = _Reader(root.get("odoo", dict), "odoo", base, warnings)
     odoo_config = OdooConfig(
         url=odoo.get("url").rstrip("/"),
         db=odoo.get("db"),
@@ -217,18 +253,20 @@ def load(path):
         api_key=odoo.secret("api_key"),
         timeout=odoo.get("timeout", float, 60.0),
         page_size=odoo.get("page_size", int, 500),
+        max_retries=odoo.get("max_retries", int, 3),
     )
     if not odoo_config.url.startswith(("http://", "https://")):
         raise ConfigError("odoo.url: must start with http:// or https://")
     if not 1 <= odoo_config.page_size <= 5000:
         raise ConfigError("odoo.page_size: must be between 1 and 5000")
+    _check_ranges(odoo, odoo_config)
     odoo.done()
     sources = [
-        _source(_Reader(table, f"sources[{index}]", base))
+        _source(_Reader(table, f"sources[{index}]", base, warnings))
         for index, table in enumerate(root.get("sources", list, []))
     ]
     targets = [
-        _target(_Reader(table, f"targets[{index}]", base))
+        _target(_Reader(table, f"targets[{index}]", base, warnings))
         for index, table in enumerate(root.get("targets", list, []))
     ]
     for section, items in (("sources", sources), ("targets", targets)):
@@ -238,16 +276,39 @@ def load(path):
                 raise ConfigError(f"{section}: the name {name!r} is used twice")
     lock_file = root.path("lock_file", base / ".crm-sync.lock")
     root.done()
-    return Config(odoo_config, sources, targets, lock_file, path)
+    return Config(odoo_config, sources, targets, lock_file, path, warnings)
+
+
+def _check_ranges(reader, item):
+    """The timeout and retry count of any section, once read."""
+    timeout = getattr(item, "timeout", None)
+    if timeout is not None and not 0 < timeout <= 600:
+        raise ConfigError(
+            f"{reader.key('timeout')}: must be more than 0 and at most 600 seconds"
+        )
+    retries = getattr(item, "max_retries", None)
+    if retries is not None and not 0 <= retries <= 10:
+        raise ConfigError(f"{reader.key('max_retries')}: must be between 0 and 10")
 
 
 def _source(reader):
     name = reader.get("name")
     kind = reader.get("kind", choices=SOURCE_KINDS)
     if kind == "morning":
-        return _morning_source(reader, name)
+        source = _morning_source(reader, name)
+    elif kind == "tryton":
+        source = _tryton_source(reader, name)
+    elif kind == "uniform":
+        source = _uniform_source(reader, name)
+    else:
+        source = _file_source(reader, name, kind)
+    _check_ranges(reader, source)
+    return source
+
+
+def _file_source(reader, name, kind):
     folder = reader.path("folder")
-    columns_reader = _Reader(reader.get("columns", dict), reader.key("columns"), None)
+    columns_reader = reader.child("columns")
     columns = {}
     for column in INVOICE_COLUMNS:
         header = columns_reader.get(column, str, None)
@@ -271,6 +332,14 @@ def _source(reader):
         kind_values=reader.get("kind_values", dict, {}),
         status_values=reader.get("status_values", dict, {}),
     )
+    try:
+        codecs.lookup(source.encoding)
+    except LookupError:
+        raise ConfigError(
+            f"{reader.key('encoding')}: unknown encoding {source.encoding!r}"
+        ) from None
+    if len(source.delimiter) != 1:
+        raise ConfigError(f"{reader.key('delimiter')}: must be one character")
     reader.done()
     return source
 
@@ -297,6 +366,51 @@ def _morning_source(reader, name):
     return source
 
 
+def _tryton_source(reader, name):
+    source = SourceConfig(
+        name=name,
+        kind="tryton",
+        url=reader.get("url").rstrip("/"),
+        database=reader.get("database"),
+        username=reader.get("username"),
+        password=reader.secret("password"),
+        start_date=reader.get("start_date", date, None),
+        page_size=reader.get("page_size", int, 200),
+        timeout=reader.get("timeout", float, 30.0),
+        max_retries=reader.get("max_retries", int, 4),
+        overlap_minutes=reader.get("overlap_minutes", int, 10),
+    )
+    if not source.url.startswith(("http://", "https://")):
+        raise ConfigError(f"{reader.key('url')}: must start with http:// or https://")
+    if not 1 <= source.page_size <= 1000:
+        raise ConfigError(f"{reader.key('page_size')}: must be between 1 and 1000")
+    if not 0 <= source.overlap_minutes <= 1440:
+        raise ConfigError(
+            f"{reader.key('overlap_minutes')}: must be between 0 and 1440"
+        )
+    reader.done()
+    return source
+
+
+def _uniform_source(reader, name):
+    folder = reader.path("folder")
+    source = SourceConfig(
+        name=name,
+        kind="uniform",
+        folder=folder,
+        processed_folder=reader.path("processed_folder", folder / "processed"),
+        default_currency=reader.get("default_currency", str, "ILS"),
+    )
+    if source.processed_folder.resolve() == folder.resolve():
+        # exports move there to be never read again: not the folder itself
+        raise ConfigError(f"{reader.key('processed_folder')}: must not be the folder")
+    if not (len(source.default_currency) == 3 and source.default_currency.isalpha()):
+        raise ConfigError(f"{reader.key('default_currency')}: not an ISO code")
+    source.default_currency = source.default_currency.upper()
+    reader.done()
+    return source
+
+
 def _target(reader):
     name = reader.get("name")
     kind = reader.get("kind", choices=TARGET_KINDS)
@@ -305,6 +419,7 @@ def _target(reader):
         target.url = reader.get("url").rstrip("/") + "/"
         target.username = reader.get("username", str, None)
         target.password = reader.secret("password", None)
+        target.max_retries = reader.get("max_retries", int, 4)
     elif kind == "webhook":
         target.url = reader.get("url")
         target.secret = reader.secret("secret")
@@ -314,5 +429,6 @@ def _target(reader):
     target.timeout = reader.get("timeout", float, 30.0)
     if target.url and not target.url.startswith(("http://", "https://")):
         raise ConfigError(f"{reader.key('url')}: must start with http:// or https://")
+    _check_ranges(reader, target)
     reader.done()
     return target

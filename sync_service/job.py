@@ -1,5 +1,14 @@
 """One run of the sync: a Job carries the config, the Odoo client, the
-counters and the options; the functions below do the work."""
+counters and the options; the functions below do the work.
+
+Before anything reaches Odoo, ``preflight`` opens every source and target of
+the command and checks what can be checked locally (a drop folder that is not
+there, a file target's path that is a folder): a problem is a configuration
+error naming the key, and no run is created. The final counts of a run are the
+server's (``sync_finish`` answers them, counted over every page, also pages
+sent again after a lost answer); a server answering only True leaves the
+client's own sums.
+"""
 
 import fcntl
 import json
@@ -8,17 +17,30 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from .config import ConfigError
 from .odoo import JsonRpcTransport, OdooClient
 from .sources import open_source
 from .targets import open_target
 
 EXIT_OK, EXIT_FAILED, EXIT_REJECTED = 0, 1, 2
+PULL_COUNTS = ("read", "created", "updated", "unchanged", "rejected")
+PUSH_COUNTS = ("pushed", "deleted", "failed")
 _logger = logging.getLogger("crm_sync")
 
 
 class AlreadyRunning(Exception):
     pass
+
+
+class PreflightError(ConfigError):
+    """Sources or targets that cannot be used; ``problems`` has one line each,
+    naming the key (``sources[0].folder: /x does not exist``)."""
+
+    def __init__(self, problems):
+        super().__init__("; ".join(problems))
+        self.problems = problems
 
 
 class RunLock:
@@ -35,8 +57,13 @@ class RunLock:
         try:
             fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            self.handle.seek(0)
+            holder = self.handle.read().strip()
             self.handle.close()
-            raise AlreadyRunning(f"another crm-sync run holds {self.path}") from None
+            raise AlreadyRunning(
+                f"another crm-sync run is going on (process {holder or '?'} "
+                f"holds the lock {self.path}); try again when it is done"
+            ) from None
         self.handle.truncate(0)
         self.handle.write(str(os.getpid()))
         self.handle.flush()
@@ -91,6 +118,8 @@ class Job:
     client: object = None
     counts: dict = field(default_factory=dict)
     rejected: int = 0
+    # customers a target refused (pushes)
+    refused: int = 0
     failures: list = field(default_factory=list)
     terminal: object = None
 
@@ -115,16 +144,82 @@ class Job:
     def exit_code(self):
         if self.failures:
             return EXIT_FAILED
-        return EXIT_REJECTED if self.rejected else EXIT_OK
+        return EXIT_REJECTED if self.rejected or self.refused else EXIT_OK
 
 
-def pull_invoices(job, source_config):
+def _where(config, section, item):
+    items = getattr(config, section, None) or []
+    for index, candidate in enumerate(items):
+        if candidate is item or candidate.name == item.name:
+            return f"{section}[{index}]"
+    return f"{section}[{item.name!r}]"
+
+
+def _describe(error):
+    """The message of an error; its type too when the message alone would
+    not say what went wrong (``KeyError: 'id'``)."""
+    ours = type(error).__module__.startswith("sync_service.")
+    if (ours or isinstance(error, OSError | ValueError)) and str(error):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
+
+
+def _open_checked(config, section, item):
+    """The source or target of ``item``, opened and checked; PreflightError
+    naming the key when it cannot be used. Touches nothing."""
+    where = _where(config, section, item)
+    folder = getattr(item, "folder", None)
+    if folder is not None and not Path(folder).is_dir():
+        state = "is not a folder" if Path(folder).exists() else "does not exist"
+        raise PreflightError([f"{where}.folder: {folder} {state}"])
+    try:
+        opened = (open_source if section == "sources" else open_target)(item)
+        check = getattr(opened, "check", None)
+        if check:
+            check()
+    except ConfigError as error:
+        # a check names the key inside the section: "path: ..."
+        raise PreflightError([f"{where}.{error}"]) from None
+    except Exception as error:  # noqa: BLE001 - a source's own failure, reported
+        raise PreflightError([f"{where} ({item.name}): {_describe(error)}"]) from None
+    return opened
+
+
+def preflight(config, sources=(), targets=()):
+    """Open and check every source and target of the command before any run
+    starts: {(section, name): opened}; PreflightError lists every problem."""
+    opened, problems = {}, []
+    for section, items in (("sources", sources), ("targets", targets)):
+        for item in items:
+            try:
+                opened[section, item.name] = _open_checked(config, section, item)
+            except PreflightError as error:
+                problems += error.problems
+    if problems:
+        raise PreflightError(problems)
+    return opened
+
+
+def _final_counts(job, server, totals, keys):
+    """The server's counts of the run when it answers them, else ours."""
+    if job.dry_run or not isinstance(server, dict):
+        return dict(totals)
+    return {key: int(server.get(key) or 0) for key in keys}
+
+
+def pull_invoices(job, source_config, source=None):
     """Pull one source into Odoo, page after page, each with its bookmark."""
     client = job.client
+    totals = dict.fromkeys(PULL_COUNTS, 0)
+    if source is None:
+        try:
+            source = _open_checked(job.config, "sources", source_config)
+        except PreflightError as error:
+            job.failures.append(str(error))
+            job.log("failed", source=source_config.name, error=str(error))
+            return totals
     started = client.sync_start(source_config.name, "pull", job.dry_run)
     run_id, before = started["run_id"], started["bookmark"]
-    source = open_source(source_config)
-    totals = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0}
     try:
         before = _retry_queued(job, run_id, source_config, source, before, totals)
         read_from = None if job.full_refresh else before
@@ -145,7 +240,8 @@ def pull_invoices(job, source_config):
                         "moved it; run again"
                     )
                 # applied by a call whose answer was lost
-            for key in totals:
+            totals["read"] += len(page.rows)
+            for key in PULL_COUNTS[1:]:
                 totals[key] += result.get(key, 0)
             if not job.dry_run:
                 page.acknowledge()
@@ -157,78 +253,150 @@ def pull_invoices(job, source_config):
                 progress=page.progress,
                 **totals,
             )
-    except Exception as error:
-        job.failures.append(f"{source_config.name}: {error}")
-        job.log("failed", source=source_config.name, error=str(error))
-        _finish_quietly(client, run_id, "failed", str(error))
+    except Exception as error:  # noqa: BLE001 - reported, never a traceback
+        message = _describe(error)
+        job.failures.append(f"{source_config.name}: {message}")
+        job.log("failed", source=source_config.name, error=message)
+        _finish_quietly(client, run_id, "failed", message)
         return totals
     status = "done_with_rejects" if totals["rejected"] else "done"
-    client.sync_finish(run_id, status)
-    job.rejected += totals["rejected"]
-    job.counts[source_config.name] = totals
-    job.log("done", source=source_config.name, status=status, **totals)
-    return totals
+    final = _final_counts(job, client.sync_finish(run_id, status), totals, PULL_COUNTS)
+    job.rejected += final["rejected"]
+    job.counts[source_config.name] = final
+    job.log("done", source=source_config.name, status=status, **final)
+    return final
 
 
 def _retry_queued(job, run_id, source_config, source, bookmark, totals):
     """Records a manager queued for retry go first, in a page that leaves
     the bookmark where it is."""
     queued = job.client.sync_pending_retries(source_config.name)
-    rows = [row for item in queued if (row := source.retry_row(item["payload"]))]
+    # each row names its issue, which Odoo then resolves or updates
+    rows = [
+        {**row, "retry_issue_id": item["issue_id"]}
+        for item in queued
+        if (row := source.retry_row(item["payload"]))
+    ]
     if not rows:
         return bookmark
     result = job.client.sync_import_page(
         run_id, source_config.name, rows, bookmark, bookmark, job.dry_run
     )
-    for key in totals:
+    totals["read"] += len(rows)
+    for key in PULL_COUNTS[1:]:
         totals[key] += result.get(key, 0)
     job.log("retried", source=source_config.name, rows=len(rows))
     return bookmark
 
 
-def push_customers(job, target_config):
-    """Push the customers changed since the last run to one target."""
+def push_customers(job, target_config, target=None):
+    """Push the customers changed since the last run to one target.
+
+    A customer the target refuses (a 4xx for its card) is reported to Odoo as
+    an error entry, becomes a sync issue there and the others go on; it is
+    not offered again in the same run. A failure of the target itself
+    (unreachable, 5xx or 429 after retries, 401/403) fails the run."""
     client = job.client
+    totals = dict.fromkeys(PUSH_COUNTS, 0)
+    if target is None:
+        try:
+            target = _open_checked(job.config, "targets", target_config)
+        except PreflightError as error:
+            job.failures.append(str(error))
+            job.log("failed", target=target_config.name, error=str(error))
+            return totals
     started = client.sync_start(target_config.name, "push", job.dry_run)
     run_id = started["run_id"]
-    target = open_target(target_config)
+    begin = getattr(target, "begin", None)
+    if begin:
+        begin(run_id)
     full_refresh = job.full_refresh or getattr(target, "full_refresh", False)
-    totals = {"pushed": 0, "deleted": 0}
+    page_size = job.config.odoo.page_size
+    refused_partners, refused_bindings = set(), set()
     try:
         while True:
+            # the refused customers come back (still changed): ask for as
+            # many more, so that every page moves on
             changes = client.sync_push_changes(
-                target_config.name, job.config.odoo.page_size, full_refresh
+                target_config.name, page_size + len(refused_partners), full_refresh
             )
+            upserts = [
+                customer
+                for customer in changes["upserts"]
+                if customer["partner_id"] not in refused_partners
+            ]
+            deletes = [
+                binding
+                for binding in changes["deletes"]
+                if binding["binding_id"] not in refused_bindings
+            ]
             if job.dry_run:
-                totals["pushed"] += len(changes["upserts"])
-                totals["deleted"] += len(changes["deletes"])
+                totals["pushed"] += len(upserts)
+                totals["deleted"] += len(deletes)
                 break
-            results = target.apply(changes)
-            client.sync_push_record(target_config.name, results)
-            totals["pushed"] += len(changes["upserts"])
-            totals["deleted"] += len(changes["deletes"])
+            if not upserts and not deletes:
+                break
+            results = target.apply({**changes, "upserts": upserts, "deletes": deletes})
+            for result in results:
+                if "error" in result:
+                    totals["failed"] += 1
+                    if result.get("binding_id"):
+                        refused_bindings.add(result["binding_id"])
+                    if result.get("partner_id"):
+                        refused_partners.add(result["partner_id"])
+                    job.log(
+                        "refused",
+                        target=target_config.name,
+                        partner_id=result.get("partner_id"),
+                        error=result["error"],
+                    )
+                elif result.get("deleted"):
+                    totals["deleted"] += 1
+                else:
+                    totals["pushed"] += 1
+            client.sync_push_record(
+                target_config.name,
+                [
+                    {k: v for k, v in result.items() if k != "binding_id"}
+                    if "error" in result
+                    else result
+                    for result in results
+                    if not ("error" in result and not result.get("partner_id"))
+                ],
+                run_id,
+            )
             job.log("page", target=target_config.name, **totals)
             if not changes["more"]:
                 break
         if not job.dry_run:
             target.finish()
-    except Exception as error:
-        job.failures.append(f"{target_config.name}: {error}")
-        job.log("failed", target=target_config.name, error=str(error))
-        _finish_quietly(client, run_id, "failed", str(error))
+    except Exception as error:  # noqa: BLE001 - reported, never a traceback
+        message = _describe(error)
+        job.failures.append(f"{target_config.name}: {message}")
+        job.log("failed", target=target_config.name, error=message)
+        _finish_quietly(client, run_id, "failed", message)
         return totals
-    client.sync_finish(run_id, "done")
-    job.counts[target_config.name] = totals
-    job.log("done", target=target_config.name, **totals)
-    return totals
+    status = "done_with_rejects" if totals["failed"] else "done"
+    server = client.sync_finish(run_id, status)
+    if client.push_record_counts is False:
+        server = None  # a server that did not count the pushes
+    final = _final_counts(job, server, totals, PUSH_COUNTS)
+    # a refused delete of a customer gone from Odoo is only counted here
+    final["failed"] = max(final["failed"], totals["failed"])
+    job.refused += final["failed"]
+    job.counts[target_config.name] = final
+    job.log("done", target=target_config.name, status=status, **final)
+    return final
 
 
-def nightly(job):
-    """Every source, then every target, in the order of the configuration."""
+def nightly(job, opened=None):
+    """Every source, then every target, in the order of the configuration
+    (``opened``: what ``preflight`` opened)."""
+    opened = opened or {}
     for source in job.config.sources:
-        pull_invoices(job, source)
+        pull_invoices(job, source, opened.get(("sources", source.name)))
     for target in job.config.targets:
-        push_customers(job, target)
+        push_customers(job, target, opened.get(("targets", target.name)))
 
 
 def _finish_quietly(client, run_id, status, error):

@@ -1,13 +1,23 @@
 """Odoo over its external JSON-RPC API, with an API key.
 
-One transport class: Odoo 19's JSON-2 API can be added as another class with
-the same ``call``.
+A transport has ``call(model, method, *args, retry_safe=False, **kwargs)`` and
+``check()`` (who the service is logged in as); Odoo 19's JSON-2 API can be
+added as another class with the same two methods.
+
+Only a failure to get an answer is retried (refused or reset connection,
+timeout, HTTP 502/503/504 from a proxy, 429 after its Retry-After), and only
+for calls that are safe to repeat. Any other HTTP error (a 4xx: wrong URL,
+wrong database, a proxy refusing the request; a 500) is Odoo's answer and
+fails at once.
 """
 
+import email.utils
 import json
 import time
 import urllib.error
 import urllib.request
+
+RETRIED_STATUSES = (429, 502, 503, 504)
 
 
 class OdooError(Exception):
@@ -15,14 +25,33 @@ class OdooError(Exception):
 
 
 class OdooUnreachable(OdooError):
-    """No answer from Odoo (refused, timed out, 5xx)."""
+    """No answer from Odoo (refused, timed out, 502/503/504, 429)."""
+
+    def __init__(self, message, retry_after=None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def retry_after_seconds(value, default):
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date)."""
+    if not value:
+        return default
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            parsed = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return default
+        return max(0.0, parsed.timestamp() - time.time())
 
 
 class JsonRpcTransport:
-    def __init__(self, config, retries=3, backoff=1.0):
+    def __init__(self, config, retries=None, backoff=1.0, sleep=time.sleep):
         self.config = config
-        self.retries = retries
+        self.retries = getattr(config, "max_retries", 3) if retries is None else retries
         self.backoff = backoff
+        self.sleep = sleep
         self.uid = None
         self._next_id = 0
 
@@ -45,13 +74,25 @@ class JsonRpcTransport:
             with urllib.request.urlopen(request, timeout=self.config.timeout) as answer:
                 payload = json.loads(answer.read())
         except urllib.error.HTTPError as error:
-            raise OdooUnreachable(
-                f"Odoo at {self.config.url} answered HTTP {error.code}"
+            error.close()
+            if error.code in RETRIED_STATUSES:
+                raise OdooUnreachable(
+                    f"Odoo at {self.config.url} answered HTTP {error.code}",
+                    retry_after=error.headers.get("Retry-After"),
+                ) from None
+            raise OdooError(
+                f"Odoo at {self.config.url} answered HTTP {error.code} "
+                f"{error.reason}: check odoo.url"
+                + (" and odoo.db" if error.code == 404 else "")
             ) from None
         except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
             reason = getattr(error, "reason", error)
             raise OdooUnreachable(
                 f"Odoo at {self.config.url} is unreachable: {reason}"
+            ) from None
+        except ValueError:
+            raise OdooError(
+                f"Odoo at {self.config.url} did not answer JSON-RPC: check odoo.url"
             ) from None
         if payload.get("error"):
             data = payload["error"].get("data") or {}
@@ -66,11 +107,12 @@ class JsonRpcTransport:
         while True:
             try:
                 return function()
-            except OdooUnreachable:
+            except OdooUnreachable as error:
                 attempt += 1
                 if not retry_safe or attempt > self.retries:
                     raise
-                time.sleep(self.backoff * 2 ** (attempt - 1))
+                delay = self.backoff * 2 ** (attempt - 1)
+                self.sleep(min(retry_after_seconds(error.retry_after, delay), 300))
 
     def login(self):
         uid = self._with_retries(
@@ -93,6 +135,21 @@ class JsonRpcTransport:
             )
         self.uid = uid
         return uid
+
+    def check(self):
+        """Who the service is in Odoo: {"url", "db", "login", "uid",
+        "server_version"}; raises OdooError when it cannot log in."""
+        uid = self.login()
+        version = self._with_retries(
+            lambda: self._post("common", "version", []), retry_safe=True
+        )
+        return {
+            "url": self.config.url,
+            "db": self.config.db,
+            "login": self.config.login,
+            "uid": uid,
+            "server_version": (version or {}).get("server_version"),
+        }
 
     def call(self, model, method, *args, retry_safe=False, **kwargs):
         """``model.method(*args, **kwargs)``; repeated on a lost connection
@@ -122,14 +179,22 @@ class OdooClient:
 
     def __init__(self, transport):
         self.transport = transport
+        # None until known: does sync_push_record take run_id and error entries
+        self.push_record_counts = None
+
+    def whoami(self):
+        return self.transport.check()
 
     def sync_start(self, job, kind, dry_run=False):
         return self.transport.call("crm.sync.run", "sync_start", job, kind, dry_run)
 
     def sync_finish(self, run_id, status, error=False):
-        return self.transport.call(
+        """The run's counts as the server recorded them over all its pages
+        (a dict), or None from a server that answers only True."""
+        answer = self.transport.call(
             "crm.sync.run", "sync_finish", run_id, status, error, retry_safe=True
         )
+        return answer if isinstance(answer, dict) else None
 
     def sync_import_page(self, run_id, job, rows, before, after, dry_run=False):
         # safe to repeat: Odoo applies a page only from its bookmark_before
@@ -160,7 +225,31 @@ class OdooClient:
             retry_safe=True,
         )
 
-    def sync_push_record(self, job, results):
+    def sync_push_record(self, job, results, run_id=False):
+        """Record what the target now holds. A server without ``run_id``
+        (before it counted pushes and refusals) gets the bindings only, and
+        ``push_record_counts`` turns False: the caller counts for itself."""
+        if self.push_record_counts is not False:
+            try:
+                answer = self.transport.call(
+                    "res.partner",
+                    "sync_push_record",
+                    job,
+                    results,
+                    run_id=run_id,
+                    retry_safe=True,
+                )
+            except OdooError as error:
+                if self.push_record_counts or "run_id" not in str(error):
+                    raise
+                self.push_record_counts = False
+            else:
+                self.push_record_counts = True
+                return answer
         return self.transport.call(
-            "res.partner", "sync_push_record", job, results, retry_safe=True
+            "res.partner",
+            "sync_push_record",
+            job,
+            [result for result in results if "error" not in result],
+            retry_safe=True,
         )

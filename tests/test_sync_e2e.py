@@ -2,6 +2,7 @@
 addon, a real Radicale, files in a drop folder; killed, Odoo stopped."""
 
 import csv
+import json
 import os
 import random
 import signal
@@ -12,7 +13,7 @@ import uuid
 
 import pytest
 from conftest import OdooServer
-from sync_helpers import Radicale
+from sync_helpers import Radicale, Recorder
 
 ADMIN = ("admin", "admin")
 SYNC_LOGIN, SYNC_KEY = "crm_sync_e2e", "sync-e2e-Key-1"
@@ -197,6 +198,16 @@ def invoices(admin, source):
     )
 
 
+def invoice_count(admin, source):
+    return admin("crm.external.invoice", "search_count", [("job_id.name", "=", source)])
+
+
+def done_event(stderr):
+    """The final JSON log line of a job: the counts of its run."""
+    events = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    return next(event for event in reversed(events) if event["event"] == "done")
+
+
 def job_bookmark(admin, source):
     jobs = admin(
         "crm.sync.job", "search_read", [("name", "=", source)], fields=["bookmark"]
@@ -254,9 +265,18 @@ def test_pull_csv_rejects_bad_rows_and_reruns_idempotently(
             ["B-short", "B/12"],
         ],
     )
+    # a dry run counts what a run would do and writes nothing
+    code, _out, err = crm_sync(config, "pull-invoices", "--dry-run")
+    assert code == 2, err
+    assert done_event(err)["created"] == 7 and done_event(err)["rejected"] == 4
+    assert invoices(admin, source) == []
+    assert not admin("crm.sync.issue", "search", [("job_id.name", "=", source)])
+    assert job_bookmark(admin, source) is False
+    assert len(list(drop.glob("*.csv"))) == 2, "no file moved"
     code, _out, err = crm_sync(config, "pull-invoices")
     assert code == 2, err
     assert len(invoices(admin, source)) == 7
+    assert done_event(err)["rejected"] == 4
     assert not list(drop.glob("*.csv")), "files moved aside"
     assert len(list((drop / "processed").glob("*.csv"))) == 2
     issues = admin(
@@ -306,11 +326,23 @@ def test_kill_9_then_rerun_gives_the_clean_result(admin, setup, odoo_server, tmp
     for day in range(3):
         write_csv(drop / f"2026-10-{day + 10}.csv", good_rows(f"K{day}", 400))
     random.seed(os.getpid())
-    for _attempt in range(3):
+    total, kills = 1200, []
+    for _attempt in range(2):
+        before = invoice_count(admin, source)
         process = crm_sync(config, "pull-invoices", wait=False)
-        time.sleep(random.uniform(0.5, 4.0))
+        # killed once a page of this run is in, at a random point after it
+        deadline = time.monotonic() + 120
+        while process.poll() is None and time.monotonic() < deadline:
+            if invoice_count(admin, source) > before:
+                break
+            time.sleep(0.02)
+        time.sleep(random.uniform(0, 0.2))
         process.send_signal(signal.SIGKILL)
         process.communicate()
+        kills.append((before, invoice_count(admin, source)))
+    assert all(
+        before < after < total for before, after in kills
+    ), f"every kill landed mid-run, after a page and before the end: {kills}"
     code, _out, err = crm_sync(config, "pull-invoices")
     assert code == 0, err
     rows = invoices(admin, source)
@@ -363,49 +395,47 @@ def test_push_customers_to_radicale(admin, setup, odoo_server, radicale, tmp_pat
     book = radicale.make_address_book(f"book-{tmp_path.name}")
     config = write_config(tmp_path, odoo_server.url, odoo_server.database, book=book)
     target = f"phones-{tmp_path.name}-{RUN}"
+    # a dry run pushes nothing
+    code, _out, err = crm_sync(config, "push-customers", "--dry-run")
+    assert code == 0, err
+    assert done_event(err)["pushed"] > 0
+    assert radicale.cards(book) == {}
+    assert not admin("crm.sync.binding", "search", [("job_id.name", "=", target)])
     code, _out, err = crm_sync(config, "push-customers")
     assert code == 0, err
+    pushed = done_event(err)["pushed"]
     bindings = admin(
         "crm.sync.binding",
         "search_read",
         [("job_id.name", "=", target)],
         fields=["partner_id", "href"],
     )
-    hebrew = next(
-        b
-        for b in bindings
-        if b["partner_id"] and b["partner_id"][0] == setup["IL511111118"]
-    )
-    assert "FN:E2E חשמל בע״מ" in radicale.get(hebrew["href"])
+    href = {b["partner_id"][0]: b["href"] for b in bindings if b["partner_id"]}
+    assert "FN:E2E חשמל בע״מ" in radicale.get(href[setup["IL511111118"]])
+    cards = radicale.cards(book)
+    assert len(cards) == pushed == len(bindings)
+    # nothing changed: nothing pushed, every card as it was (ETag and content)
     code, _out, err = crm_sync(config, "push-customers")
     assert code == 0, err
-    run = admin(
+    assert done_event(err)["pushed"] == 0
+    assert radicale.cards(book) == cards
+    [run] = admin(
         "crm.sync.run",
         "search_read",
-        [("job_id.name", "=", target)],
-        fields=["id"],
+        [("job_id.name", "=", target), ("dry_run", "=", False)],
+        fields=["status", "count_pushed"],
         limit=1,
     )
-    assert run
-    second = admin(
-        "crm.sync.binding",
-        "search_read",
-        [("job_id.name", "=", target)],
-        fields=["pushed_at"],
-    )
-    assert sorted(b["pushed_at"] for b in second) == sorted(
-        b["pushed_at"]
-        for b in admin(
-            "crm.sync.binding",
-            "search_read",
-            [("job_id.name", "=", target)],
-            fields=["pushed_at"],
-        )
-    )
+    assert run == {"id": run["id"], "status": "done", "count_pushed": 0}
+    # an archived customer's card leaves the address book
+    gone = href[setup["GB123456789"]]
     admin("res.partner", "write", [setup["GB123456789"]], {"active": False})
     try:
         code, _out, err = crm_sync(config, "push-customers")
         assert code == 0, err
+        assert done_event(err)["deleted"] == 1
+        assert not radicale.exists(gone)
+        assert set(radicale.cards(book)) == set(cards) - {gone}
         remaining = admin(
             "crm.sync.binding",
             "search_read",
@@ -417,3 +447,35 @@ def test_push_customers_to_radicale(admin, setup, odoo_server, radicale, tmp_pat
         ]
     finally:
         admin("res.partner", "write", [setup["GB123456789"]], {"active": True})
+
+
+def test_a_refused_card_is_an_issue_the_others_go_in(
+    admin, setup, odoo_server, tmp_path
+):
+    book = Recorder(answers=[(413, {}, 0)])  # the first card is too large
+    try:
+        config = write_config(
+            tmp_path, odoo_server.url, odoo_server.database, book=book.url + "/"
+        )
+        target = f"phones-{tmp_path.name}-{RUN}"
+        code, _out, err = crm_sync(config, "push-customers")
+        assert code == 2, err
+        done = done_event(err)
+        assert done["failed"] == 1 and done["pushed"] > 0
+        [issue] = admin(
+            "crm.sync.issue",
+            "search_read",
+            [("job_id.name", "=", target)],
+            fields=["reason", "state", "record_key"],
+        )
+        assert "HTTP 413" in issue["reason"]
+        bindings = admin("crm.sync.binding", "search", [("job_id.name", "=", target)])
+        assert len(bindings) == done["pushed"]
+        # the next run offers the refused customer again; now it goes in
+        code, _out, err = crm_sync(config, "push-customers")
+        assert code == 0, err
+        assert done_event(err)["pushed"] == 1
+        [issue] = admin("crm.sync.issue", "read", [issue["id"]], ["state"])
+        assert issue["state"] == "resolved"
+    finally:
+        book.close()

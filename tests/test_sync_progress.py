@@ -3,7 +3,23 @@
 import io
 import json
 
-from sync_service.job import Job, TerminalProgress
+from sync_service.config import (
+    Config,
+    OdooConfig,
+    Secret,
+    SourceConfig,
+    TargetConfig,
+)
+from sync_service.job import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_REJECTED,
+    Job,
+    TerminalProgress,
+    pull_invoices,
+    push_customers,
+)
+from sync_service.sources import Page
 
 
 def test_terminal_progress_redraws_one_line_then_reports():
@@ -31,3 +47,205 @@ def test_json_log_lines_when_not_on_a_terminal(capsys):
     assert events[0]["progress"] == [500, 900]
     assert events[0]["bookmark"] == "a.csv@1#500"
     assert events[1]["created"] == 900
+
+
+class FakeClient:
+    """The Odoo client as the job sees it; ``finish_answer`` is what
+    sync_finish answers (True from a server before it counted)."""
+
+    def __init__(self, finish_answer=True, push_pages=(), push_counts=True):
+        self.finish_answer = finish_answer
+        self.push_pages = list(push_pages)
+        self.push_record_counts = None if push_counts else False
+        self.calls = []
+
+    def sync_start(self, job, kind, dry_run=False):
+        self.calls.append(("sync_start", job, kind, dry_run))
+        return {"run_id": 5, "bookmark": False}
+
+    def sync_finish(self, run_id, status, error=False):
+        self.calls.append(("sync_finish", run_id, status, error))
+        return self.finish_answer
+
+    def sync_pending_retries(self, job):
+        return []
+
+    def sync_import_page(self, run_id, job, rows, before, after, dry_run=False):
+        self.calls.append(("sync_import_page", len(rows), after, dry_run))
+        rejected = sum(1 for row in rows if row.get("reject_reason"))
+        return {
+            "created": len(rows) - rejected,
+            "updated": 0,
+            "unchanged": 0,
+            "rejected": rejected,
+            "bookmark": before if dry_run else after,
+            "applied": not dry_run,
+        }
+
+    def sync_push_changes(self, job, limit, full_refresh=False):
+        self.calls.append(("sync_push_changes", limit))
+        return self.push_pages.pop(0)
+
+    def sync_push_record(self, job, results, run_id=False):
+        self.calls.append(("sync_push_record", results, run_id))
+        if self.push_record_counts is None:
+            self.push_record_counts = True
+
+
+def csv_source(folder, name="finance"):
+    return SourceConfig(
+        name=name,
+        kind="csv",
+        folder=folder,
+        processed_folder=folder / "processed",
+        columns={"external_id": "id", "issued_on": "date", "amount_total": "total"},
+    )
+
+
+def make_job(tmp_path, client, sources=(), targets=(), dry_run=False):
+    odoo = OdooConfig("http://127.0.0.1:9", "crm", "sync", Secret("k"), page_size=2)
+    config = Config(odoo, list(sources), list(targets), tmp_path / "lock", tmp_path)
+    return Job(config, client=client, dry_run=dry_run, terminal=False)
+
+
+def test_pull_exit_code_and_counts_come_from_the_server(tmp_path, capsys):
+    (tmp_path / "drop").mkdir()
+    (tmp_path / "drop" / "a.csv").write_text("id,date,total\n1,2026-11-01,5\n")
+    server_counts = {
+        "read": 3,
+        "created": 1,
+        "updated": 0,
+        "unchanged": 0,
+        "rejected": 2,  # a re-sent page's rejections, not in the client's sums
+        "pushed": 0,
+        "deleted": 0,
+        "failed": 0,
+    }
+    source = csv_source(tmp_path / "drop")
+    job = make_job(tmp_path, FakeClient(server_counts), [source])
+    totals = pull_invoices(job, source)
+    assert totals["rejected"] == 2 and job.exit_code() == EXIT_REJECTED
+    done = json.loads(capsys.readouterr().err.splitlines()[-1])
+    assert (done["event"], done["read"], done["rejected"]) == ("done", 3, 2)
+    # a server that answers True: the client's own sums
+    (tmp_path / "drop" / "b.csv").write_text("id,date,total\n2,2026-11-01,5\n")
+    job = make_job(tmp_path, FakeClient(True), [source])
+    assert pull_invoices(job, source)["created"] == 1
+    assert job.exit_code() == EXIT_OK
+
+
+def test_a_source_failing_inside_its_pages_is_reported_not_a_traceback(
+    tmp_path, capsys
+):
+    class Broken:
+        def retry_row(self, payload):
+            return None
+
+        def pages(self, bookmark, page_size):
+            yield Page(rows=[], bookmark="x#1")
+            raise KeyError("documents")
+
+    source = csv_source(tmp_path)
+    client = FakeClient()
+    job = make_job(tmp_path, client, [source])
+    pull_invoices(job, source, Broken())
+    assert job.exit_code() == EXIT_FAILED
+    assert job.failures == ["finance: KeyError: 'documents'"]
+    assert client.calls[-1] == ("sync_finish", 5, "failed", "KeyError: 'documents'")
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_dry_run_writes_nothing_and_moves_no_file(tmp_path):
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "a.csv").write_text("id,date,total\n1,2026-11-01,5\n2,2026-11-02,6\n")
+    source = csv_source(drop)
+    client = FakeClient()
+    job = make_job(tmp_path, client, [source], dry_run=True)
+    assert pull_invoices(job, source)["created"] == 2
+    assert ("sync_start", "finance", "pull", True) in client.calls
+    pages = [call for call in client.calls if call[0] == "sync_import_page"]
+    assert pages and all(call[3] is True for call in pages), "every page a dry run"
+    assert (drop / "a.csv").exists() and not (drop / "processed").exists()
+
+
+def test_a_missing_drop_folder_creates_no_run(tmp_path):
+    source = csv_source(tmp_path / "nowhere")
+    client = FakeClient()
+    job = make_job(tmp_path, client, [source])
+    pull_invoices(job, source)
+    assert client.calls == []
+    assert job.failures == [f"sources[0].folder: {tmp_path / 'nowhere'} does not exist"]
+    assert job.exit_code() == EXIT_FAILED
+
+
+class Refusing:
+    """A target refusing the customers in ``refuse``."""
+
+    def __init__(self, refuse):
+        self.refuse = refuse
+        self.seen = []
+
+    def apply(self, changes):
+        results = []
+        for customer in changes["upserts"]:
+            self.seen.append(customer["partner_id"])
+            if customer["partner_id"] in self.refuse:
+                results.append({"partner_id": customer["partner_id"], "error": "413"})
+            else:
+                results.append({"partner_id": customer["partner_id"], "etag": "e"})
+        return results
+
+    def finish(self):
+        pass
+
+
+def _page(ids, more):
+    return {
+        "upserts": [{"partner_id": i} for i in ids],
+        "deletes": [],
+        "more": more,
+    }
+
+
+def test_push_goes_on_after_refused_customers_and_exits_2(tmp_path, capsys):
+    target = TargetConfig(name="phones", kind="carddav", url="http://x/")
+    # the server offers the refused customers again (still changed): the
+    # client asks for more each page and sends each customer once
+    client = FakeClient(
+        finish_answer={"pushed": 3, "deleted": 0, "failed": 2},
+        push_pages=[
+            _page([1, 2], True),
+            _page([1, 2, 3, 4], True),
+            _page([1, 2, 5], False),
+        ],
+    )
+    job = make_job(tmp_path, client, targets=[target])
+    refusing = Refusing({1, 2})
+    totals = push_customers(job, target, refusing)
+    assert refusing.seen == [1, 2, 3, 4, 5]
+    assert [c[1] for c in client.calls if c[0] == "sync_push_changes"] == [2, 4, 4]
+    recorded = [c for c in client.calls if c[0] == "sync_push_record"]
+    assert recorded[0][1] == [
+        {"partner_id": 1, "error": "413"},
+        {"partner_id": 2, "error": "413"},
+    ]
+    assert all(call[2] == 5 for call in recorded), "with the run id"
+    assert totals == {"pushed": 3, "deleted": 0, "failed": 2}
+    assert client.calls[-1] == ("sync_finish", 5, "done_with_rejects", False)
+    assert job.exit_code() == EXIT_REJECTED
+    err = capsys.readouterr().err
+    assert err.count('"event": "refused"') == 2
+
+
+def test_push_counts_itself_with_a_server_that_does_not(tmp_path):
+    target = TargetConfig(name="phones", kind="carddav", url="http://x/")
+    client = FakeClient(
+        finish_answer={"pushed": 0, "deleted": 0, "failed": 0},
+        push_pages=[_page([1, 2, 3], False)],
+        push_counts=False,
+    )
+    job = make_job(tmp_path, client, targets=[target])
+    totals = push_customers(job, target, Refusing({3}))
+    assert totals == {"pushed": 2, "deleted": 0, "failed": 1}
+    assert job.exit_code() == EXIT_REJECTED

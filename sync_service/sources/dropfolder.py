@@ -6,16 +6,22 @@ middle of the same file, and a new file of the same name (a nightly
 ``export.csv``) is read as new.
 A file whose rows are all applied moves to the processed folder, never read
 again (a run killed before the move finds the file's bookmark at its end).
-Rows that cannot be read are sent as rejected rows with the reason.
+Rows that cannot be read are sent as rejected rows with the reason, naming
+the file and the line: bytes that are not valid in the configured encoding, a
+NUL byte, a broken quote (the CSV reader is strict), a wrong number of fields.
+The other rows and files still go in. A file that cannot be read at all (not
+an XLSX workbook) is one rejected row naming the file, and moves aside.
 """
 
 import csv
 import hashlib
+import re
 import shutil
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from ..config import ConfigError
 from . import Page
 
 KIND_VALUES = {
@@ -34,6 +40,10 @@ STATUS_VALUES = {
 AMOUNTS = ("amount_untaxed", "amount_tax", "amount_total", "amount_due")
 
 
+# what surrogateescape makes of bytes that do not decode
+UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
 class RowError(ValueError):
     pass
 
@@ -42,6 +52,14 @@ class DropFolderSource:
     def __init__(self, config):
         self.config = config
         self.suffix = ".csv" if config.kind == "csv" else ".xlsx"
+
+    def check(self):
+        """Before any run: the folder is there and the processed folder can be."""
+        if not self.config.folder.is_dir():
+            raise ConfigError(f"folder: {self.config.folder} does not exist")
+        processed = self.config.processed_folder
+        if processed.exists() and not processed.is_dir():
+            raise ConfigError(f"processed_folder: {processed} is not a folder")
 
     def _files(self):
         if not self.config.folder.is_dir():
@@ -108,29 +126,19 @@ class DropFolderSource:
         )
 
     def _records(self, path):
-        """(line number, {header: text}) of each data row of the file."""
+        """(line number, {header: text}) of each data row of the file; a row
+        that cannot be read has ``__error__`` instead."""
         if self.suffix == ".csv":
-            with path.open(encoding=self.config.encoding, newline="") as handle:
-                reader = csv.reader(handle, delimiter=self.config.delimiter)
-                headers = next(reader, [])
-                for number, values in enumerate(reader, start=2):
-                    if not any(value.strip() for value in values):
-                        continue
-                    if len(values) != len(headers):
-                        yield (
-                            number,
-                            {
-                                "__error__": f"{len(values)} fields, "
-                                f"{len(headers)} expected",
-                                "__raw__": values,
-                            },
-                        )
-                        continue
-                    yield number, dict(zip(headers, values, strict=True))
-        else:
-            import openpyxl  # noqa: PLC0415
+            yield from self._csv_records(path)
+            return
+        import openpyxl  # noqa: PLC0415
 
+        try:
             workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as error:  # noqa: BLE001 - any unreadable file
+            yield 1, {"__error__": f"not a readable XLSX workbook ({error})"}
+            return
+        try:
             sheet = workbook.worksheets[0]
             rows = sheet.iter_rows(values_only=True)
             headers = [str(h or "").strip() for h in next(rows, [])]
@@ -144,13 +152,69 @@ class DropFolderSource:
                         for header, value in zip(headers, values, strict=False)
                     },
                 )
+        finally:
             workbook.close()
+
+    def _csv_records(self, path):
+        # undecodable bytes become lone surrogates, found and rejected by row
+        with path.open(
+            encoding=self.config.encoding, errors="surrogateescape", newline=""
+        ) as handle:
+            reader = csv.reader(handle, delimiter=self.config.delimiter, strict=True)
+            headers, ended = None, 0
+            while True:
+                try:
+                    values = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as error:
+                    first, ended = ended + 1, reader.line_num
+                    problem = f"not valid CSV: {error}"
+                    if "end of data" in str(error):
+                        problem += ", a quote is never closed"
+                    if ended > first:
+                        problem += f" (lines {first} to {ended} not read)"
+                    yield first, {"__error__": problem, "__raw__": []}
+                    if headers is None:
+                        return  # without headers no row can be read
+                    continue
+                number, ended = ended + 1, reader.line_num
+                if headers is None:
+                    headers = values
+                    if any(UNDECODABLE.search(h) or "\0" in h for h in headers):
+                        yield number, {"__error__": self._bad_text(headers)}
+                        return  # without headers no row can be read
+                    continue
+                if not any(value.strip() for value in values):
+                    continue
+                if any(UNDECODABLE.search(v) or "\0" in v for v in values):
+                    yield (
+                        number,
+                        {"__error__": self._bad_text(values), "__raw__": values},
+                    )
+                    continue
+                if len(values) != len(headers):
+                    yield (
+                        number,
+                        {
+                            "__error__": f"{len(values)} fields, "
+                            f"{len(headers)} expected",
+                            "__raw__": values,
+                        },
+                    )
+                    continue
+                yield number, dict(zip(headers, values, strict=True))
+
+    def _bad_text(self, values):
+        if any("\0" in value for value in values):
+            return "contains a NUL byte"
+        return f"bytes that are not valid {self.config.encoding}"
 
     def _normalise(self, path, number, record):
         where = f"{path.name} line {number}"
         payload = {"file": path.name, "line": number, **_jsonable(record)}
         columns = self.config.columns
-        key = _text(record.get(columns["external_id"]))
+        key = _clean(_text(record.get(columns["external_id"])))
         try:
             if "__error__" in record:
                 raise RowError(record["__error__"])
@@ -258,7 +322,15 @@ def _text(value):
 
 
 def _jsonable(record):
-    return {
-        str(k): (v.isoformat() if isinstance(v, datetime) else v)
-        for k, v in record.items()
-    }
+    return {_clean(k): _clean(v) for k, v in record.items()}
+
+
+def _clean(value):
+    """A value Odoo can store: no lone surrogates (undecodable bytes), no NUL."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_clean(item) for item in value]
+    if isinstance(value, str):
+        return UNDECODABLE.sub("\ufffd", value).replace("\0", "\ufffd")
+    return value

@@ -8,13 +8,13 @@ again and Odoo updates them; unchanged ones are skipped there. The bookmark is
 ``<from>..<to>#<page>`` while a window is read, ``<from>..<to>#end`` after.
 """
 
-import email.utils
 import json
 import time
 import urllib.error
 import urllib.request
 from datetime import date, timedelta
 
+from ..odoo import retry_after_seconds
 from . import Page
 
 DOCUMENT_KINDS = {305: "invoice", 320: "invoice", 330: "credit_note", 400: "receipt"}
@@ -172,11 +172,5 @@ class MorningSource:
         }
 
 
-def _retry_after(value, default):
-    if not value:
-        return default
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value)
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else default
+# kept under this name for the sources that import it
+_retry_after = retry_after_seconds

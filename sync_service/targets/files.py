@@ -1,6 +1,12 @@
 """Office files of all customers: CSV (UTF-8 with a BOM, so Excel shows
 Hebrew), XLSX, or one vCard bundle; written to a temporary file, then
-renamed, so a reader never sees half a file."""
+renamed, so a reader never sees half a file.
+
+A customer's text never becomes a formula: in the CSV a cell starting with
+``= + - @``, a tab or a CR gets a leading apostrophe (Excel and LibreOffice
+would otherwise run ``=HYPERLINK(...)`` typed into a customer's name); in the
+XLSX every cell is written as text.
+"""
 
 import csv
 import io
@@ -9,6 +15,7 @@ import tempfile
 
 from .vcard import to_vcard
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = (
     ("name", "Name"),
     ("company_name", "Company"),
@@ -33,6 +40,17 @@ class FileTarget:
     def __init__(self, config):
         self.config = config
         self.customers = {}
+
+    def check(self):
+        """Before any run: the path can be a file."""
+        from ..config import ConfigError  # noqa: PLC0415
+
+        path = self.config.path
+        if path.is_dir():
+            raise ConfigError(f"path: {path} is a folder, not a file")
+        folder = next((p for p in path.parents if p.exists()), None)
+        if folder is not None and not folder.is_dir():
+            raise ConfigError(f"path: {folder} is not a folder")
 
     def apply(self, changes):
         results = []
@@ -64,7 +82,9 @@ class FileTarget:
         ]
         if self.config.kind == "csv_file":
             buffer = io.StringIO()
-            csv.writer(buffer).writerows(rows)
+            csv.writer(buffer).writerows(
+                [[_no_formula(cell) for cell in row] for row in rows]
+            )
             return buffer.getvalue().encode("utf-8-sig")
         import openpyxl  # noqa: PLC0415
 
@@ -73,6 +93,9 @@ class FileTarget:
         sheet.title = "Customers"
         for row in rows:
             sheet.append(row)
+        for cells in sheet.iter_rows():
+            for cell in cells:
+                cell.data_type = "s"  # "=..." is text here, not a formula
         buffer = io.BytesIO()
         workbook.save(buffer)
         return buffer.getvalue()
@@ -90,3 +113,8 @@ class FileTarget:
         except BaseException:
             os.unlink(temporary)
             raise
+
+
+def _no_formula(text):
+    """A CSV cell that a spreadsheet shows as text, never runs as a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text

@@ -1,10 +1,16 @@
-"""vCard 3.0 of a customer (RFC 2426), UTF-8, lines folded at 75 octets."""
+"""vCard 3.0 of a customer (RFC 2426), UTF-8, lines folded at 75 octets.
+
+Line breaks in a value (LF, CRLF or a lone CR, as a note pasted from Windows
+has) are escaped as ``\\n``: a raw CR or LF would end the card's line.
+"""
 
 
 def _escape(value):
     return (
         str(value)
         .replace("\\", "\\\\")
+        .replace("\r\n", "\n")
+        .replace("\r", "\n")
         .replace("\n", "\\n")
         .replace(",", "\\,")
         .replace(";", "\\;")
