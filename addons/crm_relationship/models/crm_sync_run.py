@@ -151,6 +151,9 @@ class CrmSyncRun(models.Model):
         run = self.sudo().browse(run_id).exists()
         if not run:
             raise UserError(_("Sync run %s does not exist.", run_id))
+        if status == "done" and (run.count_rejected or run.count_failed):
+            # rejections the service did not see (a page whose answer was lost)
+            status = "done_with_rejects"
         run.write(
             {
                 "status": status,
