@@ -1,0 +1,351 @@
+"""Benchmark of crm-sync against a live Odoo: a script printing figures, not a test.
+
+Pulls invoices from a CSV drop folder into Odoo through the batched page API and,
+in the same run, a naive import of one record per call, and compares their rates
+(PASS when batched is at least 15 times faster; the exit code is 1 on FAIL).
+Re-imports the same invoices (nothing changed) and counts exactly what it wrote:
+invoice rows whose write_date moved and sync issues created, read with psql over
+the Unix socket Odoo uses. Pushes customers to a Radicale address book, then again
+with nothing changed, counting the card files Radicale wrote.
+
+    .venv/bin/python bench/bench_sync.py  # 10k invoices, 1k naive, 5k customers
+    .venv/bin/python bench/bench_sync.py --invoices 2000 --naive 200 --customers 500
+
+With --keep the database stays; a later run on it makes its own sync jobs (named
+after the time) and adds only the customers that are missing.
+"""
+
+import argparse
+import csv
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO / "tools"), str(REPO / "tests"), str(REPO)]
+
+from bench_customer_history import create_database  # noqa: E402
+from conftest import OdooServer  # noqa: E402
+from odoo_env import (  # noqa: E402
+    ADDON,
+    database_exists,
+    drop_database,
+    free_port,
+    write_config,
+)
+from sync_helpers import Radicale  # noqa: E402
+
+from sync_service.config import (  # noqa: E402
+    Config,
+    OdooConfig,
+    Secret,
+    SourceConfig,
+    TargetConfig,
+)
+from sync_service.job import Job, pull_invoices, push_customers  # noqa: E402
+
+TARGET_RATIO = 15
+SYNC_LOGIN, SYNC_PASSWORD = "crm-sync-bench", "bench-Key-1"
+COLUMNS = {
+    "external_id": "id",
+    "number": "number",
+    "issued_on": "date",
+    "currency": "currency",
+    "amount_total": "total",
+    "amount_due": "due",
+    "status": "status",
+    "customer_vat": "vat",
+}
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default=f"{ADDON}_bench_sync")
+    parser.add_argument("--invoices", type=int, default=10_000)
+    parser.add_argument(
+        "--naive", type=int, default=1_000, help="rows of the naive import"
+    )
+    parser.add_argument("--customers", type=int, default=5_000)
+    parser.add_argument("--page-size", type=int, default=500)
+    parser.add_argument("--keep", action="store_true", help="keep the database")
+    return parser.parse_args()
+
+
+def admin_rpc(server):
+    uid = server.json_rpc("common", "login", server.database, "admin", "admin")
+
+    def execute(model, method, *args, **kwargs):
+        return server.json_rpc(
+            "object",
+            "execute_kw",
+            server.database,
+            uid,
+            "admin",
+            model,
+            method,
+            list(args),
+            kwargs,
+        )
+
+    return execute
+
+
+def vat(i):
+    return f"IL5{i:08d}"
+
+
+def prepare(admin, customers):
+    """The sync user, ILS, and ``customers`` customers; on a database kept
+    from an earlier run only what is missing is added."""
+    [group] = admin(
+        "ir.model.data",
+        "search_read",
+        [("module", "=", "crm_relationship"), ("name", "=", "group_sync")],
+        fields=["res_id"],
+    )
+    users = admin(
+        "res.users",
+        "search",
+        [("login", "=", SYNC_LOGIN)],
+        context={"active_test": False},
+    )
+    values = {
+        "name": "crm-sync bench",
+        "login": SYNC_LOGIN,
+        "password": SYNC_PASSWORD,
+        "active": True,
+        "groups_id": [(6, 0, [group["res_id"]])],
+    }
+    if users:
+        admin("res.users", "write", users, values)
+    else:
+        admin("res.users", "create", values)
+    ils = admin(
+        "res.currency", "search", [("name", "=", "ILS")], context={"active_test": False}
+    )
+    admin("res.currency", "write", ils, {"active": True})
+    existing = {
+        row["vat"]
+        for row in admin(
+            "res.partner",
+            "search_read",
+            [("vat", "=like", "IL5%"), ("customer_rank", ">", 0)],
+            fields=["vat"],
+        )
+    }
+    missing = [i for i in range(customers) if vat(i) not in existing]
+    for start in range(0, len(missing), 1000):
+        admin(
+            "res.partner",
+            "create",
+            [
+                {
+                    "name": f"לקוח {i} בע״מ" if i % 2 else f"Customer {i} Ltd",
+                    "is_company": True,
+                    "customer_rank": 1,
+                    "vat": vat(i),
+                    "email": f"customer{i}@example.com",
+                    "phone": f"+972 3 {i:07d}",
+                    "city": "תל אביב" if i % 2 else "Haifa",
+                }
+                for i in missing[start : start + 1000]
+            ],
+        )
+    return len(missing)
+
+
+def write_csv(path, count, customers, prefix="INV"):
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(list(COLUMNS.values()))
+        for i in range(count):
+            writer.writerow(
+                [
+                    f"{prefix}-{i}",
+                    f"{prefix}/{i:06d}",
+                    "2026-10-01",
+                    "ILS",
+                    f"{100 + i % 900}.00",
+                    f"{(100 + i % 900) if i % 3 else 0}.00",
+                    "open" if i % 3 else "paid",
+                    vat(i % customers),
+                ]
+            )
+
+
+def psql(database, query):
+    """One value, through the Unix socket as Odoo connects (db_host empty)."""
+    return subprocess.run(
+        ["psql", "-X", "-At", "-d", database, "-c", query],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def db_now(database):
+    """The database's clock in UTC, as Odoo stores write_date."""
+    return psql(database, "SELECT (now() AT TIME ZONE 'UTC')::text")
+
+
+def writes_since(database, since):
+    """(invoice rows created or written, sync issues created) since ``since``:
+    exact, from the rows themselves (not pg_stat, whose figures come late)."""
+    invoices = psql(
+        database,
+        "SELECT count(*) FROM crm_external_invoice "
+        f"WHERE write_date > '{since}' OR create_date > '{since}'",
+    )
+    issues = psql(
+        database, f"SELECT count(*) FROM crm_sync_issue WHERE create_date > '{since}'"
+    )
+    return int(invoices), int(issues)
+
+
+def cards_written_since(folder, since):
+    """Card files Radicale wrote (created or replaced) since ``since``; not
+    its cache (in folders starting with a dot)."""
+    return sum(
+        1
+        for path in folder.rglob("*.vcf")
+        if not any(part.startswith(".") for part in path.relative_to(folder).parts)
+        and path.stat().st_mtime > since
+    )
+
+
+def main():
+    args = parse_args()
+    config_path = write_config("bench-sync", free_port(), db_name=args.db)
+    if not database_exists(args.db):
+        create_database(config_path, args.db)
+    server = OdooServer(config_path, args.db).start()
+    radicale = None
+    work = Path(tempfile.mkdtemp(prefix="crm-sync-bench-"))
+    stamp = time.strftime("%Y%m%d%H%M%S")
+    figures, failures, passed = {}, [], True
+    try:
+        admin = admin_rpc(server)
+        added = prepare(admin, args.customers)
+        figures["customers"] = f"{args.customers:,} ({added:,} added now)"
+        odoo = OdooConfig(
+            server.url,
+            args.db,
+            SYNC_LOGIN,
+            Secret(SYNC_PASSWORD),
+            120.0,
+            args.page_size,
+        )
+
+        def source(name):
+            folder = work / name
+            folder.mkdir()
+            return SourceConfig(
+                name=f"bench-{name}-{stamp}",
+                kind="csv",
+                folder=folder,
+                processed_folder=folder / "processed",
+                columns=COLUMNS,
+            )
+
+        batched = source("batched")
+        write_csv(batched.folder / "export-1.csv", args.invoices, args.customers)
+        job = Job(Config(odoo, [batched], [], work / "lock", work / "crm-sync.toml"))
+        started = time.perf_counter()
+        totals = pull_invoices(job, batched)
+        batched_seconds = time.perf_counter() - started
+        assert totals["created"] == args.invoices, (totals, job.failures)
+        batched_rate = args.invoices / batched_seconds
+
+        naive = source("naive")
+        write_csv(
+            naive.folder / "export-1.csv", args.naive, args.customers, prefix="NAIVE"
+        )
+        naive_odoo = OdooConfig(**{**odoo.__dict__, "page_size": 1})
+        naive_job = Job(Config(naive_odoo, [naive], [], work / "lock", work / "x"))
+        started = time.perf_counter()
+        totals = pull_invoices(naive_job, naive)
+        naive_seconds = time.perf_counter() - started
+        assert totals["created"] == args.naive, (totals, naive_job.failures)
+        naive_rate = args.naive / naive_seconds
+        ratio = batched_rate / naive_rate
+        passed = ratio >= TARGET_RATIO
+
+        write_csv(batched.folder / "export-2.csv", args.invoices, args.customers)
+        since = db_now(args.db)
+        started = time.perf_counter()
+        totals = pull_invoices(job, batched)
+        unchanged_seconds = time.perf_counter() - started
+        invoice_writes, issues = writes_since(args.db, since)
+
+        figures[f"pull, batched (pages of {args.page_size})"] = (
+            f"{args.invoices:,} invoices in {batched_seconds:.1f} s: "
+            f"{batched_rate:,.0f} rows/s"
+        )
+        figures["pull, naive (one record per call)"] = (
+            f"{args.naive:,} invoices in {naive_seconds:.1f} s: "
+            f"{naive_rate:,.0f} rows/s"
+        )
+        figures["batched / naive"] = (
+            f"{ratio:.1f}x (target: at least {TARGET_RATIO}x): "
+            f"{'PASS' if passed else 'FAIL'}"
+        )
+        figures["pull again, nothing changed"] = (
+            f"{totals['read']:,} rows read, {totals['unchanged']:,} unchanged, "
+            f"{invoice_writes} invoice rows written, {issues} sync issues created, "
+            f"{unchanged_seconds:.1f} s"
+        )
+
+        radicale = Radicale(work / "radicale").start()
+        book = radicale.make_address_book("bench")
+        target = TargetConfig(
+            name=f"bench-phones-{stamp}",
+            kind="carddav",
+            url=book,
+            username="test",
+            password=Secret("x"),
+        )
+        push_job = Job(Config(odoo, [], [target], work / "lock", work / "y"))
+        cards = work / "radicale" / "collections"
+        started = time.perf_counter()
+        totals = push_customers(push_job, target)
+        first_seconds = time.perf_counter() - started
+        written_first = cards_written_since(cards, 0)
+        time.sleep(1.1)  # file times: a clear second between the two runs
+        since_push = time.time()
+        started = time.perf_counter()
+        again = push_customers(push_job, target)
+        again_seconds = time.perf_counter() - started
+        written_again = cards_written_since(cards, since_push)
+        figures["push to Radicale, first run"] = (
+            f"{totals['pushed']:,} customers pushed, {written_first:,} cards written "
+            f"in {first_seconds:.1f} s "
+            f"({totals['pushed'] / first_seconds:,.0f} customers/s)"
+        )
+        figures["push to Radicale, nothing changed"] = (
+            f"{again['pushed']:,} customers pushed, {written_again} cards written, "
+            f"{again_seconds:.1f} s"
+        )
+        failures = job.failures + naive_job.failures + push_job.failures
+        if failures:
+            figures["failures"] = "; ".join(failures)
+    finally:
+        if radicale:
+            radicale.stop()
+        server.stop()
+        if not args.keep:
+            drop_database(args.db)
+        config_path.unlink(missing_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
+    print("figures:")
+    for name, value in figures.items():
+        print(f"  {name}: {value}")
+    return 0 if passed and not failures else 1
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    sys.exit(main())
