@@ -4,10 +4,21 @@ export ODOO_PATH
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-requirements
+# Tryton, for the tests of the Tryton source only: its own venv, as its pins
+# clash with Odoo's
+TRYTON_VENV := .venv-tryton
+TRYTON_STAMP := $(TRYTON_VENV)/.installed-requirements
 
-.PHONY: test lint run venv clean
+.PHONY: test lint run venv tryton-venv clean
 
 venv: $(STAMP)
+
+tryton-venv: $(TRYTON_STAMP)
+
+$(TRYTON_STAMP): requirements/tryton.txt
+	test -x $(TRYTON_VENV)/bin/python || $(PYTHON) -m venv $(TRYTON_VENV)
+	$(TRYTON_VENV)/bin/pip install --quiet -r requirements/tryton.txt
+	touch $@
 
 $(STAMP): requirements/odoo.txt requirements/dev.txt pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -16,7 +27,7 @@ $(STAMP): requirements/odoo.txt requirements/dev.txt pyproject.toml
 	$(VENV)/bin/pip install --quiet --no-build-isolation --no-deps -e .
 	touch $@
 
-test: $(STAMP)
+test: $(STAMP) $(TRYTON_STAMP)
 	$(VENV)/bin/python tools/run_tests.py
 
 lint: $(STAMP)

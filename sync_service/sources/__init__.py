@@ -15,11 +15,22 @@ class Page:
 
 
 def open_source(config):
-    from .dropfolder import DropFolderSource  # noqa: PLC0415
-    from .morning import MorningSource  # noqa: PLC0415
-
+    """The source of a source configuration; each kind's module is imported
+    only when used."""
     if config.kind in ("csv", "xlsx"):
+        from .dropfolder import DropFolderSource  # noqa: PLC0415
+
         return DropFolderSource(config)
     if config.kind == "morning":
+        from .morning import MorningSource  # noqa: PLC0415
+
         return MorningSource(config)
+    if config.kind == "tryton":
+        from .tryton import TrytonSource  # noqa: PLC0415
+
+        return TrytonSource(config)
+    if config.kind == "uniform":
+        from .uniform import UniformSource  # noqa: PLC0415
+
+        return UniformSource(config)
     raise ValueError(f"unknown source kind {config.kind!r}")

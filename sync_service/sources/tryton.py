@@ -1,0 +1,486 @@
+"""Customer invoices and credit notes from Tryton (``account_invoice``) over
+its JSON-RPC.
+
+Login with ``common.db.login`` on ``<url>/<database>/``, then
+``model.account.invoice.search_read`` with the session in the
+``Authorization: Session`` header and the user's preferences as context.
+
+What is read: customer invoices (``type = 'out'``) that are posted, paid, or
+cancelled after being posted. Drafts and validated invoices are not real yet;
+supplier invoices are not sales. Tryton has no credit-note type: an invoice
+whose total is negative is a credit note, sent with positive amounts
+(``kind = credit_note``; Odoo signs it).
+
+Status: ``paid`` and ``cancelled`` from the state; a posted invoice is
+``open``, ``partly_paid`` when its amount to pay is below its total, ``paid``
+when nothing is left to pay. Due date: the earliest maturity of the lines
+still to pay, else the latest one.
+
+Incremental reads: the bookmark is a cursor ``<write_date>#<id>`` on the
+invoices ordered by (write_date, id). Posting, paying (payment lines or the
+reconciliation that makes it paid) and cancelling all write the invoice, so
+an invoice paid after a run comes again. Several invoices written in one
+transaction share a write date; the id breaks the tie, so no page boundary
+loses any. Tryton stamps ``write_date`` with the start of the writing
+transaction, so an invoice can commit later than a newer stamp already read:
+each run starts ``overlap`` (10 minutes by default) before the bookmark and
+Odoo skips what did not change. The bookmark never moves back.
+"""
+
+import base64
+import http.client
+import itertools
+import json
+import time
+import urllib.parse
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from . import Page
+from .morning import SourceError, _retry_after
+
+__all__ = ["SourceError", "TrytonSource"]
+
+DEFAULT_OVERLAP = timedelta(minutes=10)
+STATES = ("posted", "paid", "cancelled")
+FIELDS = [
+    "number",
+    "type",
+    "state",
+    "invoice_date",
+    "payment_term_date",
+    "reference",
+    "currency",
+    "currency.code",
+    "untaxed_amount",
+    "tax_amount",
+    "total_amount",
+    "amount_to_pay",
+    "party",
+    "party.name",
+    "party.code",
+    "party.email",
+    "party.tax_identifier.code",
+    "party_tax_identifier.code",
+    "lines_to_pay.maturity_date",
+    "lines_to_pay.reconciliation",
+    "create_date",
+    "write_date",
+]
+
+
+class TrytonSource:
+    def __init__(self, config, sleep=time.sleep, overlap=None):
+        self.config = config
+        self.sleep = sleep
+        if overlap is None:
+            minutes = getattr(config, "overlap_minutes", None)
+            overlap = DEFAULT_OVERLAP if minutes is None else timedelta(minutes=minutes)
+        self.overlap = overlap
+        self.endpoint = f"{config.url}/{urllib.parse.quote(config.database, safe='')}/"
+        self.session = None
+        self.context = None
+        self._ids = itertools.count(1)
+
+    def _name(self, method):
+        return f"Tryton {self.config.url} database {self.config.database} {method}"
+
+    # -- JSON-RPC -----------------------------------------------------------
+
+    def _post(self, body, headers):
+        """(status, headers, body) of one POST; the connection always closed
+        (a timeout in urllib leaves its socket to the garbage collector)."""
+        parts = urllib.parse.urlsplit(self.endpoint)
+        connection_class = (
+            http.client.HTTPSConnection
+            if parts.scheme == "https"
+            else http.client.HTTPConnection
+        )
+        connection = connection_class(
+            parts.hostname, parts.port, timeout=self.config.timeout
+        )
+        try:
+            connection.request("POST", parts.path or "/", body, headers)
+            answer = connection.getresponse()
+            return answer.status, answer.headers, answer.read()
+        finally:
+            connection.close()
+
+    def _call(self, method, params, auth=True):
+        last = None
+        relogged = False
+        attempt = 0
+        while True:
+            headers = {"Content-Type": "application/json"}
+            if auth:
+                headers["Authorization"] = self._authorization()
+            body = json.dumps(
+                {"id": next(self._ids), "method": method, "params": params},
+                default=_encode,
+            ).encode()
+            backoff = min(2**attempt, 60)
+            try:
+                status, answer_headers, text = self._post(body, headers)
+            except (OSError, http.client.HTTPException) as error:
+                status, last = None, str(error) or type(error).__name__
+            if status == 200:
+                try:
+                    payload = json.loads(text, object_hook=_decode)
+                except ValueError:
+                    payload = None
+                if isinstance(payload, dict) and (
+                    "result" in payload or "error" in payload
+                ):
+                    if payload.get("error"):
+                        raise SourceError(
+                            f"{self._name(method)}: {_error_text(payload['error'])}"
+                        )
+                    return payload["result"]
+                last = f"not a JSON-RPC answer: {text[:100]!r}"
+            elif status == 401 and not auth:
+                raise SourceError(
+                    f"{self._name(method)}: login refused for user "
+                    f"{self.config.username!r} (HTTP 401): check the "
+                    "username and password"
+                )
+            elif status == 401 and not relogged:
+                relogged = True
+                self.session = None  # expired: log in again once
+                continue
+            elif status == 404 and not auth:
+                raise SourceError(
+                    f"{self._name(method)}: HTTP 404: no database "
+                    f"{self.config.database!r} on this server"
+                )
+            elif status is not None and status != 429 and status < 500:
+                raise SourceError(
+                    f"{self._name(method)}: HTTP {status} "
+                    f"{text[:200].decode(errors='replace')}"
+                )
+            elif status is not None:
+                last = f"HTTP {status}"
+                backoff = _retry_after(answer_headers.get("Retry-After"), backoff)
+            if attempt >= self.config.max_retries:
+                raise SourceError(
+                    f"{self._name(method)}: gave up after {attempt + 1} attempts "
+                    f"({last})"
+                )
+            self.sleep(backoff)
+            attempt += 1
+
+    def _authorization(self):
+        if not self.session:
+            self._login()
+        return self.session
+
+    def _login(self):
+        result = self._call(
+            "common.db.login",
+            [self.config.username, {"password": self.config.password.reveal()}, "en"],
+            auth=False,
+        )
+        try:
+            user_id, session = result
+        except (TypeError, ValueError):
+            raise SourceError(
+                f"{self._name('common.db.login')}: unexpected answer {result!r}"
+            ) from None
+        token = f"{self.config.username}:{user_id}:{session}".encode()
+        self.session = "Session " + base64.b64encode(token).decode()
+        self.context = self._call("model.res.user.get_preferences", [True, {}])
+
+    def _logout(self):
+        if not self.session:
+            return
+        try:
+            self._call("common.db.logout", [])
+        except SourceError:
+            pass  # the session expires by itself
+        self.session = None
+
+    # -- pages --------------------------------------------------------------
+
+    def _domain(self, cursor):
+        domain = [
+            ("type", "=", "out"),
+            [
+                "OR",
+                ("state", "in", ["posted", "paid"]),
+                [("state", "=", "cancelled"), ("move", "!=", None)],
+            ],
+            ("write_date", "!=", None),
+        ]
+        if self.config.start_date:
+            domain.append(("invoice_date", ">=", self.config.start_date))
+        if cursor:
+            stamp, last_id = cursor
+            domain.append(
+                [
+                    "OR",
+                    ("write_date", ">", stamp),
+                    [("write_date", "=", stamp), ("id", ">", last_id)],
+                ]
+            )
+        return domain
+
+    def _search(self, cursor, size):
+        if not self.session:
+            self._login()
+        return self._call(
+            "model.account.invoice.search_read",
+            [
+                self._domain(cursor),
+                0,
+                size,
+                [["write_date", "ASC"], ["id", "ASC"]],
+                list(FIELDS),
+                self.context or {},
+            ],
+        )
+
+    def _count(self, cursor):
+        """How many invoices the run reads (written meanwhile: more)."""
+        if not self.session:
+            self._login()
+        count = self._call(
+            "model.account.invoice.search_count",
+            [self._domain(cursor), self.context or {}],
+        )
+        return count if isinstance(count, int) else 0
+
+    def pages(self, bookmark, page_size):
+        floor = _parse_bookmark(bookmark)
+        cursor = floor
+        if floor and self.overlap:
+            cursor = (floor[0] - self.overlap, 0)
+        size = min(page_size, self.config.page_size)
+        first = True
+        total = self._count(cursor)
+        done = 0
+        while True:
+            items = self._search(cursor, size)
+            if not isinstance(items, list):
+                raise SourceError(
+                    f"{self._name('search_read')}: expected a list, got "
+                    f"{type(items).__name__}"
+                )
+            if items:
+                cursor = _cursor_of(items[-1], self._name("search_read"))
+            mark = max(filter(None, (cursor, floor)), default=None)
+            done += len(items)
+            if items or first:
+                yield Page(
+                    rows=[row for row in map(self._normalise, items) if row],
+                    bookmark=_format_bookmark(mark) if mark else (bookmark or ""),
+                    progress=(done, max(total, done)),
+                )
+            first = False
+            if len(items) < size:
+                break
+        self._logout()
+
+    def retry_row(self, payload):
+        """The row of a rejected invoice queued for retry."""
+        return self._normalise(payload) if isinstance(payload, dict) else None
+
+    # -- rows ---------------------------------------------------------------
+
+    def _normalise(self, item):
+        if not isinstance(item, dict):
+            return {
+                "external_id": None,
+                "reject_reason": f"not an invoice record: {item!r:.100}",
+                "payload": item,
+            }
+        if item.get("type") not in (None, "out"):
+            return None  # supplier invoices are not sales
+        key = str(item.get("id") or "") or None
+        label = f"invoice {item.get('number') or key}"
+        state = item.get("state")
+        currency = (item.get("currency.") or {}).get("code")
+        reason = None
+        try:
+            amounts = {
+                name: _amount(item, name)
+                for name in ("untaxed_amount", "tax_amount", "total_amount")
+            }
+            to_pay = _amount(item, "amount_to_pay", default=Decimal(0))
+        except ValueError as error:
+            reason = f"{label}: {error}"
+        else:
+            if state not in STATES:
+                reason = f"{label}: state {state!r} is not {', '.join(STATES)}"
+            elif not item.get("invoice_date"):
+                reason = f"{label}: no invoice date"
+            elif not currency:
+                reason = f"{label}: no currency code"
+        if reason:
+            return {"external_id": key, "reject_reason": reason, "payload": item}
+        total = amounts["total_amount"]
+        sign = -1 if total < 0 else 1
+        due = sign * to_pay if state == "posted" else Decimal(0)
+        if state != "posted":
+            status = state
+        elif due <= 0:
+            status = "paid"
+        elif due < sign * total:
+            status = "partly_paid"
+        else:
+            status = "open"
+        due = max(due, Decimal(0))  # overpaid: nothing due
+        party = item.get("party.") or {}
+        tax_identifier = item.get("party_tax_identifier.") or party.get(
+            "tax_identifier."
+        )
+        return {
+            "external_id": key,
+            "number": str(item.get("number") or key),
+            "kind": "credit_note" if sign < 0 else "invoice",
+            "issued_on": str(item["invoice_date"])[:10],
+            "due_on": _due_on(item),
+            "currency": currency,
+            "amount_untaxed": _text(sign * amounts["untaxed_amount"]),
+            "amount_tax": _text(sign * amounts["tax_amount"]),
+            "amount_total": _text(sign * total),
+            "amount_due": _text(due),
+            "status": status,
+            "customer": {
+                "external_id": str(item.get("party") or "") or None,
+                "vat": (tax_identifier or {}).get("code"),
+                "email": party.get("email") or None,
+                "name": party.get("name"),
+            },
+            "source_url": (
+                f"{self.config.url}/#{urllib.parse.quote(self.config.database)}"
+                f"/model/account.invoice/{key}"
+            ),
+            "payload": item,
+        }
+
+
+def _amount(item, name, default=None):
+    value = item.get(name)
+    if value is None and default is not None:
+        return default
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ValueError(f"{name} {value!r} is not a number") from None
+    if not amount.is_finite():
+        raise ValueError(f"{name} {value!r} is not a number")
+    return amount
+
+
+def _text(amount):
+    return f"{amount:.2f}" if amount.as_tuple().exponent >= -2 else str(amount)
+
+
+def _due_on(item):
+    lines = [line for line in item.get("lines_to_pay.") or [] if isinstance(line, dict)]
+    unpaid = sorted(
+        str(line["maturity_date"])[:10]
+        for line in lines
+        if line.get("maturity_date") and not line.get("reconciliation")
+    )
+    if unpaid:
+        return unpaid[0]
+    every = sorted(
+        str(line["maturity_date"])[:10] for line in lines if line.get("maturity_date")
+    )
+    if every:
+        return every[-1]
+    term_date = item.get("payment_term_date")
+    return str(term_date)[:10] if term_date else None
+
+
+def _cursor_of(item, where):
+    try:
+        return (datetime.fromisoformat(item["write_date"]), int(item["id"]))
+    except (KeyError, TypeError, ValueError):
+        raise SourceError(
+            f"{where}: invoice {item.get('id')!r} has no usable write_date "
+            f"({item.get('write_date')!r})"
+        ) from None
+
+
+def _format_bookmark(cursor):
+    stamp, last_id = cursor
+    return f"{stamp:%Y-%m-%dT%H:%M:%S.%f}#{last_id}"
+
+
+def _parse_bookmark(bookmark):
+    """(write_date, id) of a bookmark; None (read from the start) for none or
+    one this source did not write (e.g. after a change of kind)."""
+    if not bookmark:
+        return None
+    stamp, _sep, last_id = bookmark.rpartition("#")
+    try:
+        return datetime.fromisoformat(stamp), int(last_id)
+    except ValueError:
+        return None
+
+
+# Tryton's JSON encodes dates, datetimes and decimals as {"__class__": ...};
+# rows keep them as ISO text and decimal strings, so payloads stay plain JSON.
+
+
+def _encode(value):
+    if isinstance(value, datetime):
+        return {
+            "__class__": "datetime",
+            "year": value.year,
+            "month": value.month,
+            "day": value.day,
+            "hour": value.hour,
+            "minute": value.minute,
+            "second": value.second,
+            "microsecond": value.microsecond,
+        }
+    if isinstance(value, date):
+        return {
+            "__class__": "date",
+            "year": value.year,
+            "month": value.month,
+            "day": value.day,
+        }
+    if isinstance(value, Decimal):
+        return {"__class__": "Decimal", "decimal": str(value)}
+    raise TypeError(f"cannot send {type(value).__name__} to Tryton")
+
+
+def _decode(dct):
+    kind = dct.get("__class__")
+    try:
+        if kind == "Decimal":
+            return dct["decimal"]
+        if kind == "date":
+            return date(dct["year"], dct["month"], dct["day"]).isoformat()
+        if kind == "datetime":
+            stamp = datetime(
+                dct["year"],
+                dct["month"],
+                dct["day"],
+                dct["hour"],
+                dct["minute"],
+                dct["second"],
+                dct.get("microsecond", 0),
+            )
+            return f"{stamp:%Y-%m-%dT%H:%M:%S.%f}"
+        if kind == "timedelta":
+            return dct["seconds"]
+        if kind == "bytes":
+            return None  # not read
+    except (KeyError, TypeError, ValueError):
+        return dct
+    return dct
+
+
+def _error_text(error):
+    """The message of a JSON-RPC error: ["UserError", [message, description,
+    domain]] for Tryton's exceptions, [text, traceback] for others."""
+    if isinstance(error, list) and error:
+        if len(error) > 1 and isinstance(error[1], list | tuple) and error[1]:
+            details = " - ".join(str(part) for part in error[1][:2] if part)
+            return f"{error[0]}: {details}"
+        return str(error[0])[:500]
+    return str(error)[:500]
