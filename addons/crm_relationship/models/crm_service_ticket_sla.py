@@ -261,7 +261,11 @@ class CrmServiceTicketSla(models.Model):
         at_risk = self.filtered(lambda s: s.at_risk and not s.at_risk_notified)
         todo = self.env.ref("mail.mail_activity_data_todo")
         ticket_model = self.env["ir.model"]._get_id("crm.service.ticket")
-        self.env["mail.activity"].sudo().create(
+        # the activity itself is the notice: no email per activity (a cron
+        # run may put thousands of targets at risk at once)
+        self.env["mail.activity"].sudo().with_context(
+            mail_activity_quick_update=True
+        ).create(
             [
                 {
                     "res_model_id": ticket_model,
