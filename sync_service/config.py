@@ -57,6 +57,7 @@ INVOICE_COLUMNS = (
     "customer_email",
     "customer_name",
     "source_url",
+    "pdf_file",
 )
 
 

@@ -124,3 +124,32 @@ def test_xlsx_with_hebrew_and_date_cells(tmp_path):
 def test_check_names_the_missing_folder(tmp_path):
     with pytest.raises(ConfigError, match="folder: .* does not exist"):
         source(tmp_path / "nowhere").check()
+
+
+def test_pdf_named_in_a_column_goes_with_its_row(tmp_path):
+    (tmp_path / "pdf").mkdir()
+    (tmp_path / "pdf" / "A1.pdf").write_bytes(b"%PDF-1.4 invoice A1")
+    (tmp_path / "pdf" / "fake.pdf").write_bytes(b"not a pdf")
+    (tmp_path / "a.csv").write_text(
+        "id,date,total,customer,pdf\n"
+        "A1,2026-11-01,10,Ok,pdf/A1.pdf\n"
+        "A2,2026-11-01,10,Ok,pdf/missing.pdf\n"
+        "A3,2026-11-01,10,Ok,pdf/fake.pdf\n"
+        "A4,2026-11-01,10,Ok,../../etc/passwd\n"
+        "A5,2026-11-01,10,Ok,\n"
+    )
+    drop = source(tmp_path)
+    drop.config.columns = {**COLUMNS, "pdf_file": "pdf"}
+    rows = []
+    for page in drop.pages(None, 100):
+        rows += page.rows
+        page.acknowledge()
+    good = by_key(rows)
+    assert set(good) == {"A1", "A5"}
+    assert good["A1"]["pdf_name"] == "A1.pdf"
+    assert "pdf_base64" not in good["A5"]
+    reasons = " | ".join(rejected(rows))
+    assert "no file 'pdf/missing.pdf'" in reasons
+    assert "'pdf/fake.pdf' is not a PDF" in reasons
+    assert "outside the drop folder" in reasons
+    assert (tmp_path / "pdf" / "A1.pdf").exists(), "PDFs stay where they are"

@@ -13,6 +13,7 @@ The other rows and files still go in. A file that cannot be read at all (not
 an XLSX workbook) is one rejected row naming the file, and moves aside.
 """
 
+import base64
 import csv
 import hashlib
 import re
@@ -37,6 +38,7 @@ STATUS_VALUES = {
     "paid": "paid",
     "cancelled": "cancelled",
 }
+MAX_PDF_BYTES = 20 * 1024 * 1024
 AMOUNTS = ("amount_untaxed", "amount_tax", "amount_total", "amount_due")
 
 
@@ -244,6 +246,9 @@ class DropFolderSource:
             }
             for amount in AMOUNTS:
                 row[amount] = self._amount(record, amount)
+            pdf = self._pdf(record)
+            if pdf:
+                row["pdf_base64"], row["pdf_name"] = pdf
             if not key:
                 raise RowError(f"column {columns['external_id']!r}: empty")
             return row
@@ -253,6 +258,26 @@ class DropFolderSource:
                 "reject_reason": f"{where}: {error}",
                 "payload": payload,
             }
+
+    def _pdf(self, record):
+        """(base64, file name) of the PDF the row names, a path relative to
+        the drop folder; PDFs stay where they are."""
+        column = self.config.columns.get("pdf_file")
+        raw = _text(record.get(column)) if column else None
+        if not raw:
+            return None
+        folder = self.config.folder.resolve()
+        path = (folder / raw).resolve()
+        if folder not in path.parents:
+            raise RowError(f"column {column!r}: {raw!r} is outside the drop folder")
+        if not path.is_file():
+            raise RowError(f"column {column!r}: no file {raw!r} in the drop folder")
+        if path.stat().st_size > MAX_PDF_BYTES:
+            raise RowError(f"column {column!r}: {raw!r} is larger than 20 MB")
+        data = path.read_bytes()
+        if not data.startswith(b"%PDF-"):
+            raise RowError(f"column {column!r}: {raw!r} is not a PDF")
+        return base64.b64encode(data).decode(), path.name
 
     def _choice(self, record, name, configured, defaults, default):
         column = self.config.columns.get(name)

@@ -262,8 +262,11 @@ class CrmExternalInvoice(models.Model):
                 to_create.append(record_values)
                 counts["created"] += 1
         created = self.create(to_create)
+        applied = set(applied_ids)
         self._store_pdfs(
-            created | self.browse([i.id for i in existing.values()]), by_id
+            created
+            | self.browse([i.id for key, i in existing.items() if key in applied]),
+            by_id,
         )
         counts["rejected"] = len(issues)
         Issue = self.env["crm.sync.issue"]
@@ -518,6 +521,8 @@ class CrmExternalInvoice(models.Model):
                 and invoice.attachment_id.checksum == values["pdf_sha1"]
             ):
                 continue
+            # the new PDF replaces the old one, it is not left behind
+            replaced = invoice.attachment_id
             attachment = self.env["ir.attachment"].create(
                 {
                     "name": values["pdf_name"],
@@ -528,6 +533,7 @@ class CrmExternalInvoice(models.Model):
                 }
             )
             invoice.attachment_id = attachment
+            replaced.unlink()
 
 
 class CrmSyncCustomerRef(models.Model):

@@ -243,6 +243,29 @@ class TestExternalInvoiceImport(CrmRelationshipCase):
         self.assertEqual(invoice.attachment_id.raw, b"%PDF-1.4 fake")
         self.assertEqual(invoice.attachment_id.res_model, "crm.external.invoice")
 
+    def test_new_pdf_replaces_the_old_one_and_rejected_rows_get_none(self):
+        pdf = base64.b64encode(b"%PDF-1.4 first").decode()
+        self._import([invoice_row("1", customer={"vat": "514000000"}, pdf_base64=pdf)])
+        first = self._invoices().attachment_id
+        second_pdf = base64.b64encode(b"%PDF-1.4 second").decode()
+        self._import(
+            [invoice_row("1", customer={"vat": "514000000"}, pdf_base64=second_pdf)],
+            before="page-1",
+            after="page-2",
+        )
+        invoice = self._invoices()
+        self.assertEqual(invoice.attachment_id.raw, b"%PDF-1.4 second")
+        self.assertFalse(first.exists(), "the old PDF is not left behind")
+        # the same invoice, now with a customer nobody knows: rejected, its
+        # PDF is not attached
+        third_pdf = base64.b64encode(b"%PDF-1.4 third").decode()
+        self._import(
+            [invoice_row("1", customer={"vat": "999999999"}, pdf_base64=third_pdf)],
+            before="page-2",
+            after="page-3",
+        )
+        self.assertEqual(invoice.attachment_id.raw, b"%PDF-1.4 second")
+
     def test_invoices_in_history_and_customer_figures(self):
         self._import(
             [
