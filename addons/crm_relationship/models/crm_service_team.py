@@ -49,6 +49,11 @@ class CrmServiceTeam(models.Model):
         compute="_compute_dashboard",
         help="Share of the SLA targets decided in the last 30 days that were met.",
     )
+    sla_decided_count = fields.Integer(
+        "SLA Targets Decided",
+        compute="_compute_dashboard",
+        help="SLA targets met or breached in the last 30 days.",
+    )
     first_response_avg = fields.Float(
         "Average First Response (working hours)",
         compute="_compute_dashboard",
@@ -74,17 +79,18 @@ class CrmServiceTeam(models.Model):
                 Ticket._read_group(open_domain + extra, ["team_id"], ["__count"])
             )
         since = fields.Datetime.now() - timedelta(days=DASHBOARD_DAYS)
-        compliance = dict(
-            self.env["crm.service.ticket.sla"]._read_group(
+        compliance = {
+            team: (rate, count)
+            for team, rate, count in self.env["crm.service.ticket.sla"]._read_group(
                 [
                     ("team_id", "in", self.ids),
                     ("status", "in", ("met", "breached")),
                     ("opened_at", ">=", since),
                 ],
                 ["team_id"],
-                ["success_rate:avg"],
+                ["success_rate:avg", "__count"],
             )
-        )
+        }
         report = {
             team: (response, rating)
             for team, response, rating in self.env[
@@ -98,7 +104,9 @@ class CrmServiceTeam(models.Model):
         for team in self:
             for name, by_team in counts.items():
                 team[name] = by_team.get(team, 0)
-            team.sla_compliance = compliance.get(team, 0.0)
+            rate, decided = compliance.get(team, (0.0, 0))
+            team.sla_compliance = rate or 0.0
+            team.sla_decided_count = decided
             response, rating = report.get(team, (0.0, 0.0))
             team.first_response_avg = response or 0.0
             team.rating_avg = rating or 0.0

@@ -105,6 +105,8 @@ class TestServiceReports(ServiceTicketCase):
             self.assertEqual(team.unassigned_ticket_count, 1)
             self.assertEqual(team.breached_ticket_count, 1)
             self.assertEqual(team.at_risk_ticket_count, 0)
+            self.assertEqual(team.sla_decided_count, 1)
+            self.assertEqual(team.sla_compliance, 0.0, "the one decided was breached")
 
     # ------------------------------------------------------------
     # What the ticket shows

@@ -1,3 +1,6 @@
+from datetime import timedelta
+
+from odoo import fields
 from odoo.tests import HttpCase, new_test_user, tagged
 
 
@@ -61,3 +64,31 @@ class TestUi(HttpCase):
         )
         self.assertTrue(ticket.first_response_at)
         self.assertEqual(ticket.sla_ids.status, "met")
+
+    def test_manager_opens_the_service_dashboard(self):
+        self.env["crm.sla.policy"].search([]).active = False
+        team = self.env["crm.service.team"].create(
+            {
+                "name": "Dashboard Team",
+                "resource_calendar_id": self.env.ref(
+                    "crm_relationship.resource_calendar_mon_fri"
+                ).id,
+            }
+        )
+        self.env["crm.sla.policy"].create(
+            {"name": "One hour", "team_id": team.id, "first_response_hours": 1}
+        )
+        ticket = self.env["crm.service.ticket"].create(
+            {
+                "name": "Late ticket",
+                "partner_id": self.env["res.partner"].create({"name": "Late Ltd"}).id,
+                "team_id": team.id,
+                "opened_at": fields.Datetime.now() - timedelta(days=7),
+            }
+        )
+        self.assertTrue(ticket.sla_breached)
+        self.start_tour(
+            "/odoo/action-crm_relationship.crm_service_team_action_dashboard",
+            "crm_relationship_service_dashboard_tour",
+            login="admin",
+        )
