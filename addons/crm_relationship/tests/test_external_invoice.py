@@ -1,6 +1,7 @@
 import base64
 import json
-from unittest.mock import patch
+
+import psycopg2
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
@@ -194,25 +195,35 @@ class TestExternalInvoiceImport(CrmRelationshipCase):
         self.assertFalse(result["applied"])
         self.assertEqual(len(self._invoices()), 1)
 
+    @mute_logger("odoo.sql_db")
     def test_error_mid_page_rolls_back_everything(self):
         run_id, _bookmark = self._start()
-        rows = [invoice_row("1", customer={"vat": "514000000"})]
-        invoice_class = type(self.env["crm.external.invoice"])
-        # a crash after the rows were written, before the page is done
-        with (
-            patch.object(
-                invoice_class, "_store_pdfs", side_effect=RuntimeError("boom")
-            ),
-            self.assertRaises(RuntimeError),
-        ):
+        rows = [
+            invoice_row("1", customer={"vat": "514000000"}),
+            invoice_row("ghost", customer={"vat": "999999999"}),
+        ]
+        # the database fails after the invoice is written, when the page
+        # records its rejected row
+        self.env.cr.execute(
+            """
+            CREATE FUNCTION crm_test_refuse() RETURNS trigger AS $$
+            BEGIN RAISE EXCEPTION 'disk full'; END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER crm_test_refuse BEFORE INSERT ON crm_sync_issue
+                FOR EACH ROW EXECUTE FUNCTION crm_test_refuse();
+            """
+        )
+        with self.assertRaises(psycopg2.Error):
             self.Invoice.sync_import_page(run_id, "finance", rows, False, "page-1")
+        self.env.invalidate_all()
         self.assertFalse(self._invoices())
         job = self.env["crm.sync.job"].search([("name", "=", "finance")])
         self.assertFalse(job.bookmark)
         self.assertEqual(self.env["crm.sync.run"].browse(run_id).count_read, 0)
         # the same page then goes through
+        self.env.cr.execute("DROP TRIGGER crm_test_refuse ON crm_sync_issue")
         result = self.Invoice.sync_import_page(run_id, "finance", rows, False, "page-1")
-        self.assertEqual(result["created"], 1)
+        self.assertEqual((result["created"], result["rejected"]), (1, 1))
+        self.assertEqual(job.bookmark, "page-1")
 
     def test_not_a_list_is_refused(self):
         run_id, _bookmark = self._start()
@@ -336,14 +347,15 @@ class TestExternalInvoiceImport(CrmRelationshipCase):
                     "x1",
                     customer=customer,
                     currency=other.name,
-                    amount_total="50",
-                    amount_due="50",
+                    amount_total="60",
+                    amount_due="60",
                 ),
             ]
         )
-        # 1180 due, less the credit note of 100, plus 50 at 0.5 to the company's
-        self.assertAlmostEqual(self.customer.external_amount_due, 1180 - 100 + 100)
-        self.assertAlmostEqual(self.customer.external_amount_invoiced, 1180 - 100 + 100)
+        # 1180 due, less the credit note of 100, plus 60 at 0.5 (120); the
+        # paid receipt owes nothing and is no invoice
+        self.assertAlmostEqual(self.customer.external_amount_due, 1180 - 100 + 120)
+        self.assertAlmostEqual(self.customer.external_amount_invoiced, 1180 - 100 + 120)
         self.assertEqual(self.customer.external_invoice_count, 4)
 
     def test_page_sent_twice_and_nightly_rejections_show_once(self):
