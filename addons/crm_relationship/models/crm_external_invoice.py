@@ -281,11 +281,15 @@ class CrmExternalInvoice(models.Model):
             .filtered(lambda issue: issue.job_id == job)
         )
         by_issue_id = {issue.id: issue for issue in retried_issues}
-        rejected_keys = set()
-        for key, reason, payload in issues:
-            issue = by_issue_id.get(retried.get(str(key or "")))
-            Issue._record(job, run, key, reason, payload, issue=issue)
-            rejected_keys.add(str(key or ""))
+        Issue._record_many(
+            job,
+            run,
+            [
+                (key, reason, payload, by_issue_id.get(retried.get(str(key or ""))))
+                for key, reason, payload in issues
+            ],
+        )
+        rejected_keys = {str(key or "") for key, _reason, _payload in issues}
         # a rejected record that went through at last is resolved
         retried_issues.filtered(
             lambda issue: (issue.record_key or "") not in rejected_keys

@@ -171,13 +171,13 @@ class CrmSlaPolicy(models.Model):
         for sla in running:
             sla.write({"clock_hours": consumed.get(sla.id, sla.clock_hours)})
         running.write({"clock_at": now})
-        for sla in rows:
-            sla.write(
-                {
-                    "target_hours": dict(sla.policy_id._targets())[sla.target],
-                    "calendar_id": sla.policy_id._calendar_for(sla.ticket_id).id,
-                }
+        for (hours, calendar), group in rows.grouped(
+            lambda s: (
+                dict(s.policy_id._targets())[s.target],
+                s.policy_id._calendar_for(s.ticket_id),
             )
+        ).items():
+            group.write({"target_hours": hours, "calendar_id": calendar.id})
         rows.filtered("clock_running")._plan_deadlines()
         rows._refresh_status(now)
 

@@ -207,29 +207,39 @@ class CrmSyncIssue(models.Model):
     )
 
     @api.model
-    def _record(self, job, run, key, reason, payload, issue=None):
-        """Record a rejection: the open issue of the same record (the same
-        key, or ``issue`` for a retried record) gets the new reason, so a
-        record rejected night after night, or a page sent twice, shows once."""
-        values = {
-            "run_id": run.id if run else False,
-            "reason": reason,
-            "payload": json.dumps(payload, ensure_ascii=False, default=str),
-            "state": "new",
-        }
-        if not issue and key:
-            issue = self.search(
+    def _record_many(self, job, run, rejections):
+        """Record rejections ``(key, reason, payload, issue)``: the open issue
+        of the same record (the same key, or ``issue`` for a retried record)
+        gets the new reason, so a record rejected night after night, or a
+        page sent twice, shows once."""
+        keys = [key for key, _reason, _payload, issue in rejections if key]
+        open_issues = {
+            issue.record_key: issue
+            for issue in self.search(
                 [
                     ("job_id", "=", job.id),
-                    ("record_key", "=", key),
+                    ("record_key", "in", keys),
                     ("state", "!=", "resolved"),
                 ],
-                limit=1,
+                order="id desc",
             )
-        if issue:
-            issue.write(values)
-            return issue
-        return self.create({**values, "job_id": job.id, "record_key": key or False})
+        }
+        new_by_key, keyless = {}, []
+        for key, reason, payload, issue in rejections:
+            values = {
+                "run_id": run.id if run else False,
+                "reason": reason,
+                "payload": json.dumps(payload, ensure_ascii=False, default=str),
+                "state": "new",
+            }
+            issue = issue or (key and open_issues.get(key))
+            if issue:
+                issue.write(values)
+            elif key:
+                new_by_key[key] = {**values, "job_id": job.id, "record_key": key}
+            else:
+                keyless.append({**values, "job_id": job.id, "record_key": False})
+        return self.create(list(new_by_key.values()) + keyless)
 
     def action_retry(self):
         """Fed again to the next run of its job (after fixing the customer,

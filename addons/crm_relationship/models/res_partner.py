@@ -349,42 +349,51 @@ class ResPartner(models.Model):
                 _("Sync run %(run)s is not a run of %(job)s.", run=run_id, job=job)
             )
         Binding = self.env["crm.sync.binding"].sudo()
-        Issue = self.env["crm.sync.issue"].sudo()
         now = fields.Datetime.now()
         db_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
-        counts = {"pushed": 0, "deleted": 0, "failed": 0}
+        if not all(isinstance(result, dict) for result in results):
+            raise UserError(_("results: each entry must be a record."))
+        refused, deleted, pushed = [], [], []
         for result in results:
-            if not isinstance(result, dict):
-                raise UserError(_("results: each entry must be a record."))
             if result.get("error"):
-                partner = self.sudo().browse(result.get("partner_id") or []).exists()
-                key = f"partner {partner.id}" if partner else False
-                Issue._record(
-                    sync_job,
-                    run,
-                    key,
+                refused.append(result)
+            elif result.get("deleted"):
+                deleted.append(result)
+            else:
+                pushed.append(result)
+        partners = (
+            self.sudo()
+            .browse(
+                {r.get("partner_id") for r in refused + pushed if r.get("partner_id")}
+            )
+            .exists()
+        )
+        by_id = {partner.id: partner for partner in partners}
+        self.env["crm.sync.issue"].sudo()._record_many(
+            sync_job,
+            run,
+            [
+                (
+                    f"partner {partner.id}" if partner else False,
                     _(
                         "%(customer)s: %(error)s",
                         customer=partner.display_name or _("customer"),
                         error=result["error"],
                     ),
                     result,
+                    None,
                 )
-                counts["failed"] += 1
-                continue
-            if result.get("deleted"):
-                Binding.browse(result.get("binding_id")).exists().unlink()
-                counts["deleted"] += 1
-                continue
-            partner = self.sudo().browse(result["partner_id"]).exists()
-            if not partner:
-                continue
-            uid = f"crm-{db_uuid}-partner-{partner.id}"
-            values = {
+                for result in refused
+                for partner in [by_id.get(result.get("partner_id"), self.browse())]
+            ],
+        )
+        Binding.browse([r.get("binding_id") for r in deleted]).exists().unlink()
+        values_by_uid = {
+            f"crm-{db_uuid}-partner-{partner.id}": {
                 "job_id": sync_job.id,
                 "partner_id": partner.id,
                 "partner_name": partner.name,
-                "uid": uid,
+                "uid": f"crm-{db_uuid}-partner-{partner.id}",
                 "external_id": result.get("external_id") or False,
                 "href": result.get("href") or False,
                 "etag": result.get("etag") or False,
@@ -392,22 +401,31 @@ class ResPartner(models.Model):
                 "pushed_at": now,
                 "run_id": run.id or False,
             }
-            binding = Binding.search(
-                [("job_id", "=", sync_job.id), ("uid", "=", uid)], limit=1
-            )
-            if binding:
-                binding.write(values)
-            else:
-                Binding.create(values)
-            counts["pushed"] += 1
-            # pushed at last: an earlier refusal of this customer is over
-            Issue.search(
-                [
-                    ("job_id", "=", sync_job.id),
-                    ("record_key", "=", f"partner {partner.id}"),
-                    ("state", "!=", "resolved"),
-                ]
-            ).write({"state": "resolved"})
+            for result in pushed
+            if (partner := by_id.get(result.get("partner_id")))
+        }
+        existing = Binding.search(
+            [("job_id", "=", sync_job.id), ("uid", "in", list(values_by_uid))]
+        )
+        for binding in existing:
+            binding.write(values_by_uid.pop(binding.uid))
+        Binding.create(list(values_by_uid.values()))
+        # pushed at last: an earlier refusal of these customers is over
+        pushed_keys = [
+            f"partner {r['partner_id']}" for r in pushed if r.get("partner_id") in by_id
+        ]
+        self.env["crm.sync.issue"].sudo().search(
+            [
+                ("job_id", "=", sync_job.id),
+                ("record_key", "in", pushed_keys),
+                ("state", "!=", "resolved"),
+            ]
+        ).write({"state": "resolved"})
+        counts = {
+            "pushed": len(pushed_keys),
+            "deleted": len(deleted),
+            "failed": len(refused),
+        }
         if run:
             run._add_counts(counts)
         return True
