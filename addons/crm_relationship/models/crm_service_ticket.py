@@ -1,9 +1,9 @@
 from datetime import timedelta
 
-import pytz
-
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import ValidationError
+
+from .working_time import WorkingTime
 
 PRIORITIES = [
     ("0", "Low"),
@@ -149,7 +149,7 @@ class CrmServiceTicket(models.Model):
         "SLA Time Left (working hours)", compute="_compute_sla_hours_left"
     )
 
-    @api.depends("partner_id")
+    @api.depends("number", "name")
     def _compute_display_name(self):
         for ticket in self:
             ticket.display_name = (
@@ -269,7 +269,8 @@ class CrmServiceTicket(models.Model):
             if reopening:
                 super(CrmServiceTicket, reopening).write({"closed_at": False})
         if "opened_at" in vals:
-            self.sla_ids.unlink()
+            # the rows are the system's: counted again from the new opening
+            self.sla_ids.sudo().unlink()
         if {
             "opened_at",
             "team_id",
@@ -332,13 +333,14 @@ class CrmServiceTicket(models.Model):
             [("company_id", "in", self.company_id.ids)]
         )
         new_rows = []
-        obsolete = self.env["crm.service.ticket.sla"]
+        obsolete = []
         for ticket in self:
             matching = policies.filtered(lambda p, t=ticket: p._matches(t))
             existing = {(sla.policy_id, sla.target): sla for sla in ticket.sla_ids}
             for (policy, _target), sla in existing.items():
-                if policy not in matching and not sla.reached_at:
-                    obsolete |= sla
+                # a breach stays in the history, as a target met does
+                if policy not in matching and sla.status not in ("met", "breached"):
+                    obsolete.append(sla.id)
             for policy in matching:
                 for target, hours in policy._targets():
                     if (policy, target) in existing:
@@ -357,7 +359,7 @@ class CrmServiceTicket(models.Model):
                             or bool(ticket._sla_reached_at(target)),
                         }
                     )
-        obsolete.sudo().unlink()
+        self.env["crm.service.ticket.sla"].sudo().browse(obsolete).unlink()
         created = self.env["crm.service.ticket.sla"].sudo().create(new_rows)
         created.filtered("clock_running")._plan_deadlines()
         self.sla_ids.sudo()._sync_clock(now)
@@ -378,20 +380,49 @@ class CrmServiceTicket(models.Model):
 
     def _record_response(self, at):
         """A response to the customer at ``at``: the first one after the
-        opening stops the first response clock."""
+        opening stops the first response clock. One dated later than now has
+        not happened yet: the SLA cron records it when its time comes."""
+        if at > fields.Datetime.now():
+            return
         for ticket in self:
-            if ticket.first_response_at or at < ticket.opened_at:
+            if ticket.first_response_at or at <= ticket.opened_at:
                 continue
             slas = ticket.sla_ids.filtered(lambda s: s.target == "first_response")
             consumed = slas._consumed_now(at)
             ticket.write(
                 {
                     "first_response_at": at,
-                    "first_response_hours": max(consumed.values(), default=0.0)
-                    if consumed
+                    "first_response_hours": max(
+                        consumed.get(sla.id, sla.clock_hours) for sla in slas
+                    )
+                    if slas
                     else ticket._working_hours_since_opening(at),
                 }
             )
+
+    @api.model
+    def _record_due_responses(self, now):
+        """Outbound interactions logged ahead of time on open tickets not
+        answered yet: the first one after the opening whose time has come is
+        the response, at its own date."""
+        self.env["crm.interaction"].flush_model(["ticket_id", "direction", "date"])
+        self.flush_model(["first_response_at", "closed_at", "opened_at"])
+        self.env.cr.execute(
+            """
+            SELECT interaction.ticket_id, min(interaction.date)
+              FROM crm_interaction interaction
+              JOIN crm_service_ticket ticket ON ticket.id = interaction.ticket_id
+             WHERE interaction.direction = 'outbound'
+               AND interaction.date > ticket.opened_at
+               AND interaction.date <= %s
+               AND ticket.first_response_at IS NULL
+               AND ticket.closed_at IS NULL
+          GROUP BY interaction.ticket_id
+            """,
+            [now],
+        )
+        for ticket_id, responded_at in self.env.cr.fetchall():
+            self.browse(ticket_id).sudo()._record_response(responded_at)
 
     def _record_resolution_hours(self):
         for ticket in self:
@@ -413,9 +444,9 @@ class CrmServiceTicket(models.Model):
         )
         if not calendar or until <= self.opened_at:
             return 0.0
-        return calendar.get_work_hours_count(
-            pytz.utc.localize(self.opened_at), pytz.utc.localize(until)
-        )
+        return WorkingTime.from_calendar(
+            calendar, self.opened_at, until, self.company_id
+        ).total
 
     # ------------------------------------------------------------
     # Mail
@@ -447,7 +478,9 @@ class CrmServiceTicket(models.Model):
     def _message_post_after_hook(self, message, msg_vals):
         result = super()._message_post_after_hook(message, msg_vals)
         if self._is_response_message(message):
-            self._record_response(message.date or fields.Datetime.now())
+            # a Date header ahead of the clock: the message is here now
+            now = fields.Datetime.now()
+            self._record_response(min(message.date or now, now))
         for ticket in self:
             customer = ticket.partner_id or message.author_id.filtered(
                 lambda author: not author.user_ids
@@ -462,28 +495,54 @@ class CrmServiceTicket(models.Model):
         values.setdefault("name", msg_dict.get("subject") or _("No Subject"))
         values.setdefault("description", msg_dict.get("body"))
         values["email_from"] = msg_dict.get("email_from")
-        partner = self.env["res.partner"].browse(msg_dict.get("author_id"))
-        if not partner and msg_dict.get("email_from"):
-            partner = self._partner_from_email(msg_dict["email_from"])
+        team = self.env["crm.service.team"].browse(values.get("team_id"))
+        if team:
+            values.setdefault("company_id", team.company_id.id)
+        company = (
+            self.env["res.company"].browse(values.get("company_id")) or self.env.company
+        )
+        partner = self._customer_from_email(msg_dict, company)
         if partner:
             values.setdefault("partner_id", partner.id)
             if partner.parent_id:
                 values.setdefault("contact_id", partner.id)
         return super().message_new(msg_dict, custom_values=values)
 
-    def _partner_from_email(self, email_from):
-        """The partner of a sender, created when unknown; none when the
-        address cannot be parsed (the ticket keeps it in email_from)."""
-        normalized = tools.email_normalize(email_from)
+    def _customer_from_email(self, msg_dict, company):
+        """The customer of an email to a team of ``company``: the sender's
+        partner in that company (or in none), created when unknown. None when
+        the sender is an internal user (a colleague forwarding or reporting is
+        not the customer) or the address cannot be parsed: the ticket keeps
+        it in email_from."""
+        Partner = self.env["res.partner"]
+        normalized = tools.email_normalize(msg_dict.get("email_from") or "")
+        author = Partner.browse(msg_dict.get("author_id"))
+        if author.user_ids.filtered(lambda user: not user.share):
+            return Partner
+        if author and (not author.company_id or author.company_id == company):
+            return author
         if not normalized:
-            return self.env["res.partner"]
-        name, email = tools.parse_contact_from_email(email_from)
-        partner = self.env["res.partner"].search(
-            [("email_normalized", "=", normalized)], limit=1
+            return Partner
+        if (
+            self.env["res.users"]
+            .sudo()
+            .search_count(
+                [("email_normalized", "=", normalized), ("share", "=", False)],
+                limit=1,
+            )
+        ):
+            return Partner
+        partner = Partner.search(
+            [
+                ("email_normalized", "=", normalized),
+                ("company_id", "in", [False, company.id]),
+            ],
+            limit=1,
         )
-        return partner or self.env["res.partner"].create(
-            {"name": name or email, "email": email}
-        )
+        if partner:
+            return partner
+        name, email = tools.parse_contact_from_email(msg_dict["email_from"])
+        return Partner.create({"name": name or email, "email": email})
 
     def _notify_get_reply_to(self, default=None):
         aliases = self.sudo().mapped("team_id")._notify_get_reply_to(default=default)

@@ -18,6 +18,9 @@ AT_RISK_RATIO = 0.8
 # Deadlines are searched this many days ahead, then further: a calendar with
 # no working time in the last window gives a warning, never a silent "never".
 DEADLINE_WINDOWS = (60, 400, 1500)
+# Deadlines are rounded to the second: a target reached on its deadline may
+# show up to half a second over it, and is met.
+BREACH_TOLERANCE_HOURS = 1 / 3600
 
 
 class CrmServiceTicketSla(models.Model):
@@ -98,20 +101,30 @@ class CrmServiceTicketSla(models.Model):
             sla.remaining_hours = sla.target_hours - sla.consumed_hours
 
     # ------------------------------------------------------------
-    # Working time, batched per calendar
+    # Working time, batched per calendar and company
     # ------------------------------------------------------------
 
-    def _working_times(self, until):
-        """{calendar id: WorkingTime} from the earliest checkpoint of the rows
-        of each calendar until ``until``: one calendar query per calendar."""
+    @staticmethod
+    def _time_key(sla):
+        # a calendar may serve several companies, each with its own holidays
+        return (sla.calendar_id.id, sla.company_id.id)
+
+    def _working_times(self, until, since=None):
+        """{(calendar id, company id): WorkingTime} from the earliest moment of
+        the rows of each calendar and company (their checkpoint, or
+        ``since[row id]``) until ``until``: one calendar query per key."""
+        since = since or {}
         starts = {}
         for sla in self:
             if sla.calendar_id:
-                key = sla.calendar_id
-                starts[key] = min(starts.get(key, sla.clock_at), sla.clock_at)
+                key = (sla.calendar_id, sla.company_id)
+                moment = since.get(sla.id, sla.clock_at)
+                starts[key] = min(starts.get(key, moment), moment)
         return {
-            calendar.id: WorkingTime.from_calendar(calendar, start, max(until, start))
-            for calendar, start in starts.items()
+            (calendar.id, company.id): WorkingTime.from_calendar(
+                calendar, start, max(until, start), company
+            )
+            for (calendar, company), start in starts.items()
         }
 
     def _consumed_now(self, now):
@@ -121,29 +134,63 @@ class CrmServiceTicketSla(models.Model):
         times = running._working_times(now)
         return {
             sla.id: sla.clock_hours
-            + times[sla.calendar_id.id].hours_between(sla.clock_at, now)
+            + times[self._time_key(sla)].hours_between(sla.clock_at, now)
             for sla in running
         }
 
-    def _plan_deadlines(self):
-        """Deadline of running rows: their remaining hours after clock_at."""
-        pending = self.filtered(lambda s: s.clock_hours < s.target_hours)
+    def _plan_deadlines(self, segments=None, remeasured=()):
+        """Set each row's deadline: the moment its consumed hours reach its
+        target.
+
+        - Running below the target: the hours left after the checkpoint.
+        - Paused below it: none; it is planned when the clock restarts.
+        - Over the target: the moment it went over. Inside the running segment
+          when that segment began below the target (``segments[row id]`` is
+          ``(start, hours consumed at start)``, by default the checkpoint of a
+          running row). Before that segment the pauses are not kept: for the
+          rows whose target or calendar changed (ids in ``remeasured``) the
+          earliest moment it can have been, the target's hours after the
+          opening (exact when no pause came first); for the others the
+          deadline stays, planned when the clock went over.
+        """
+        segments = segments or {}
+        plans = {}  # row id -> (moment, working hours after it)
+        standing = []
+        for sla in self:
+            left = sla.target_hours - sla.clock_hours
+            segment = sla.clock_running and segments.get(
+                sla.id, (sla.clock_at, sla.clock_hours)
+            )
+            if left > 0:
+                if sla.clock_running:
+                    plans[sla.id] = (sla.clock_at, left)
+                elif sla.deadline:
+                    standing.append(sla.id)
+            elif segment and segment[1] <= sla.target_hours:
+                plans[sla.id] = (segment[0], sla.target_hours - segment[1])
+            elif sla.id in remeasured:
+                plans[sla.id] = (sla.opened_at, sla.target_hours)
+        self.browse(standing).write({"deadline": False})
         for window in DEADLINE_WINDOWS:
-            if not pending:
+            if not plans:
                 break
-            latest = max(pending.mapped("clock_at"))
-            times = pending._working_times(latest + timedelta(days=window))
-            found = self.browse()
+            pending = self.browse(list(plans))
+            latest = max(moment for moment, _hours in plans.values())
+            times = pending._working_times(
+                latest + timedelta(days=window),
+                since={sla_id: moment for sla_id, (moment, _hours) in plans.items()},
+            )
+            found = defaultdict(list)  # deadline -> row ids
             for sla in pending:
-                working_time = times.get(sla.calendar_id.id)
-                deadline = working_time and working_time.add_hours(
-                    sla.clock_at, sla.target_hours - sla.clock_hours
-                )
+                working_time = times.get(self._time_key(sla))
+                deadline = working_time and working_time.add_hours(*plans[sla.id])
                 if deadline:
-                    sla.write({"deadline": deadline, "warning": False})
-                    found |= sla
-            pending -= found
-        for sla in pending:
+                    found[deadline].append(sla.id)
+            for deadline, ids in found.items():
+                self.browse(ids).write({"deadline": deadline, "warning": False})
+                for sla_id in ids:
+                    del plans[sla_id]
+        for sla in self.browse(list(plans)):
             sla.write(
                 {
                     "deadline": False,
@@ -167,31 +214,32 @@ class CrmServiceTicketSla(models.Model):
     def _sync_clock(self, at):
         """Bring each row's clock in line with its ticket at time ``at``:
         reached, reopened, paused, resumed."""
-        stops = defaultdict(lambda: self.browse())  # moment -> rows to stop
-        starts = self.browse()
-        reached = {}
-        reopened = self.browse()
+        stops = defaultdict(list)  # moment -> ids of the rows to stop
+        starts = []
+        reached = defaultdict(list)  # reached_at -> row ids
+        reopened = []
         for sla in self:
             ticket = sla.ticket_id
             reached_at = ticket._sla_reached_at(sla.target)
             running = ticket._sla_clock_runs(sla.policy_id)
             if reached_at and not sla.reached_at:
                 if sla.clock_running:
-                    stops[max(reached_at, sla.clock_at)] |= sla
-                reached[sla] = reached_at
+                    stops[max(reached_at, sla.clock_at)].append(sla.id)
+                reached[reached_at].append(sla.id)
             elif sla.reached_at and not reached_at:
-                reopened |= sla
+                reopened.append(sla.id)
                 if running:
-                    starts |= sla
+                    starts.append(sla.id)
             elif not sla.reached_at:
                 if sla.clock_running and not running:
-                    stops[max(at, sla.clock_at)] |= sla
+                    stops[max(at, sla.clock_at)].append(sla.id)
                 elif running and not sla.clock_running:
-                    starts |= sla
-        for moment, rows in stops.items():
+                    starts.append(sla.id)
+        for moment, ids in stops.items():
+            rows = self.browse(ids)
             times = rows._working_times(moment)
             for sla in rows:
-                consumed = times.get(sla.calendar_id.id)
+                consumed = times.get(self._time_key(sla))
                 sla.write(
                     {
                         "clock_hours": sla.clock_hours
@@ -204,45 +252,56 @@ class CrmServiceTicketSla(models.Model):
                         "clock_running": False,
                     }
                 )
-        for sla, reached_at in reached.items():
-            sla.reached_at = reached_at
-        reopened.write({"reached_at": False})
-        for sla in starts:
+        for reached_at, ids in reached.items():
+            self.browse(ids).write({"reached_at": reached_at})
+        self.browse(reopened).write({"reached_at": False})
+        started = self.browse(starts)
+        for sla in started:
             sla.write({"clock_at": max(at, sla.clock_at), "clock_running": True})
-        starts._plan_deadlines()
+        # a stopped clock below its target has no deadline until it restarts
+        self.filtered(
+            lambda s: not s.clock_running and not s.reached_at
+        )._plan_deadlines()
+        started._plan_deadlines()
         self._refresh_status(at)
 
     def _refresh_status(self, now):
-        """Status, risk and compliance of the rows at ``now``; writes only the
-        rows that change, grouped by value."""
+        """Status, risk and compliance of the rows at ``now``, decided on the
+        working hours consumed against the target (a deadline planned before
+        a pause or a target change would be stale); writes only the rows that
+        change, grouped by value."""
         consumed = self._consumed_now(now)
-        changes = defaultdict(lambda: self.browse())
+        changes = defaultdict(list)
         for sla in self:
             hours = consumed.get(sla.id, sla.clock_hours)
-            if sla.reached_at:
-                breached = bool(sla.deadline) and sla.reached_at > sla.deadline
-                status = "breached" if breached else "met"
+            over = hours - sla.target_hours > BREACH_TOLERANCE_HOURS
+            if over:
+                status = "breached"
+            elif sla.reached_at:
+                status = "met"
             elif sla.clock_running:
-                breached = bool(sla.deadline) and now > sla.deadline
-                status = "breached" if breached else "ongoing"
+                status = "ongoing"
             else:
-                breached = hours >= sla.target_hours
-                status = "breached" if breached else "paused"
+                status = "paused"
             at_risk = (
                 not sla.reached_at
                 and status != "breached"
                 and hours >= AT_RISK_RATIO * sla.target_hours
             )
             rate = {"met": 100.0, "breached": 0.0}.get(status, False)
-            values = (status, at_risk, rate)
             if (sla.status, sla.at_risk, sla.success_rate or False) != (
                 status,
                 at_risk,
-                rate if rate is not False else False,
+                rate,
             ):
-                changes[values] |= sla
-        for (status, at_risk, rate), rows in changes.items():
-            rows.write({"status": status, "at_risk": at_risk, "success_rate": rate})
+                changes[status, at_risk, rate].append(sla.id)
+        for (status, at_risk, rate), ids in changes.items():
+            rows = self.browse(ids)
+            values = {"status": status, "at_risk": at_risk, "success_rate": rate}
+            if status != "breached":
+                # a raised target undid the breach: a new one is told again
+                values["breach_notified"] = False
+            rows.write(values)
             if status == "breached":
                 # the ORM skips writing 0.0 over an empty column, which it
                 # reads as 0.0 too; averages must see the breach as a 0
@@ -340,15 +399,10 @@ class CrmServiceTicketSla(models.Model):
         return "; ".join(parts)
 
     @api.model
-    def _replan_deadlines(self, calendars, companies=None):
-        """Deadlines of the running targets counted on ``calendars`` (or on
-        any calendar of ``companies``) after their working time changed."""
-        if not calendars and not companies:
-            return
+    def _replan_deadlines(self, scope):
+        """Deadlines of the running targets in the domain ``scope`` after the
+        working time of their calendar changed."""
         domain = [("reached_at", "=", False), ("clock_running", "=", True)]
-        scope = [("calendar_id", "in", calendars.ids)]
-        if companies:
-            scope = ["|", *scope, ("company_id", "in", companies.ids)]
         rows = self.sudo().search(domain + scope)
         if rows:
             rows._plan_deadlines()
@@ -356,8 +410,10 @@ class CrmServiceTicketSla(models.Model):
 
     @api.model
     def _cron_refresh(self, batch_size=2000):
-        """Keep the statuses of undecided targets true, a batch at a time."""
+        """Keep the statuses of undecided targets true, a batch at a time,
+        after the responses logged ahead of time have happened."""
         now = fields.Datetime.now()
+        self.env["crm.service.ticket"]._record_due_responses(now)
         domain = [("reached_at", "=", False), ("status", "!=", "breached")]
         last_id = 0
         while True:

@@ -135,6 +135,26 @@ class CrmSlaPolicy(models.Model):
             self._apply_to_open_tickets(bool(TARGET_FIELDS & set(vals)))
         return result
 
+    def unlink(self):
+        """A policy that decided targets is archived instead: its met and
+        breached rows are the history of the compliance reports."""
+        decided = (
+            self.env["crm.service.ticket.sla"]
+            .sudo()
+            ._read_group(
+                [("policy_id", "in", self.ids), ("status", "in", ("met", "breached"))],
+                ["policy_id"],
+            )
+        )
+        kept = self.browse([policy.id for (policy,) in decided])
+        kept.write({"active": False})
+        deleted = self - kept
+        # through the ORM, so that the tickets' SLA summaries follow
+        self.env["crm.service.ticket.sla"].sudo().search(
+            [("policy_id", "in", deleted.ids)]
+        ).unlink()
+        return super(CrmSlaPolicy, deleted).unlink()
+
     def _apply_to_open_tickets(self, targets_changed=False):
         """Open tickets follow a new or changed policy: they get its targets
         (counted from their opening), lose those of a policy that no longer
@@ -160,25 +180,32 @@ class CrmSlaPolicy(models.Model):
         undecided = Sla.search(
             [("policy_id", "in", self.ids), ("reached_at", "=", False)]
         )
-        dropped = undecided.filtered(
+        removed = undecided.filtered(
             lambda s: not dict(s.policy_id._targets()).get(s.target)
         )
-        dropped.unlink()
-        rows = undecided - dropped
-        # close the running segment on the calendar it ran on
+        # a breach stays in the history, as a target met does
+        removed.filtered(lambda s: s.status != "breached").unlink()
+        rows = undecided - removed
+        # close the running segment on the calendar it ran on; where it began
+        # tells when a lowered target was crossed
         running = rows.filtered(lambda s: s.clock_running and s.clock_at < now)
+        segments = {sla.id: (sla.clock_at, sla.clock_hours) for sla in running}
         consumed = running._consumed_now(now)
         for sla in running:
             sla.write({"clock_hours": consumed.get(sla.id, sla.clock_hours)})
         running.write({"clock_at": now})
+        changed = []
         for (hours, calendar), group in rows.grouped(
             lambda s: (
                 dict(s.policy_id._targets())[s.target],
                 s.policy_id._calendar_for(s.ticket_id),
             )
         ).items():
+            changed += group.filtered(
+                lambda s, h=hours, c=calendar: (s.target_hours, s.calendar_id) != (h, c)
+            ).ids
             group.write({"target_hours": hours, "calendar_id": calendar.id})
-        rows.filtered("clock_running")._plan_deadlines()
+        rows._plan_deadlines(segments, remeasured=set(changed))
         rows._refresh_status(now)
 
     def _targets(self):

@@ -1,9 +1,9 @@
 """Working time of a calendar as a sorted list of UTC intervals.
 
 The SLA clock measures time in working hours. ``resource.calendar`` gives the
-working intervals (attendances minus public holidays and calendar leaves); this
-class answers the two questions an SLA asks of them, for many tickets at once
-without going back to the database:
+working intervals (attendances minus the leaves and public holidays of one
+company); this class answers the two questions an SLA asks of them, for many
+tickets at once without going back to the database:
 
 - how many working hours lie between two moments;
 - which moment lies a number of working hours after another one.
@@ -42,13 +42,20 @@ class WorkingTime:
         self.total = total
 
     @classmethod
-    def from_calendar(cls, calendar, start, end):
+    def from_calendar(cls, calendar, start, end, company):
         """The working time of ``calendar`` between two naive UTC datetimes,
-        holidays and calendar leaves excluded."""
+        without the calendar's leaves and public holidays that belong to
+        ``company`` or to no company: another company's holidays are not this
+        one's, as for Odoo's own resources. Read as superuser, so the hours are
+        the same whichever companies the reader has switched on."""
         start_utc = pytz.utc.localize(start)
         end_utc = pytz.utc.localize(end)
-        intervals = calendar._work_intervals_batch(
-            start_utc, end_utc, compute_leaves=True
+        leaves = [
+            ("time_type", "=", "leave"),
+            ("company_id", "in", [False, *company.ids]),
+        ]
+        intervals = calendar.sudo()._work_intervals_batch(
+            start_utc, end_utc, domain=leaves, compute_leaves=True
         )[False]
         return cls(
             [

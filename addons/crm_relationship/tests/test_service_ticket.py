@@ -1,7 +1,10 @@
+import importlib.util
+
 from freezegun import freeze_time
 
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import Form, new_test_user, tagged
+from odoo.tools import convert_file, file_path
 
 from .common import ServiceTicketCase, local
 
@@ -371,6 +374,138 @@ class TestServiceTicket(ServiceTicketCase):
         ticket = self._ticket(local("2026-11-19 16:00"))
         with self.assertRaises(AccessError):
             ticket.sla_ids.with_user(self.agent).write({"status": "met"})
+
+    def test_response_logged_ahead_counts_when_its_time_comes(self):
+        ticket = self._ticket(local("2026-11-19 16:00"))
+        response = self._sla(ticket, "first_response")
+        with freeze_time(local("2026-11-19 16:30")):
+            self._interaction(
+                name="Call back on Sunday",
+                direction="outbound",
+                ticket_id=ticket.id,
+                date=local("2026-11-22 09:00"),
+            )
+            self.env["crm.service.ticket.sla"]._cron_refresh()
+        self.assertFalse(ticket.first_response_at, "not answered yet")
+        self.assertEqual(response.status, "ongoing")
+        with freeze_time(local("2026-11-22 09:20")):
+            self.env["crm.service.ticket.sla"]._cron_refresh()
+        self.assertEqual(ticket.first_response_at, local("2026-11-22 09:00"))
+        self.assertAlmostEqual(ticket.first_response_hours, 2.0, places=4)
+        self.assertEqual(response.status, "met")
+        self.assertEqual(response.reached_at, local("2026-11-22 09:00"))
+
+    def test_policy_with_history_is_archived_not_deleted(self):
+        ticket = self._ticket(local("2026-11-19 16:00"))
+        with freeze_time(local("2026-11-19 17:00")):
+            ticket.with_user(self.agent).message_post(
+                body="We are on it",
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+        met = self._sla(ticket, "first_response")
+        self.assertEqual(met.status, "met")
+        late = self._ticket(local("2026-11-19 08:30"), name="Not answered")
+        with freeze_time(local("2026-11-19 17:30")):
+            idle_team = self.env["crm.service.team"].create({"name": "No tickets"})
+            unused = self.env["crm.sla.policy"].create(
+                {
+                    "name": "Never used",
+                    "team_id": idle_team.id,
+                    "first_response_hours": 1,
+                }
+            )
+            self.env["crm.service.ticket.sla"]._cron_refresh()
+            breached = self._sla(late, "first_response")
+            self.assertEqual(breached.status, "breached")
+            (self.policy | unused).with_user(self.leader).unlink()
+        self.assertFalse(unused.exists())
+        self.assertTrue(self.policy.exists())
+        self.assertFalse(self.policy.active)
+        self.assertEqual(ticket.sla_ids, met, "the met row stays, the open one goes")
+        self.assertEqual(ticket.sla_status, "met")
+        self.assertEqual(late.sla_ids, breached, "a breach stays in the history")
+
+    def test_agent_moves_the_opening_of_a_ticket_with_sla(self):
+        ticket = self._ticket(local("2026-11-22 10:00"))
+        self.assertEqual(len(ticket.sla_ids), 2)
+        with freeze_time(local("2026-11-22 10:30")):
+            ticket.with_user(self.agent).opened_at = local("2026-11-22 08:30")
+        self.assertEqual(len(ticket.sla_ids), 2)
+        self.assertEqual(
+            self._sla(ticket, "first_response").deadline, local("2026-11-22 12:30")
+        )
+
+    def test_display_name_follows_number_and_title(self):
+        ticket = self._ticket(local("2026-11-19 16:00"))
+        self.assertEqual(ticket.display_name, f"{ticket.number} {ticket.name}")
+        ticket.name = "Scanner jams"
+        self.assertEqual(ticket.display_name, f"{ticket.number} Scanner jams")
+        ticket.number = "TCK/IMPORTED/7"
+        self.assertEqual(ticket.display_name, "TCK/IMPORTED/7 Scanner jams")
+        ticket.partner_id = self.other_customer
+        self.assertEqual(ticket.display_name, "TCK/IMPORTED/7 Scanner jams")
+
+    def test_update_keeps_the_sla_cron_as_set(self):
+        cron = self.env.ref("crm_relationship.ir_cron_crm_service_ticket_sla")
+        cron.write({"interval_number": 1, "interval_type": "hours", "active": False})
+        convert_file(
+            self.env,
+            "crm_relationship",
+            "data/crm_service_ticket_data.xml",
+            {},
+            mode="update",
+        )
+        self.assertEqual((cron.interval_number, cron.interval_type), (1, "hours"))
+        self.assertFalse(cron.active)
+
+    def test_migration_makes_the_sla_cron_noupdate(self):
+        data = self.env["ir.model.data"].search(
+            [
+                ("module", "=", "crm_relationship"),
+                ("name", "=", "ir_cron_crm_service_ticket_sla"),
+            ]
+        )
+        data.noupdate = False
+        data.flush_recordset()
+        path = file_path("crm_relationship/migrations/18.0.1.2.0/post-sla.py")
+        spec = importlib.util.spec_from_file_location("post_sla", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        module.migrate(self.env.cr, "18.0.1.1.0")
+        data.invalidate_recordset()
+        self.assertTrue(data.noupdate)
+
+    def test_email_from_another_companys_customer_opens_a_ticket(self):
+        theirs = self.env["res.partner"].create(
+            {
+                "name": "Yael at Company 2",
+                "email": "yael.b@example.com",
+                "company_id": self.company_2.id,
+            }
+        )
+        ticket = self._receive(
+            "Yael B <yael.b@example.com>", "Invoice copy", "<b-1@example.com>"
+        )
+        self.assertEqual(len(ticket), 1, "not bounced")
+        self.assertEqual(ticket.company_id, self.company_a)
+        self.assertNotEqual(ticket.partner_id, theirs)
+        self.assertEqual(ticket.partner_id.email, "yael.b@example.com")
+        mine = ticket.partner_id
+        mine.company_id = self.company_a
+        again = self._receive(
+            "Yael B <yael.b@example.com>", "Second copy", "<b-2@example.com>"
+        )
+        self.assertEqual(again.partner_id, mine, "found in the alias's company")
+
+    def test_email_from_a_colleague_has_no_customer(self):
+        ticket = self._receive(
+            "Rina Agent <rina@example.com>", "Customer called", "<rina-1@example.com>"
+        )
+        self.assertEqual(len(ticket), 1)
+        self.assertFalse(ticket.partner_id)
+        self.assertIn("rina@example.com", ticket.email_from)
+        self.assertFalse(ticket.first_response_at, "opening it is no answer")
 
     def _portal_user(self):
         return new_test_user(

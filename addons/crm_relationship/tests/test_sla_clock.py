@@ -4,10 +4,12 @@ The Sunday–Thursday calendar works 08:30–17:30 Asia/Jerusalem (9 hours a day
 the Monday–Friday one 09:00–17:00 Europe/London.
 """
 
+from unittest.mock import patch
+
 from freezegun import freeze_time
 
 from odoo import Command
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import ServiceTicketCase, local
 
@@ -175,4 +177,221 @@ class TestSlaClock(ServiceTicketCase):
         )
         self.assertEqual(response.deadline, local("2026-11-22 13:30"))
         holiday.unlink()
+        self.assertEqual(response.deadline, local("2026-11-22 12:30"))
+
+
+@tagged("post_install", "-at_install")
+class TestSlaPauses(ServiceTicketCase):
+    """An 18-hour resolution target: 2 hours worked on Sunday 15 November,
+    then waiting for the customer over the holiday of Tuesday 17 November."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["resource.calendar.leaves"].create(
+            {
+                "name": "Holiday inside the pause",
+                "calendar_id": cls.sun_thu.id,
+                "date_from": local("2026-11-17 00:00"),
+                "date_to": local("2026-11-17 23:59"),
+            }
+        )
+
+    def _paused_ticket(self, **values):
+        ticket = self._ticket(local("2026-11-15 08:30"), **values)
+        with freeze_time(local("2026-11-15 09:00")):
+            ticket.with_user(self.agent).message_post(
+                body="We are on it",
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+        with freeze_time(local("2026-11-15 10:30")):
+            ticket.stage_id = self.stage_waiting
+        return ticket
+
+    def _breach_notices(self, ticket):
+        return ticket.message_ids.filtered(lambda m: "SLA breached" in (m.body or ""))
+
+    def test_closed_from_a_pause_is_met_on_the_hours_worked(self):
+        ticket = self._paused_ticket()
+        resolution = self._sla(ticket, "resolution")
+        self.assertEqual(resolution.status, "paused")
+        self.assertFalse(resolution.deadline, "no deadline while the clock stands")
+        self.assertFalse(ticket.sla_deadline)
+        with freeze_time(local("2026-11-18 10:30")):
+            self.env["crm.service.ticket.sla"]._cron_refresh()
+            self.assertEqual(resolution.status, "paused")
+            ticket.stage_id = self.stage_solved
+        self.assertAlmostEqual(resolution.clock_hours, 2.0, places=4)
+        self.assertEqual(resolution.status, "met")
+        self.assertEqual(resolution.success_rate, 100.0)
+        self.assertEqual(ticket.sla_status, "met")
+        self.assertAlmostEqual(ticket.resolution_hours, 2.0, places=4)
+        self.assertFalse(self._breach_notices(ticket))
+        self.assertFalse(
+            self.env["mail.message"].search(
+                [
+                    ("partner_ids", "in", self.leader.partner_id.ids),
+                    ("subject", "ilike", "SLA breached"),
+                ]
+            ),
+            "no breach notice to the leader",
+        )
+
+    def test_resumed_clock_plans_from_what_is_left(self):
+        on_time = self._paused_ticket()
+        late = self._paused_ticket(name="Late")
+        with freeze_time(local("2026-11-18 08:30")):
+            (on_time | late).stage_id = self.stage_progress
+        for ticket in on_time | late:
+            resolution = self._sla(ticket, "resolution")
+            self.assertEqual(resolution.status, "ongoing")
+            # 16 hours left: Wednesday 08:30–17:30, then 7 hours on Thursday
+            self.assertEqual(resolution.deadline, local("2026-11-19 15:30"))
+            self.assertEqual(ticket.sla_deadline, local("2026-11-19 15:30"))
+        with freeze_time(local("2026-11-19 15:30")):
+            on_time.stage_id = self.stage_solved
+        with freeze_time(local("2026-11-19 16:00")):
+            late.stage_id = self.stage_solved
+        self.assertEqual(self._sla(on_time, "resolution").status, "met")
+        self.assertAlmostEqual(on_time.resolution_hours, 18.0, places=4)
+        self.assertEqual(self._sla(late, "resolution").status, "breached")
+        self.assertAlmostEqual(late.resolution_hours, 18.5, places=4)
+
+    def test_target_lowered_and_raised(self):
+        ticket = self._paused_ticket()
+        resolution = self._sla(ticket, "resolution")
+        # lowered below the 2 hours used while paused: breached since 10:00
+        with freeze_time(local("2026-11-16 10:00")):
+            self.policy.resolution_hours = 1.5
+        self.assertEqual(resolution.status, "breached")
+        self.assertEqual(resolution.deadline, local("2026-11-15 10:00"))
+        self.assertEqual(len(self._breach_notices(ticket)), 1)
+        with freeze_time(local("2026-11-16 10:10")):
+            self.policy.resolution_hours = 18
+        self.assertEqual(resolution.status, "paused")
+        self.assertFalse(resolution.deadline)
+        with freeze_time(local("2026-11-18 08:30")):
+            ticket.stage_id = self.stage_progress
+        self.assertEqual(resolution.deadline, local("2026-11-19 15:30"))
+        # 2 + 4 hours used at 12:30: a 5-hour target went over at 11:30
+        with freeze_time(local("2026-11-18 12:30")):
+            self.policy.resolution_hours = 5
+            self.assertEqual(resolution.status, "breached")
+            self.assertFalse(resolution.at_risk)
+            self.assertEqual(resolution.deadline, local("2026-11-18 11:30"))
+            self.assertTrue(ticket.sla_breached)
+            self.assertEqual(len(self._breach_notices(ticket)), 2)
+        # 7 hours used at 13:30, 13 left: Wednesday until 17:30, Thursday
+        with freeze_time(local("2026-11-18 13:30")):
+            self.policy.resolution_hours = 20
+            self.assertEqual(resolution.status, "ongoing")
+            self.assertFalse(resolution.at_risk)
+            self.assertEqual(resolution.deadline, local("2026-11-19 17:30"))
+            self.assertEqual(ticket.sla_status, "ongoing")
+        with freeze_time(local("2026-11-19 10:00")):
+            ticket.stage_id = self.stage_solved
+        self.assertEqual(resolution.status, "met")
+        self.assertAlmostEqual(resolution.clock_hours, 12.5, places=4)
+
+
+@tagged("post_install", "-at_install")
+class TestSlaCompanies(ServiceTicketCase):
+    """Two companies on the shared Sunday–Thursday calendar, each with its own
+    public holiday (no calendar): company A closes on Monday 23 November,
+    company B on Sunday 22 November."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company_b = cls.company_2
+        Leaves = cls.env["resource.calendar.leaves"]
+        Leaves.with_company(cls.company_a).create(
+            {
+                "name": "Holiday of A",
+                "date_from": local("2026-11-23 00:00"),
+                "date_to": local("2026-11-23 23:59"),
+            }
+        )
+        Leaves.with_company(cls.company_b).create(
+            {
+                "name": "Holiday of B",
+                "date_from": local("2026-11-22 00:00"),
+                "date_to": local("2026-11-22 23:59"),
+            }
+        )
+        cls.team_b = cls.env["crm.service.team"].create(
+            {
+                "name": "Support B",
+                "company_id": cls.company_b.id,
+                "resource_calendar_id": cls.sun_thu.id,
+            }
+        )
+        cls.policy_b = cls.env["crm.sla.policy"].create(
+            {
+                "name": "Four hours B",
+                "company_id": cls.company_b.id,
+                "team_id": cls.team_b.id,
+                "first_response_hours": 4,
+            }
+        )
+        cls.two_companies_user = new_test_user(
+            cls.env,
+            login="rel_agent_ab",
+            groups="crm_relationship.group_user",
+            company_id=cls.company_a.id,
+            company_ids=[Command.set((cls.company_a | cls.company_b).ids)],
+        )
+
+    def test_each_company_counts_its_own_holidays(self):
+        ticket_a = self._ticket(local("2026-11-19 16:00"))
+        ticket_b = self._ticket(
+            local("2026-11-19 16:00"),
+            company_id=self.company_b.id,
+            team_id=self.team_b.id,
+            user_id=False,
+        )
+        response_a = self._sla(ticket_a, "first_response")
+        response_b = self._sla(ticket_b, "first_response")
+        # 1.5 hours on Thursday, 2.5 on A's Sunday, B's holiday
+        self.assertEqual(response_a.deadline, local("2026-11-22 11:00"))
+        # B works on Monday, A's holiday
+        self.assertEqual(response_b.policy_id, self.policy_b)
+        self.assertEqual(response_b.deadline, local("2026-11-23 11:00"))
+
+    def test_consumed_hours_do_not_depend_on_the_active_companies(self):
+        ticket = self._ticket(local("2026-11-19 16:00"))
+        response = self._sla(ticket, "first_response")
+        with freeze_time(local("2026-11-22 10:00")):
+            for companies in (self.company_a, self.company_a | self.company_b):
+                with self.subTest(companies=companies.mapped("name")):
+                    row = response.with_user(self.two_companies_user).with_context(
+                        allowed_company_ids=companies.ids
+                    )
+                    row.invalidate_recordset(["consumed_hours", "remaining_hours"])
+                    self.assertAlmostEqual(row.consumed_hours, 3.0, places=4)
+                    self.assertAlmostEqual(row.remaining_hours, 1.0, places=4)
+
+    def test_employee_time_off_replans_nothing(self):
+        ticket = self._ticket(local("2026-11-22 08:30"))
+        response = self._sla(ticket, "first_response")
+        employee = self.env["resource.resource"].create(
+            {"name": "Rina", "calendar_id": self.sun_thu.id}
+        )
+        Sla = self.env.registry["crm.service.ticket.sla"]
+        with patch.object(
+            Sla, "_plan_deadlines", autospec=True, side_effect=Sla._plan_deadlines
+        ) as plan:
+            leave = self.env["resource.calendar.leaves"].create(
+                {
+                    "name": "Rina's day off",
+                    "resource_id": employee.id,
+                    "calendar_id": self.sun_thu.id,
+                    "date_from": local("2026-11-22 00:00"),
+                    "date_to": local("2026-11-22 23:59"),
+                }
+            )
+            leave.date_to = local("2026-11-23 23:59")
+            leave.unlink()
+        self.assertFalse(plan.called, "a person's time off moves no SLA deadline")
         self.assertEqual(response.deadline, local("2026-11-22 12:30"))
