@@ -295,13 +295,15 @@ def _split_bookmark(bookmark):
 
 def _send_page(job, run_id, name, rows, before, after, totals):
     """Apply one page of the source in Odoo, from the bookmark ``before`` to
-    ``after``: in parts when it has more rows or bytes than a call may carry,
-    each part but the last ending at a bookmark of its own (the source's
-    bookmark of the page's start and how many parts are done), so that a run
-    stopped between parts reads the page again and sends it on from the
-    part Odoo has, and a part whose answer was lost is not applied twice.
-    A row too big for any call is sent as its rejection. The bookmark Odoo
-    now holds (``before`` in a dry run)."""
+    ``after``; returns the bookmark Odoo now holds (``before`` in a dry run).
+
+    A page with more rows or bytes than a call may carry goes in parts, each
+    but the last ending at a bookmark of its own (``B +part 2``: the
+    source's bookmark before the page, the parts done). A part whose answer
+    was lost is then not applied twice, and a run stopped between parts
+    reads the page from ``B`` again and sends it all after the part Odoo
+    has (the rows it holds already come out unchanged). A row too big for
+    any call is sent as its rejection."""
     parts = list(cut_rows(rows, job.config.odoo.page_size, _row_budget(job)))
     start, done = _split_bookmark(before)
     for number, part in enumerate(parts, start=done + 1):
