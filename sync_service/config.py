@@ -7,7 +7,9 @@ too, with a warning in ``Config.warnings`` (the command prints it): the file is
 then as secret as the secret, and is easily shared or committed by mistake.
 
 Ranges: ``timeout`` (seconds) more than 0 and at most 600, ``max_retries``
-0 to 10, ``odoo.page_size`` 1 to 5000.
+0 to 10, ``odoo.page_size`` 1 to 5000, ``odoo.max_page_bytes`` 64 KiB to
+Odoo's own limit on a request (128 MiB in Odoo 18), a file source's
+``max_future_days`` 0 to 36500.
 """
 
 import codecs
@@ -40,6 +42,12 @@ class Secret:
 
 SOURCE_KINDS = ("csv", "xlsx", "morning", "tryton", "uniform")
 TARGET_KINDS = ("carddav", "webhook", "csv_file", "xlsx_file", "vcard_file")
+# Odoo 18 refuses a request body over 128 MiB (odoo/http.py,
+# DEFAULT_MAX_CONTENT_LENGTH) with HTTP 413; a page stays well under it, and
+# under what a proxy in front of Odoo may allow
+ODOO_MAX_CONTENT_LENGTH = 128 * 1024 * 1024
+DEFAULT_MAX_PAGE_BYTES = 32 * 1024 * 1024
+MIN_PAGE_BYTES = 64 * 1024
 INVOICE_COLUMNS = (
     "external_id",
     "number",
@@ -70,6 +78,8 @@ class OdooConfig:
     timeout: float = 60.0
     page_size: int = 500
     max_retries: int = 3
+    # the most one page of rows may weigh as a request to Odoo (JSON bytes)
+    max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES
 
 
 @dataclass
@@ -86,6 +96,8 @@ class SourceConfig:
     default_currency: str | None = None
     kind_values: dict = field(default_factory=dict)
     status_values: dict = field(default_factory=dict)
+    # a date later than this many days from today is a mistake (9999-12-31)
+    max_future_days: int = 365
     # morning
     url: str | None = None
     api_id: str | None = None
@@ -255,11 +267,17 @@ def load(path):
         timeout=odoo.get("timeout", float, 60.0),
         page_size=odoo.get("page_size", int, 500),
         max_retries=odoo.get("max_retries", int, 3),
+        max_page_bytes=odoo.get("max_page_bytes", int, DEFAULT_MAX_PAGE_BYTES),
     )
     if not odoo_config.url.startswith(("http://", "https://")):
         raise ConfigError("odoo.url: must start with http:// or https://")
     if not 1 <= odoo_config.page_size <= 5000:
         raise ConfigError("odoo.page_size: must be between 1 and 5000")
+    if not MIN_PAGE_BYTES <= odoo_config.max_page_bytes <= ODOO_MAX_CONTENT_LENGTH:
+        raise ConfigError(
+            f"odoo.max_page_bytes: must be between {MIN_PAGE_BYTES} and "
+            f"{ODOO_MAX_CONTENT_LENGTH} (Odoo's limit on a request)"
+        )
     _check_ranges(odoo, odoo_config)
     odoo.done()
     sources = [
@@ -332,7 +350,12 @@ def _file_source(reader, name, kind):
         default_currency=reader.get("default_currency", str, None),
         kind_values=reader.get("kind_values", dict, {}),
         status_values=reader.get("status_values", dict, {}),
+        max_future_days=reader.get("max_future_days", int, 365),
     )
+    if not 0 <= source.max_future_days <= 36500:
+        raise ConfigError(
+            f"{reader.key('max_future_days')}: must be between 0 and 36500"
+        )
     try:
         codecs.lookup(source.encoding)
     except LookupError:

@@ -14,6 +14,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -21,12 +22,18 @@ from pathlib import Path
 
 from .config import ConfigError
 from .odoo import JsonRpcTransport, OdooClient
-from .sources import open_source
+from .sources import cut_rows, open_source
 from .targets import open_target
 
 EXIT_OK, EXIT_FAILED, EXIT_REJECTED = 0, 1, 2
 PULL_COUNTS = ("read", "created", "updated", "unchanged", "rejected")
 PUSH_COUNTS = ("pushed", "deleted", "failed")
+# what a call to Odoo carries besides the rows of a page (database, key,
+# job, bookmarks), with room to spare: rows get odoo.max_page_bytes less this
+ENVELOPE_BYTES = 16 * 1024
+# the bookmark of a page applied in part: "<bookmark before the page> +part 2"
+PART_MARK = " +part "
+PART_BOOKMARK = re.compile(rf"(.*){re.escape(PART_MARK)}(\d+)", re.DOTALL)
 _logger = logging.getLogger("crm_sync")
 
 
@@ -208,7 +215,11 @@ def _final_counts(job, server, totals, keys):
 
 
 def pull_invoices(job, source_config, source=None):
-    """Pull one source into Odoo, page after page, each with its bookmark."""
+    """Pull one source into Odoo, page after page, each with its bookmark.
+
+    A page goes in calls of at most ``odoo.page_size`` rows and
+    ``odoo.max_page_bytes`` bytes (``_send_page``); what a source notes
+    beside its rows (an empty file) is logged and kept on the run."""
     client = job.client
     totals = dict.fromkeys(PULL_COUNTS, 0)
     if source is None:
@@ -220,32 +231,21 @@ def pull_invoices(job, source_config, source=None):
             return totals
     started = client.sync_start(source_config.name, "pull", job.dry_run)
     run_id, before = started["run_id"], started["bookmark"]
+    notes, dry_run_seen = [], {}
     try:
         before = _retry_queued(job, run_id, source_config, source, before, totals)
-        read_from = None if job.full_refresh else before
-        for page in source.pages(read_from, job.config.odoo.page_size):
-            result = client.sync_import_page(
-                run_id,
-                source_config.name,
-                page.rows,
-                before,
-                page.bookmark,
-                job.dry_run,
+        read_from = None if job.full_refresh else _split_bookmark(before)[0]
+        for page in _source_pages(job, source, read_from):
+            if page.note:
+                notes.append(page.note)
+                job.log("note", source=source_config.name, message=page.note)
+            rows = _without_dry_run_repeats(job, page.rows, dry_run_seen, totals)
+            before = _send_page(
+                job, run_id, source_config.name, rows, before, page.bookmark, totals
             )
-            if not result["applied"] and not job.dry_run:
-                if result["bookmark"] != page.bookmark:
-                    raise RuntimeError(
-                        f"source {source_config.name}: Odoo's bookmark is "
-                        f"{result['bookmark']!r}, expected {before!r}: another run "
-                        "moved it; run again"
-                    )
-                # applied by a call whose answer was lost
             totals["read"] += len(page.rows)
-            for key in PULL_COUNTS[1:]:
-                totals[key] += result.get(key, 0)
             if not job.dry_run:
                 page.acknowledge()
-                before = page.bookmark
             job.log(
                 "page",
                 source=source_config.name,
@@ -257,19 +257,101 @@ def pull_invoices(job, source_config, source=None):
         message = _describe(error)
         job.failures.append(f"{source_config.name}: {message}")
         job.log("failed", source=source_config.name, error=message)
-        _finish_quietly(client, run_id, "failed", message)
+        _finish_quietly(client, run_id, "failed", "\n".join([*notes, message]))
         return totals
     status = "done_with_rejects" if totals["rejected"] else "done"
-    final = _final_counts(job, client.sync_finish(run_id, status), totals, PULL_COUNTS)
+    # the notes go with the run, where a failure's message goes
+    server = client.sync_finish(run_id, status, *(["\n".join(notes)] if notes else []))
+    final = _final_counts(job, server, totals, PULL_COUNTS)
     job.rejected += final["rejected"]
     job.counts[source_config.name] = final
     job.log("done", source=source_config.name, status=status, **final)
     return final
 
 
+def _row_budget(job):
+    """The bytes of rows one call to Odoo may carry."""
+    return job.config.odoo.max_page_bytes - ENVELOPE_BYTES
+
+
+def _source_pages(job, source, bookmark):
+    """The source's pages after ``bookmark``; a source that can cuts them
+    by size itself, reading no more than a page's worth of PDFs at once."""
+    page_size = job.config.odoo.page_size
+    if getattr(source, "cuts_by_size", False):
+        return source.pages(bookmark, page_size, max_bytes=_row_budget(job))
+    return source.pages(bookmark, page_size)
+
+
+def _split_bookmark(bookmark):
+    """(the source's bookmark, parts of the page after it applied) of a
+    bookmark that Odoo holds: ``B +part 2`` when a run stopped between the
+    parts of a page cut by size, or ``B`` itself."""
+    match = PART_BOOKMARK.fullmatch(bookmark or "")
+    if match:
+        return match[1] or None, int(match[2])
+    return bookmark, 0
+
+
+def _send_page(job, run_id, name, rows, before, after, totals):
+    """Apply one page of the source in Odoo, from the bookmark ``before`` to
+    ``after``; returns the bookmark Odoo now holds (``before`` in a dry run).
+
+    A page with more rows or bytes than a call may carry goes in parts, each
+    but the last ending at a bookmark of its own (``B +part 2``: the
+    source's bookmark before the page, the parts done). A part whose answer
+    was lost is then not applied twice, and a run stopped between parts
+    reads the page from ``B`` again and sends it all after the part Odoo
+    has (the rows it holds already come out unchanged). A row too big for
+    any call is sent as its rejection."""
+    parts = list(cut_rows(rows, job.config.odoo.page_size, _row_budget(job)))
+    start, done = _split_bookmark(before)
+    for number, part in enumerate(parts, start=done + 1):
+        last = number == done + len(parts)
+        part_after = after if last else f"{start or ''}{PART_MARK}{number}"
+        result = job.client.sync_import_page(
+            run_id, name, part, before, part_after, job.dry_run
+        )
+        if not result["applied"] and not job.dry_run:
+            if result["bookmark"] != part_after:
+                raise RuntimeError(
+                    f"source {name}: Odoo's bookmark is {result['bookmark']!r}, "
+                    f"expected {before!r}: another run moved it; run again"
+                )
+            # applied by a call whose answer was lost
+        for key in PULL_COUNTS[1:]:
+            totals[key] += result.get(key, 0)
+        if not job.dry_run:
+            before = part_after
+    return before
+
+
+def _without_dry_run_repeats(job, rows, seen, totals):
+    """The rows of a dry run's page to send to Odoo. A dry run writes
+    nothing, so Odoo would count an invoice id read in an earlier page (in
+    another file) as created again: such rows are counted here as a run
+    would count them, updated, or unchanged when their content is the same.
+    ``seen``: {external id: content} of the rows sent so far."""
+    if not job.dry_run:
+        return rows
+    send = []
+    for row in rows:
+        key = row.get("external_id") if isinstance(row, dict) else None
+        if not key or row.get("reject_reason"):
+            send.append(row)
+            continue
+        content = {k: v for k, v in row.items() if k != "payload"}
+        if key in seen:
+            totals["unchanged" if seen[key] == content else "updated"] += 1
+        else:
+            send.append(row)
+        seen[key] = content
+    return send
+
+
 def _retry_queued(job, run_id, source_config, source, bookmark, totals):
-    """Records a manager queued for retry go first, in a page that leaves
-    the bookmark where it is."""
+    """Records a manager queued for retry go first, in pages that leave the
+    bookmark where it is."""
     queued = job.client.sync_pending_retries(source_config.name)
     # each row names its issue, which Odoo then resolves or updates
     rows = [
@@ -279,12 +361,13 @@ def _retry_queued(job, run_id, source_config, source, bookmark, totals):
     ]
     if not rows:
         return bookmark
-    result = job.client.sync_import_page(
-        run_id, source_config.name, rows, bookmark, bookmark, job.dry_run
-    )
+    for part in cut_rows(rows, job.config.odoo.page_size, _row_budget(job)):
+        result = job.client.sync_import_page(
+            run_id, source_config.name, part, bookmark, bookmark, job.dry_run
+        )
+        for key in PULL_COUNTS[1:]:
+            totals[key] += result.get(key, 0)
     totals["read"] += len(rows)
-    for key in PULL_COUNTS[1:]:
-        totals[key] += result.get(key, 0)
     job.log("retried", source=source_config.name, rows=len(rows))
     return bookmark
 

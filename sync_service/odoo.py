@@ -115,19 +115,28 @@ class JsonRpcTransport:
                 self.sleep(min(retry_after_seconds(error.retry_after, delay), 300))
 
     def login(self):
-        uid = self._with_retries(
-            lambda: self._post(
-                "common",
-                "authenticate",
-                [
-                    self.config.db,
-                    self.config.login,
-                    self.config.api_key.reveal(),
-                    {},
-                ],
-            ),
-            retry_safe=True,
-        )
+        try:
+            uid = self._with_retries(
+                lambda: self._post(
+                    "common",
+                    "authenticate",
+                    [
+                        self.config.db,
+                        self.config.login,
+                        self.config.api_key.reveal(),
+                        {},
+                    ],
+                ),
+                retry_safe=True,
+            )
+        except OdooError as error:
+            # Odoo answers a database that is not there with PostgreSQL's error
+            if f'database "{self.config.db}" does not exist' in str(error):
+                raise OdooError(
+                    f"odoo.db: Odoo at {self.config.url} has no database "
+                    f"{self.config.db!r}"
+                ) from None
+            raise
         if not uid:
             raise OdooError(
                 f"Odoo refused the login {self.config.login!r} with this API key "

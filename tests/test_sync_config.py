@@ -127,6 +127,18 @@ def test_cli_unreachable_odoo_exits_1(write, tmp_path):
     assert "unreachable" in result.stderr
 
 
+def test_page_bytes_and_date_horizon_defaults(write):
+    config = load(write(GOOD))
+    # well under the 128 MiB Odoo 18 takes in one request, room for a 20 MB PDF
+    assert config.odoo.max_page_bytes == 32 * 1024 * 1024
+    assert config.source("finance-csv").max_future_days == 365
+    text = GOOD.replace('db = "crm"\n', 'db = "crm"\nmax_page_bytes = 1048576\n')
+    text = text.replace('date_format = "%d/%m/%Y"', "max_future_days = 730")
+    config = load(write(text))
+    assert config.odoo.max_page_bytes == 1048576
+    assert config.source("finance-csv").max_future_days == 730
+
+
 def test_example_config_is_valid(tmp_path, monkeypatch):
     monkeypatch.setenv("CARDDAV_PASSWORD", "pw")
     monkeypatch.setenv("WEBHOOK_SECRET", "hook")
@@ -257,6 +269,22 @@ def test_bad_tryton_and_uniform_config_names_the_key(write, text, change, messag
         (
             ('date_format = "%d/%m/%Y"', 'encoding = "klingon"'),
             "sources[0].encoding: unknown encoding 'klingon'",
+        ),
+        (
+            ("page_size", "max_page_bytes = 1000\npage_size"),
+            "odoo.max_page_bytes: must be between 65536 and 134217728 (Odoo's limit",
+        ),
+        (
+            ("page_size", "max_page_bytes = 200000000\npage_size"),
+            "odoo.max_page_bytes: must be between 65536 and 134217728",
+        ),
+        (
+            ("page_size", 'max_page_bytes = "1 MB"\npage_size'),
+            "odoo.max_page_bytes: expected int, got str",
+        ),
+        (
+            ('date_format = "%d/%m/%Y"', "max_future_days = -1"),
+            "sources[0].max_future_days: must be between 0 and 36500",
         ),
     ],
 )

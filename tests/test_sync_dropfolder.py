@@ -1,7 +1,9 @@
 """The drop folder source on files as people and programs really write them:
-broken bytes, NUL bytes, a quote never closed, an XLSX from Excel."""
+broken bytes, NUL bytes, a quote never closed, an XLSX from Excel, amounts in
+either convention, UTF-16, semicolons, empty files, dates in year 9999."""
 
-from datetime import date, datetime
+import json
+from datetime import date, datetime, timedelta
 
 import openpyxl
 import pytest
@@ -153,3 +155,273 @@ def test_pdf_named_in_a_column_goes_with_its_row(tmp_path):
     assert "'pdf/fake.pdf' is not a PDF" in reasons
     assert "outside the drop folder" in reasons
     assert (tmp_path / "pdf" / "A1.pdf").exists(), "PDFs stay where they are"
+
+
+def write_rows(folder, name, lines, header="id,date,total,customer"):
+    path = folder / name
+    path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("1,234.56", "1234.56"),
+        ("1234.56", "1234.56"),
+        ("1,234", "1234"),
+        ("1,234,567.8", "1234567.8"),
+        ("0.5", "0.5"),
+        ("-12.50", "-12.50"),
+        ("\u22121,234.56", "-1234.56"),
+        ("(1,234.56)", "-1234.56"),
+        ("₪1,234.56", "1234.56"),
+        ("-₪ 12", "-12"),
+        ("1,234.56 ILS", "1234.56"),
+        ("12 ש״ח", "12"),
+        ("1 234.56", "1234.56"),
+        ("1\u00a0234.56", "1234.56"),
+    ],
+)
+def test_amounts_with_a_decimal_point(tmp_path, written, read):
+    write_rows(tmp_path, "a.csv", [f'A1,2026-11-01,"{written}",X'])
+    [row] = read_all(tmp_path, default_currency="ILS")
+    assert row.get("reject_reason") is None
+    assert row["amount_total"] == read
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("1.234,56", "1234.56"),
+        ("12,5", "12.5"),
+        ("1234,56", "1234.56"),
+        ("1.234", "1234"),
+        ("-1.234.567,89", "-1234567.89"),
+        ("1 234,56 €", "1234.56"),
+    ],
+)
+def test_amounts_with_a_decimal_comma(tmp_path, written, read):
+    write_rows(tmp_path, "a.csv", [f'A1,2026-11-01,"{written}",X'])
+    [row] = read_all(tmp_path, decimal_comma=True, default_currency="EUR")
+    assert row.get("reject_reason") is None
+    assert row["amount_total"] == read
+
+
+@pytest.mark.parametrize(
+    ("decimal_comma", "written", "hint"),
+    [
+        # once read as 12345, 100 times too much
+        (False, "123,45", "set decimal_comma = true"),
+        (False, "1,23", "set decimal_comma = true"),
+        (False, "1,2345.6", None),
+        (False, "1.234,56", "set decimal_comma = true"),
+        (False, "1,234.5.6", None),
+        (False, "01,234", None),
+        (False, "1,234 567", None),
+        (False, "12-", None),
+        (False, "(-12)", None),
+        (False, ".5", None),
+        (False, "1e3", None),
+        (False, "NaN", None),
+        (False, "$12", None),  # the row is in ILS
+        # once read as 125 and as 1.23456
+        (True, "12.5", "set decimal_comma = false"),
+        (True, "1,234.56", "set decimal_comma = false"),
+        (True, "1.23", None),
+    ],
+)
+def test_ambiguous_amounts_are_rejected_with_line_column_and_value(
+    tmp_path, decimal_comma, written, hint
+):
+    write_rows(
+        tmp_path,
+        "a.csv",
+        [
+            "A0,2026-11-01,10,Before",
+            f'A1,2026-11-01,"{written}",X',
+            "A2,2026-11-01,7,After",
+        ],
+    )
+    rows = read_all(tmp_path, decimal_comma=decimal_comma, default_currency="ILS")
+    assert set(by_key(rows)) == {"A0", "A2"}, "the rest of the file goes in"
+    [reason] = rejected(rows)
+    assert reason.startswith(f"a.csv line 3: column 'total': {written!r} ")
+    if written == "$12":
+        assert "is written in USD, the row's currency is ILS" in reason
+    elif written == "(-12)":
+        assert reason.endswith("has both parentheses and a sign")
+    elif hint:
+        assert hint in reason
+    else:
+        assert "is not an amount written like" in reason
+
+
+def test_empty_total_names_the_column_file_and_line(tmp_path):
+    write_rows(tmp_path, "a.csv", ["A1,2026-11-01,,X", "A2,2026-11-01,5,Y"])
+    rows = read_all(tmp_path)
+    assert set(by_key(rows)) == {"A2"}
+    assert rejected(rows) == [
+        "a.csv line 2: column 'total': empty, an amount is required"
+    ]
+
+
+def test_a_row_without_id_is_keyed_on_the_file_and_line(tmp_path):
+    lines = [",2026-11-01,10,No id", "A2,2026-11-01,5", "A3,2026-11-01,5,Ok"]
+    write_rows(tmp_path, "export.csv", lines)
+    first = [row for row in read_all(tmp_path) if "reject_reason" in row]
+    # the same export comes again (or is moved back from processed)
+    write_rows(tmp_path, "export.csv", lines)
+    again = [row for row in read_all(tmp_path) if "reject_reason" in row]
+    keys = [row["record_key"] for row in first]
+    assert keys == [row["record_key"] for row in again]
+    assert keys[0] != keys[1] and all(k.startswith("export.csv@") for k in keys)
+    assert keys[0].endswith(" line 2") and keys[1].endswith(" line 3")
+    assert [row["external_id"] for row in first] == [None, None]
+    assert first[0]["reject_reason"] == "export.csv line 2: column 'id': empty"
+    assert first[1]["reject_reason"] == "export.csv line 3: 3 fields, 4 expected"
+    # another content, another record: not merged with these
+    write_rows(tmp_path, "export.csv", [*lines, "A4,2026-11-01,5,New"])
+    other = [row for row in read_all(tmp_path) if "reject_reason" in row]
+    assert other[0]["record_key"] != keys[0]
+
+
+def test_rejected_row_with_an_id_is_keyed_on_it(tmp_path):
+    write_rows(tmp_path, "a.csv", ["A1,2026-11-01,ten,X"])
+    [row] = read_all(tmp_path)
+    assert (row["external_id"], row["record_key"]) == ("A1", "A1")
+
+
+@pytest.mark.parametrize(
+    ("encoding", "setting", "sign"),
+    [
+        ("utf-16", "utf-16", "a UTF-16 byte order mark"),
+        ("utf-16-le", "utf-16-le", "a NUL byte next to every letter"),
+        ("utf-16-be", "utf-16-be", "a NUL byte next to every letter"),
+        ("utf-32", "utf-32", "a UTF-32 byte order mark"),
+    ],
+)
+def test_utf16_file_says_which_encoding_to_set(tmp_path, encoding, setting, sign):
+    text = "id,date,total,customer\nA1,2026-11-01,10,אלקטרה\n"
+    (tmp_path / "a.csv").write_bytes(text.encode(encoding))
+    [reason] = rejected(read_all(tmp_path))
+    assert reason.startswith("a.csv line 1: the file is UTF-")
+    assert f"({sign}" in reason
+    assert f'not utf-8-sig: set encoding = "{setting}" for this source' in reason
+    assert "NUL byte\n" not in reason and "contains a NUL byte" not in reason
+    # with that setting, the file reads
+    (tmp_path / "b.csv").write_bytes(text.encode(encoding))
+    [row] = read_all(tmp_path, encoding=setting)
+    assert row["customer"]["name"] == "אלקטרה"
+
+
+@pytest.mark.parametrize(
+    ("delimiter", "setting"), [(";", '";"'), ("\t", '"\\t"'), ("|", '"|"')]
+)
+def test_wrong_delimiter_says_which_to_set(tmp_path, delimiter, setting):
+    lines = ["id;date;total;customer", "A1;2026-11-01;123,45;X", "A2;2026-11-01;5;Y"]
+    (tmp_path / "a.csv").write_text(
+        "\n".join(line.replace(";", delimiter) for line in lines) + "\n"
+    )
+    [reason] = rejected(read_all(tmp_path))
+    assert reason == (
+        "a.csv line 1: the header has no column 'id', 'date', 'total', 'customer': "
+        f"the delimiter looks like {delimiter!r}, not ',': set delimiter = "
+        f"{setting} for this source"
+    )
+    (tmp_path / "b.csv").write_text(
+        "\n".join(line.replace(";", delimiter) for line in lines) + "\n"
+    )
+    rows = read_all(tmp_path, delimiter=delimiter, decimal_comma=True)
+    assert by_key(rows)["A1"]["amount_total"] == "123.45"
+
+
+def test_header_without_the_configured_columns_names_them(tmp_path):
+    write_rows(tmp_path, "a.csv", ["A1,2026-11-01,10,X"], header="id,date,sum,customer")
+    [reason] = rejected(read_all(tmp_path))
+    assert reason == (
+        "a.csv line 1: the header has no column 'total' "
+        "(its columns: 'id', 'date', 'sum', 'customer')"
+    )
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["id", "date", "sum", "customer"])
+    workbook.active.append(["X1", datetime(2026, 11, 3), 7, "Y"])
+    workbook.save(tmp_path / "b.xlsx")
+    [reason] = rejected(read_all(tmp_path, kind="xlsx"))
+    assert reason.startswith("b.xlsx line 1: the header has no column 'total'")
+
+
+def test_empty_and_header_only_files_are_noted(tmp_path):
+    (tmp_path / "a.csv").write_bytes(b"")
+    write_rows(tmp_path, "b.csv", [])
+    write_rows(tmp_path, "c.csv", ["C1,2026-11-01,10,X"])
+    pages = list(source(tmp_path).pages(None, 100))
+    assert [page.note for page in pages] == [
+        "a.csv: no invoice rows (an empty file)",
+        "b.csv: no invoice rows",
+        None,
+    ]
+    assert [len(page.rows) for page in pages] == [0, 0, 1]
+    for page in pages:
+        page.acknowledge()
+    assert sorted(p.name for p in (tmp_path / "processed").iterdir()) == [
+        "a.csv",
+        "b.csv",
+        "c.csv",
+    ]
+
+
+def test_dates_beyond_the_horizon_are_rejected(tmp_path):
+    soon = date.today() + timedelta(days=30)
+    late = date.today() + timedelta(days=400)
+    write_rows(
+        tmp_path,
+        "a.csv",
+        [
+            f"A1,{soon},10,Soon",
+            "A2,9999-12-31,10,Never",
+            f"A3,{late},10,Late",
+        ],
+    )
+    rows = read_all(tmp_path)
+    assert set(by_key(rows)) == {"A1"}
+    assert rejected(rows) == [
+        "a.csv line 3: column 'date': '9999-12-31' is more than 365 days ahead "
+        "(max_future_days)",
+        f"a.csv line 4: column 'date': '{late}' is more than 365 days ahead "
+        "(max_future_days)",
+    ]
+    write_rows(tmp_path, "b.csv", [f"B1,{late},10,Late"])
+    assert set(by_key(read_all(tmp_path, max_future_days=500))) == {"B1"}
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["id", "date", "total", "customer"])
+    workbook.active.append(["X1", datetime(9999, 12, 31), 7, "Y"])
+    workbook.save(tmp_path / "c.xlsx")
+    [reason] = rejected(read_all(tmp_path, kind="xlsx"))
+    assert "'9999-12-31' is more than 365 days ahead" in reason
+
+
+def test_pages_are_cut_by_bytes_and_a_row_too_big_is_rejected(tmp_path):
+    (tmp_path / "pdf").mkdir()
+    lines = []
+    for index in range(6):
+        size = 300_000 if index == 3 else 40_000
+        (tmp_path / "pdf" / f"{index}.pdf").write_bytes(b"%PDF-1.4" + b"x" * size)
+        lines.append(f"A{index},2026-11-01,10,X,pdf/{index}.pdf")
+    write_rows(tmp_path, "a.csv", lines, header="id,date,total,customer,pdf")
+    drop = source(tmp_path)
+    drop.config.columns = {**COLUMNS, "pdf_file": "pdf"}
+    budget = 120_000
+    pages = list(drop.pages(None, 100, max_bytes=budget))
+    sizes = [sum(len(json.dumps(row)) + 2 for row in page.rows) for page in pages]
+    assert all(size <= budget for size in sizes), sizes
+    rows = [row for page in pages for row in page.rows]
+    assert [row["external_id"] for row in rows] == [f"A{i}" for i in range(6)]
+    assert set(by_key(rows)) == {"A0", "A1", "A2", "A4", "A5"}
+    [reason] = rejected(rows)
+    assert reason.startswith("a.csv line 5: the row with the PDF 3.pdf (293 KB)")
+    assert "more than the 117 KB of rows a request to Odoo may carry" in reason
+    # each page resumes where the one before ended
+    assert [len(page.rows) for page in pages] == [2, 3, 1]
+    assert [page.bookmark.rpartition("#")[2] for page in pages] == ["2", "5", "end"]
+    again = list(drop.pages(pages[0].bookmark, 100, max_bytes=budget))
+    assert [row["external_id"] for row in again[0].rows] == ["A2", "A3", "A4"]

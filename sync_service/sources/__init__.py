@@ -1,6 +1,12 @@
 """Sources of invoices: each yields pages of normalised rows with the bookmark
-after them (see the addon's ``sync_import_page``)."""
+after them (see the addon's ``sync_import_page``).
 
+A page goes to Odoo in one request, which Odoo refuses over its size limit:
+``row_bytes`` is what a row adds to that request, and a row that alone
+weighs more than a page may is sent as a rejection instead
+(``reject_too_big``), naming its file, line and PDF."""
+
+import json
 from dataclasses import dataclass, field
 
 
@@ -12,6 +18,72 @@ class Page:
     acknowledge: object = field(default=lambda: None)
     # (done, total) of the file or window being read, for the progress bar
     progress: tuple | None = None
+    # something the run should record although no row says it (an empty file)
+    note: str | None = None
+
+
+def row_bytes(row):
+    """What ``row`` adds to the JSON body of a request: its JSON with
+    non-ASCII text escaped (as ``json.dumps`` writes it, never less than
+    UTF-8) and the separator after it."""
+    return len(json.dumps(row, default=str)) + 2
+
+
+def human_size(size):
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def cut_rows(rows, page_size, max_bytes=None):
+    """Lists of at most ``page_size`` of ``rows`` (any iterable, read as it
+    goes) weighing at most ``max_bytes`` together (``row_bytes``); a row
+    that alone weighs more is replaced by its rejection. At least one list,
+    maybe empty."""
+    chunk, weight = [], 0
+    for row in rows:
+        size = row_bytes(row) if max_bytes else 0
+        if max_bytes and size > max_bytes:
+            row = reject_too_big(row, size, max_bytes)
+            size = row_bytes(row)
+        too_heavy = max_bytes and weight + size > max_bytes
+        if chunk and (len(chunk) >= page_size or too_heavy):
+            yield chunk
+            chunk, weight = [], 0
+        chunk.append(row)
+        weight += size
+    yield chunk
+
+
+def reject_too_big(row, size, max_bytes):
+    """The rejection sent instead of a row that alone weighs ``size`` bytes,
+    more than the rows of a page may (``max_bytes``, from
+    ``odoo.max_page_bytes``): names the file and line it came from and its
+    PDF with the PDF's size."""
+    payload = row.get("payload") if isinstance(row.get("payload"), dict) else {}
+    key = row.get("external_id")
+    if payload.get("file") and payload.get("line"):
+        where = f"{payload['file']} line {payload['line']}"
+    else:
+        where = f"record {key!r}"
+    pdf = row.get("pdf_base64") or ""
+    weight = f"weighs {human_size(size)}"
+    if pdf:
+        pdf_size = len(pdf) * 3 // 4 - pdf[-2:].count("=")
+        weight = (
+            f"with the PDF {row.get('pdf_name') or ''} ({human_size(pdf_size)}) "
+            f"{weight}"
+        )
+    return {
+        "external_id": key,
+        "record_key": row.get("record_key") or key or where,
+        "reject_reason": f"{where}: the row {weight} as JSON, more than the "
+        f"{human_size(max_bytes)} of rows a request to Odoo may carry "
+        f"(odoo.max_page_bytes)",
+        "payload": payload or {"external_id": key},
+    }
 
 
 def open_source(config):

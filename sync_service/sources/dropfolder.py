@@ -3,27 +3,39 @@
 Files are read in name order, a page at a time; the bookmark is
 ``<file name>@<content digest>#<rows done>`` so a killed run resumes in the
 middle of the same file, and a new file of the same name (a nightly
-``export.csv``) is read as new.
+``export.csv``) is read as new. A page ends at ``page_size`` rows or before
+the row that would make it weigh more than ``max_bytes`` as a request to Odoo
+(rows carry their PDFs); a row over that alone is a rejection naming its PDF.
 A file whose rows are all applied moves to the processed folder, never read
 again (a run killed before the move finds the file's bookmark at its end).
+An empty or header-only file moves too, with a note for the run.
+
 Rows that cannot be read are sent as rejected rows with the reason, naming
 the file and the line: bytes that are not valid in the configured encoding, a
-NUL byte, a broken quote (the CSV reader is strict), a wrong number of fields.
-The other rows and files still go in. A file that cannot be read at all (not
-an XLSX workbook) is one rejected row naming the file, and moves aside.
+NUL byte, a broken quote (the CSV reader is strict), a wrong number of fields,
+an amount not written in the configured convention (``parse_amount``), a date
+more than ``max_future_days`` ahead. A rejected row without an invoice id is
+keyed on the file's digest and its line, so reading the file again updates
+the same sync issue. The other rows and files still go in. A file that cannot
+be read at all (not an XLSX workbook, UTF-16 text read as UTF-8, a header
+without the configured columns, e.g. split on the wrong delimiter) is one
+rejected row naming the file and the setting to change, and moves aside.
 """
 
 import base64
+import codecs
 import csv
 import hashlib
+import json
+import math
 import re
 import shutil
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from ..config import ConfigError
-from . import Page
+from . import Page, cut_rows
 
 KIND_VALUES = {
     "invoice": "invoice",
@@ -40,6 +52,24 @@ STATUS_VALUES = {
 }
 MAX_PDF_BYTES = 20 * 1024 * 1024
 AMOUNTS = ("amount_untaxed", "amount_tax", "amount_total", "amount_due")
+# a currency written next to an amount: a symbol, or the ISO code itself
+CURRENCY_MARKS = {
+    "₪": "ILS",
+    "ש״ח": "ILS",
+    'ש"ח': "ILS",
+    "NIS": "ILS",
+    "$": "USD",
+    "€": "EUR",
+    "£": "GBP",
+}
+_MARKS = "|".join(re.escape(mark) for mark in CURRENCY_MARKS) + "|[A-Z]{3}"
+CURRENCY_FIRST = re.compile(rf"^({_MARKS})\s*")
+CURRENCY_LAST = re.compile(rf"\s*({_MARKS})$")
+MINUS_SIGNS = "-\u2212"
+# thousands written with a space: plain, no-break or narrow no-break
+SPACE_GROUPS = " \u00a0\u202f"
+# delimiters tried when the header does not have the configured columns
+OTHER_DELIMITERS = (";", "\t", "|", ",")
 
 
 # what surrogateescape makes of bytes that do not decode
@@ -51,6 +81,9 @@ class RowError(ValueError):
 
 
 class DropFolderSource:
+    # pages end before they outweigh ``max_bytes`` (see ``pages``)
+    cuts_by_size = True
+
     def __init__(self, config):
         self.config = config
         self.suffix = ".csv" if config.kind == "csv" else ".xlsx"
@@ -81,39 +114,49 @@ class DropFolderSource:
             )
         shutil.move(str(path), str(destination))
 
-    def pages(self, bookmark, page_size):
+    def pages(self, bookmark, page_size, max_bytes=None):
+        """Pages of at most ``page_size`` rows and, when given, ``max_bytes``
+        bytes of rows as JSON (``row_bytes``)."""
         done_file, done_rows = _parse_bookmark(bookmark)
         for path in self._files():
             # only the bookmark's file can have been applied already: files
             # move aside right after their last page
             file_key = f"{path.name}@{_digest(path)}"
             skip = done_rows if file_key == done_file else 0
-            records = list(self._records(path))
             if skip == "end":
                 self._move_aside(path)
                 continue
+            records = list(self._records(path))
             total = len(records)
-            for start in range(skip, total, page_size):
-                chunk = records[start : start + page_size]
+            if total == 0 or skip >= total:
+                yield Page(
+                    rows=[],
+                    bookmark=f"{file_key}#end",
+                    acknowledge=lambda p=path: self._move_aside(p),
+                    note=None if skip else self._empty_note(path),
+                )
+                continue
+            rows = (
+                self._normalise(path, number, record, file_key)
+                for number, record in records[skip:]
+            )
+            start = skip
+            for chunk in cut_rows(rows, page_size, max_bytes):
                 end = start + len(chunk)
                 last = end >= total
                 yield Page(
-                    rows=[
-                        self._normalise(path, number, record)
-                        for number, record in chunk
-                    ],
+                    rows=chunk,
                     bookmark=f"{file_key}#{'end' if last else end}",
                     acknowledge=(lambda p=path: self._move_aside(p))
                     if last
                     else (lambda: None),
                     progress=(end, total),
                 )
-            if total == 0 or skip >= total:
-                yield Page(
-                    rows=[],
-                    bookmark=f"{file_key}#end",
-                    acknowledge=lambda p=path: self._move_aside(p),
-                )
+                start = end
+
+    def _empty_note(self, path):
+        empty = " (an empty file)" if path.stat().st_size == 0 else ""
+        return f"{path.name}: no invoice rows{empty}"
 
     def retry_row(self, payload):
         """The row of a rejected record queued for retry (after its mapping
@@ -140,13 +183,19 @@ class DropFolderSource:
         except Exception as error:  # noqa: BLE001 - any unreadable file
             yield 1, {"__error__": f"not a readable XLSX workbook ({error})"}
             return
+        rows = workbook.worksheets[0].iter_rows(values_only=True)
         try:
-            sheet = workbook.worksheets[0]
-            rows = sheet.iter_rows(values_only=True)
             headers = [str(h or "").strip() for h in next(rows, [])]
+            problem = self._header_problem(headers)
+            if problem and any(headers):
+                yield 1, {"__error__": problem, "__raw__": headers}
+                return
             for number, values in enumerate(rows, start=2):
                 if not any(v not in (None, "") for v in values):
                     continue
+                if problem:  # rows under an empty header
+                    yield 1, {"__error__": problem, "__raw__": headers}
+                    return
                 yield (
                     number,
                     {
@@ -155,9 +204,16 @@ class DropFolderSource:
                     },
                 )
         finally:
+            # openpyxl closes the sheet's part of the archive at its end only
+            for _unread in rows:
+                pass
             workbook.close()
 
     def _csv_records(self, path):
+        wrong_encoding = self._wrong_encoding(path)
+        if wrong_encoding:
+            yield 1, {"__error__": wrong_encoding}
+            return
         # undecodable bytes become lone surrogates, found and rejected by row
         with path.open(
             encoding=self.config.encoding, errors="surrogateescape", newline=""
@@ -182,10 +238,18 @@ class DropFolderSource:
                     continue
                 number, ended = ended + 1, reader.line_num
                 if headers is None:
-                    headers = values
-                    if any(UNDECODABLE.search(h) or "\0" in h for h in headers):
-                        yield number, {"__error__": self._bad_text(headers)}
+                    if not any(value.strip() for value in values):
+                        continue  # blank lines before the header
+                    if any(UNDECODABLE.search(h) or "\0" in h for h in values):
+                        yield number, {"__error__": self._bad_text(values)}
                         return  # without headers no row can be read
+                    headers = [value.strip() for value in values]
+                    problem = self._header_problem(
+                        headers, self.config.delimiter.join(values)
+                    )
+                    if problem:
+                        yield number, {"__error__": problem, "__raw__": values}
+                        return
                     continue
                 if not any(value.strip() for value in values):
                     continue
@@ -207,12 +271,66 @@ class DropFolderSource:
                     continue
                 yield number, dict(zip(headers, values, strict=True))
 
+    def _wrong_encoding(self, path):
+        """Why the file cannot be text in the configured encoding when it is
+        plainly UTF-16 or UTF-32 (a byte order mark, or a NUL byte next to
+        every letter of the header), with the setting to use; else None."""
+        configured = codecs.lookup(self.config.encoding).name
+        if configured.startswith(("utf-16", "utf-32")):
+            return None
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+        if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+            found, use, sign = "UTF-32", "utf-32", "a UTF-32 byte order mark"
+        elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            found, use, sign = "UTF-16", "utf-16", "a UTF-16 byte order mark"
+        else:
+            line = head.split(b"\n\0", 1)[0].split(b"\0\n", 1)[0][:200]
+            even, odd = line[0::2], line[1::2]
+            if len(line) < 4 or (even.count(0) and odd.count(0)):
+                return None
+            if odd.count(0) * 2 >= len(odd):
+                use = "utf-16-le"
+            elif even.count(0) * 2 >= len(even):
+                use = "utf-16-be"
+            else:
+                return None
+            found, sign = "UTF-16", "a NUL byte next to every letter of the header"
+        return (
+            f"the file is {found} text ({sign}), not {self.config.encoding}: "
+            f'set encoding = "{use}" for this source'
+        )
+
+    def _header_problem(self, headers, line=None):
+        """What is wrong with a header that lacks configured columns: the
+        delimiter it seems to use instead, or the columns it has; None when
+        every configured column is there."""
+        wanted = list(dict.fromkeys(self.config.columns.values()))
+        missing = [column for column in wanted if column not in headers]
+        if not missing:
+            return None
+        problem = "the header has no column " + ", ".join(map(repr, missing))
+        for delimiter in OTHER_DELIMITERS if line is not None else ():
+            if delimiter == self.config.delimiter:
+                continue
+            split = [
+                value.strip() for value in next(csv.reader([line], delimiter=delimiter))
+            ]
+            if all(column in split for column in wanted):
+                return (
+                    f"{problem}: the delimiter looks like {delimiter!r}, not "
+                    f"{self.config.delimiter!r}: set delimiter = "
+                    f"{json.dumps(delimiter)} for this source"
+                )
+        found = ", ".join(repr(header) for header in headers if header) or "none"
+        return f"{problem} (its columns: {found})"
+
     def _bad_text(self, values):
         if any("\0" in value for value in values):
             return "contains a NUL byte"
         return f"bytes that are not valid {self.config.encoding}"
 
-    def _normalise(self, path, number, record):
+    def _normalise(self, path, number, record, file_key=None):
         where = f"{path.name} line {number}"
         payload = {"file": path.name, "line": number, **_jsonable(record)}
         columns = self.config.columns
@@ -220,6 +338,12 @@ class DropFolderSource:
         try:
             if "__error__" in record:
                 raise RowError(record["__error__"])
+            if not key:
+                raise RowError(f"column {columns['external_id']!r}: empty")
+            currency = (
+                _text(record.get(columns.get("currency", "")))
+                or self.config.default_currency
+            )
             row = {
                 "external_id": key,
                 "number": _text(record.get(columns.get("number", ""))) or key,
@@ -231,8 +355,7 @@ class DropFolderSource:
                 ),
                 "issued_on": self._date(record, "issued_on", required=True),
                 "due_on": self._date(record, "due_on"),
-                "currency": _text(record.get(columns.get("currency", "")))
-                or self.config.default_currency,
+                "currency": currency,
                 "customer": {
                     "external_id": _text(
                         record.get(columns.get("customer_external_id", ""))
@@ -245,16 +368,19 @@ class DropFolderSource:
                 "payload": payload,
             }
             for amount in AMOUNTS:
-                row[amount] = self._amount(record, amount)
+                row[amount] = self._amount(
+                    record, amount, currency, required=amount == "amount_total"
+                )
             pdf = self._pdf(record)
             if pdf:
                 row["pdf_base64"], row["pdf_name"] = pdf
-            if not key:
-                raise RowError(f"column {columns['external_id']!r}: empty")
             return row
         except RowError as error:
             return {
                 "external_id": key,
+                # without an invoice id: the same line of the same file is
+                # the same record, whenever the file is read again
+                "record_key": key or f"{file_key or path.name} line {number}",
                 "reject_reason": f"{where}: {error}",
                 "payload": payload,
             }
@@ -292,37 +418,128 @@ class DropFolderSource:
     def _date(self, record, name, required=False):
         column = self.config.columns.get(name)
         raw = record.get(column) if column else None
-        if isinstance(raw, datetime):
-            return raw.date().isoformat()
-        raw = _text(raw)
-        if not raw:
-            if required:
-                raise RowError(f"column {column!r}: empty date")
-            return None
-        try:
-            return datetime.strptime(raw, self.config.date_format).date().isoformat()
-        except ValueError:
+        if isinstance(raw, datetime | date):
+            value = raw.date() if isinstance(raw, datetime) else raw
+            raw = value.isoformat()
+        else:
+            raw = _text(raw)
+            if not raw:
+                if required:
+                    raise RowError(f"column {column!r}: empty date")
+                return None
+            try:
+                value = datetime.strptime(raw, self.config.date_format).date()
+            except ValueError:
+                raise RowError(
+                    f"column {column!r}: {raw!r} is not a date "
+                    f"({self.config.date_format})"
+                ) from None
+        days = self.config.max_future_days
+        if value > date.today() + timedelta(days=days):
             raise RowError(
-                f"column {column!r}: {raw!r} is not a date ({self.config.date_format})"
-            ) from None
+                f"column {column!r}: {raw!r} is more than {days} days ahead "
+                f"(max_future_days)"
+            )
+        return value.isoformat()
 
-    def _amount(self, record, name):
+    def _amount(self, record, name, currency, required=False):
         column = self.config.columns.get(name)
         raw = record.get(column) if column else None
-        if isinstance(raw, int | float):
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            # a number cell of a workbook: no convention to read
+            if not math.isfinite(raw):
+                raise RowError(f"column {column!r}: {raw!r} is not an amount")
             return str(raw)
-        raw = _text(raw)
-        if not raw:
+        text = _text(raw)
+        if not text:
+            if required:
+                raise RowError(f"column {column!r}: empty, an amount is required")
             return None
-        text = raw.replace(" ", "").replace("\u00a0", "")
-        if self.config.decimal_comma:
-            text = text.replace(".", "").replace(",", ".")
-        else:
-            text = text.replace(",", "")
         try:
-            return str(Decimal(text))
-        except InvalidOperation:
-            raise RowError(f"column {column!r}: {raw!r} is not an amount") from None
+            return str(parse_amount(text, self.config.decimal_comma, currency))
+        except ValueError as error:
+            raise RowError(f"column {column!r}: {text!r} {error}") from None
+
+
+def parse_amount(text, decimal_comma=False, currency=None):
+    """The Decimal of an amount written per the file's convention, strictly:
+    digits with at most one decimal separator (``.``, or ``,`` with
+    ``decimal_comma``), thousands in groups of exactly three digits after a
+    first group of one to three (``1,234,567.89``; or ``1.234.567,89``; or
+    with spaces); a minus sign (``-`` or ``−``) or parentheses for a negative
+    amount; a currency symbol or ISO code before or after it only when it is
+    ``currency``. Anything else, ambiguous ``123,45`` with a decimal point
+    among them, raises ValueError saying why."""
+    body, negative = text.strip(), False
+    if body.startswith("(") and body.endswith(")"):
+        body, negative = body[1:-1].strip(), True
+    body, sign = _take_sign(body)
+    body, mark = _take_currency(body)
+    if mark:
+        code = CURRENCY_MARKS.get(mark, mark)
+        if code != (currency or "").upper():
+            raise ValueError(
+                f"is written in {code}, the row's currency is {currency or 'not given'}"
+            )
+        if not sign:
+            body, sign = _take_sign(body)
+    if sign and negative:
+        raise ValueError("has both parentheses and a sign")
+    negative = negative or sign == "-"
+    decimal, group = (",", ".") if decimal_comma else (".", ",")
+    amount = _strict_number(body, decimal, group)
+    if amount is None:
+        example = "1.234,56" if decimal_comma else "1,234.56"
+        reason = (
+            f"is not an amount written like {example} (decimal "
+            f"{'comma' if decimal_comma else 'point'}, thousands in groups of three)"
+        )
+        if _strict_number(body, group, decimal) is not None:
+            reason += (
+                f": it reads as an amount with a decimal "
+                f"{'point' if decimal_comma else 'comma'}; if the file writes "
+                f"amounts so, set decimal_comma = {str(not decimal_comma).lower()}"
+            )
+        raise ValueError(reason)
+    return -amount if negative else amount
+
+
+def _take_sign(body):
+    if body[:1] in MINUS_SIGNS:
+        return body[1:].strip(), "-"
+    if body[:1] == "+":
+        return body[1:].strip(), "+"
+    return body, None
+
+
+def _take_currency(body):
+    """(the rest, the currency mark) of an amount written with a currency
+    symbol or code first or last."""
+    found = CURRENCY_FIRST.search(body) or CURRENCY_LAST.search(body)
+    if not found:
+        return body, None
+    return (body[: found.start()] + body[found.end() :]).strip(), found.group(1)
+
+
+def _strict_number(body, decimal, group):
+    """Decimal of ``body`` when it is written with exactly these separators,
+    else None."""
+    integer, separator, fraction = body.partition(decimal)
+    if separator and not re.fullmatch("[0-9]+", fraction):
+        return None
+    groups = re.split(f"[{re.escape(group)}{SPACE_GROUPS}]", integer)
+    if len(groups) > 1:
+        separators = {char for char in integer if char not in "0123456789"}
+        if len(separators) != 1 or not re.fullmatch("[1-9][0-9]{0,2}", groups[0]):
+            return None
+        if not all(re.fullmatch("[0-9]{3}", part) for part in groups[1:]):
+            return None
+    elif not re.fullmatch("[0-9]+", integer):
+        return None
+    try:
+        return Decimal("".join(groups) + ("." + fraction if separator else ""))
+    except InvalidOperation:
+        return None
 
 
 def _digest(path):
@@ -352,7 +569,7 @@ def _jsonable(record):
 
 def _clean(value):
     """A value Odoo can store: no lone surrogates (undecodable bytes), no NUL."""
-    if isinstance(value, datetime):
+    if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, list):
         return [_clean(item) for item in value]
