@@ -68,21 +68,47 @@ class CrmExternalInvoice(models.Model):
     issued_on = fields.Date(required=True, readonly=True, index=True)
     due_on = fields.Date(readonly=True)
     currency_id = fields.Many2one("res.currency", required=True, readonly=True)
-    amount_untaxed = fields.Monetary("Untaxed", readonly=True)
-    amount_tax = fields.Monetary("Tax", readonly=True)
-    amount_total = fields.Monetary("Total", readonly=True)
-    amount_due = fields.Monetary(readonly=True)
+    # amounts as the document states them, in its currency: credit notes
+    # positive, as Odoo's own; summing them across documents would mix
+    # currencies and signs, so they have no aggregate
+    amount_untaxed = fields.Monetary("Untaxed", readonly=True, aggregator=None)
+    amount_tax = fields.Monetary("Tax", readonly=True, aggregator=None)
+    amount_total = fields.Monetary("Total", readonly=True, aggregator=None)
+    amount_due = fields.Monetary(readonly=True, aggregator=None)
     amount_signed = fields.Monetary(
-        "Total Signed",
+        "Total in Currency Signed",
         compute="_compute_amount_signed",
         store=True,
-        help="Negative for credit notes.",
+        aggregator=None,
+        help="The total in the document's currency, negative for credit notes.",
     )
     amount_due_signed = fields.Monetary(
+        "Amount Due in Currency Signed",
         compute="_compute_amount_signed",
         store=True,
-        help="What the customer owes by this document: negative for a credit "
-        "note still to be used, nothing for a receipt or a cancelled one.",
+        aggregator=None,
+        help="What the customer owes by this document, in its currency: "
+        "negative for a credit note still to be used, nothing for a receipt or "
+        "a cancelled one.",
+    )
+    company_currency_id = fields.Many2one(
+        related="company_id.currency_id", string="Company Currency"
+    )
+    amount_company_signed = fields.Monetary(
+        "Total Signed",
+        currency_field="company_currency_id",
+        compute="_compute_amount_signed",
+        store=True,
+        help="The total in the company currency at the rate of the document "
+        "date, negative for credit notes.",
+    )
+    amount_due_company_signed = fields.Monetary(
+        "Amount Due Signed",
+        currency_field="company_currency_id",
+        compute="_compute_amount_signed",
+        store=True,
+        help="What the customer owes by this document, in the company currency "
+        "at the rate of the document date.",
     )
     status = fields.Selection(
         EXTERNAL_STATUSES, required=True, readonly=True, index=True
@@ -109,13 +135,43 @@ class CrmExternalInvoice(models.Model):
         )
     ]
 
-    @api.depends("kind", "amount_total", "amount_due", "status")
+    @api.depends(
+        "kind",
+        "status",
+        "amount_total",
+        "amount_due",
+        "currency_id",
+        "company_id",
+        "issued_on",
+    )
     def _compute_amount_signed(self):
+        """Signed as account.move's ``amount_total_signed``: a credit note is
+        negative whatever sign its source wrote; the company-currency amounts
+        are converted at the document date, so a later rate changes nothing."""
+        rates = {}
         for invoice in self:
-            sign = -1 if invoice.kind == "credit_note" else 1
-            invoice.amount_signed = sign * invoice.amount_total
+            if invoice.kind == "credit_note":
+                total, due = -abs(invoice.amount_total), -abs(invoice.amount_due)
+            else:
+                total, due = invoice.amount_total, invoice.amount_due
             owes = invoice.kind != "receipt" and invoice.status != "cancelled"
-            invoice.amount_due_signed = sign * invoice.amount_due if owes else 0.0
+            invoice.amount_signed = total
+            invoice.amount_due_signed = due if owes else 0.0
+            currency, company = invoice.currency_id, invoice.company_id
+            if not (currency and company):
+                invoice.amount_company_signed = 0.0
+                invoice.amount_due_company_signed = 0.0
+                continue
+            key = (currency, company, invoice.issued_on)
+            if key not in rates:
+                rates[key] = currency._get_conversion_rate(
+                    currency, company.currency_id, company, invoice.issued_on
+                )
+            round_company = company.currency_id.round
+            invoice.amount_company_signed = round_company(total * rates[key])
+            invoice.amount_due_company_signed = (
+                round_company(due * rates[key]) if owes else 0.0
+            )
 
     def _compute_is_overdue(self):
         today = fields.Date.context_today(self)
@@ -399,6 +455,12 @@ class CrmExternalInvoice(models.Model):
             or _("(no customer data)")
         )
         values["payload"] = row.get("payload", row)
+        if kind == "credit_note":
+            # stored positive as Odoo's credit notes: the kind gives the sign,
+            # whichever sign the source wrote
+            for field_name in AMOUNT_FIELDS:
+                if values[field_name] is not None:
+                    values[field_name] = str(abs(Decimal(values[field_name])))
         content = {name: values.get(name) for name in CONTENT_FIELDS}
         values["content_hash"] = hashlib.sha256(
             json.dumps(content, sort_keys=True).encode()

@@ -35,15 +35,17 @@ class ResPartner(models.Model):
     external_amount_due = fields.Monetary(
         compute="_compute_external_invoice_figures",
         currency_field="external_currency_id",
-        help="What the customer owes by the invoices of the finance software, "
-        "less its credit notes, in the company currency at today's rate.",
+        help="What the customer owes the current company by the documents of "
+        "the finance software, less its credit notes: in the company currency, "
+        "each document at the rate of its date.",
     )
     external_amount_invoiced = fields.Monetary(
         "Externally Invoiced",
         compute="_compute_external_invoice_figures",
         currency_field="external_currency_id",
-        help="Invoices less credit notes of the finance software, not "
-        "cancelled, in the company currency at today's rate.",
+        help="Invoices less credit notes of the finance software to the "
+        "current company, not cancelled: in the company currency, each "
+        "document at the rate of its date.",
     )
     external_currency_id = fields.Many2one(
         "res.currency", compute="_compute_external_invoice_figures"
@@ -126,36 +128,41 @@ class ResPartner(models.Model):
         for partner in self:
             partner.history_count = counts.get(partner.commercial_partner_id, 0)
 
+    @api.depends_context("company", "uid")
     def _compute_external_invoice_figures(self):
         """Count, amount due and amount invoiced of the customer's external
-        invoices, converted to the company currency at today's rate."""
+        invoices of the current company, summed in its currency from their
+        company-currency amounts (converted at each document's date); nothing
+        for users who may not read invoices."""
         company = self.env.company
-        currency = company.currency_id
-        today = fields.Date.context_today(self)
-        groups = self.env["crm.external.invoice"]._read_group(
-            [
-                ("partner_id", "in", self.commercial_partner_id.ids),
-                ("status", "!=", "cancelled"),
-            ],
-            ["partner_id", "currency_id", "kind"],
-            ["__count", "amount_due_signed:sum", "amount_signed:sum"],
-        )
-        counts, due, invoiced = {}, {}, {}
-        for partner, group_currency, kind, count, amount_due, amount in groups:
-            counts[partner] = counts.get(partner, 0) + count
-            due[partner] = due.get(partner, 0.0) + group_currency._convert(
-                amount_due, currency, company, today
+        Invoice = self.env["crm.external.invoice"]
+        groups = []
+        if Invoice.has_access("read"):
+            groups = Invoice._read_group(
+                [
+                    ("partner_id", "in", self.commercial_partner_id.ids),
+                    ("company_id", "=", company.id),
+                    ("status", "!=", "cancelled"),
+                ],
+                ["partner_id", "kind"],
+                [
+                    "__count",
+                    "amount_due_company_signed:sum",
+                    "amount_company_signed:sum",
+                ],
             )
+        counts, due, invoiced = {}, {}, {}
+        for partner, kind, count, amount_due, amount in groups:
+            counts[partner] = counts.get(partner, 0) + count
+            due[partner] = due.get(partner, 0.0) + amount_due
             if kind != "receipt":
-                invoiced[partner] = invoiced.get(
-                    partner, 0.0
-                ) + group_currency._convert(amount, currency, company, today)
+                invoiced[partner] = invoiced.get(partner, 0.0) + amount
         for partner in self:
             commercial = partner.commercial_partner_id
             partner.external_invoice_count = counts.get(commercial, 0)
             partner.external_amount_due = due.get(commercial, 0.0)
             partner.external_amount_invoiced = invoiced.get(commercial, 0.0)
-            partner.external_currency_id = currency
+            partner.external_currency_id = company.currency_id
 
     def _compute_service_ticket_count(self):
         counts = dict(
@@ -436,6 +443,8 @@ class ResPartner(models.Model):
             "crm_relationship.crm_customer_timeline_action"
         )
         action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        # the list then leaves out the Customer column: it is this customer
+        action["context"] = {"history_partner_id": self.commercial_partner_id.id}
         action["display_name"] = _(
             "History of %s", self.commercial_partner_id.display_name
         )

@@ -25,8 +25,10 @@ HISTORY_COLUMNS = {
     "partner_id": "integer",
     "contact_id": "integer",
     "title": "varchar",
+    "has_time": "boolean",
     "amount": "numeric",
     "currency_id": "integer",
+    "amount_company_signed": "numeric",
     "user_id": "integer",
     "company_id": "integer",
     "res_model": "varchar",
@@ -64,7 +66,8 @@ class CrmCustomerTimeline(models.Model):
             "commercial_partner_id",
             "partner_id",
             "name",
-            "amount_total",
+            "amount_total_signed",
+            "amount_total_in_currency_signed",
             "currency_id",
             "invoice_user_id",
             "company_id",
@@ -77,6 +80,7 @@ class CrmCustomerTimeline(models.Model):
             "partner_id",
             "number",
             "amount_signed",
+            "amount_company_signed",
             "currency_id",
             "company_id",
             "status",
@@ -93,29 +97,51 @@ class CrmCustomerTimeline(models.Model):
             "company_id",
             "active",
         ],
+        "res.company": ["currency_id"],
     }
 
     kind = fields.Selection(
         [
+            # short words: they are badges of a narrow list column
             ("interaction", "Interaction"),
             ("invoice", "Invoice"),
             ("credit_note", "Credit Note"),
             ("receipt", "Receipt"),
-            ("ticket", "Ticket Opened"),
-            ("ticket_response", "Ticket Answered"),
-            ("ticket_closed", "Ticket Closed"),
-            ("external_invoice", "External Invoice"),
-            ("external_credit_note", "External Credit Note"),
-            ("external_receipt", "External Receipt"),
+            ("ticket", "Ticket"),
+            ("ticket_response", "Answered"),
+            ("ticket_closed", "Closed"),
+            ("external_invoice", "Ext. Invoice"),
+            ("external_credit_note", "Ext. Credit Note"),
+            ("external_receipt", "Ext. Receipt"),
         ],
         readonly=True,
     )
     date = fields.Datetime(readonly=True)
+    has_time = fields.Boolean(
+        readonly=True,
+        help="The row happened at a time of day; invoices have a date only.",
+    )
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     contact_id = fields.Many2one("res.partner", string="Contact", readonly=True)
     title = fields.Char(readonly=True)
-    amount = fields.Monetary(readonly=True, currency_field="currency_id")
+    amount = fields.Monetary(
+        "Amount in Currency",
+        readonly=True,
+        currency_field="currency_id",
+        aggregator=None,
+        help="In the document's currency, negative for credit notes.",
+    )
     currency_id = fields.Many2one("res.currency", readonly=True)
+    amount_company_signed = fields.Monetary(
+        "Amount",
+        readonly=True,
+        currency_field="company_currency_id",
+        help="In the company currency at the rate of the document date, "
+        "negative for credit notes: what the totals add up.",
+    )
+    company_currency_id = fields.Many2one(
+        "res.currency", string="Company Currency", readonly=True
+    )
     user_id = fields.Many2one("res.users", string="User", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     res_model = fields.Char("Source Model", readonly=True)
@@ -143,6 +169,7 @@ class CrmCustomerTimeline(models.Model):
                 columns={
                     "kind": "'interaction'",
                     "date": "src.date",
+                    "has_time": "TRUE",
                     "partner_id": "src.commercial_partner_id",
                     "contact_id": "src.contact_id",
                     "title": "src.name",
@@ -167,12 +194,13 @@ class CrmCustomerTimeline(models.Model):
                         ELSE 'invoice' END""",
                     # Noon keeps the invoice on its own day in every time zone.
                     "date": "src.invoice_date + interval '12 hours'",
+                    "has_time": "FALSE",
                     "partner_id": "src.commercial_partner_id",
                     "contact_id": "src.partner_id",
                     "title": "src.name",
-                    "amount": """CASE src.move_type WHEN 'out_refund'
-                        THEN -src.amount_total ELSE src.amount_total END""",
+                    "amount": "src.amount_total_in_currency_signed",
                     "currency_id": "src.currency_id",
+                    "amount_company_signed": "src.amount_total_signed",
                     "user_id": "src.invoice_user_id",
                     "company_id": "src.company_id",
                     "res_model": "'account.move'",
@@ -190,6 +218,7 @@ class CrmCustomerTimeline(models.Model):
                     columns={
                         "kind": f"'{kind}'",
                         "date": date_column,
+                        "has_time": "TRUE",
                         "partner_id": "src.commercial_partner_id",
                         "contact_id": "src.contact_id",
                         "title": "src.number || ' ' || src.name",
@@ -213,10 +242,12 @@ class CrmCustomerTimeline(models.Model):
                 columns={
                     "kind": "'external_' || src.kind",
                     "date": "src.issued_on + interval '12 hours'",
+                    "has_time": "FALSE",
                     "partner_id": "src.partner_id",
                     "title": "src.number",
                     "amount": "src.amount_signed",
                     "currency_id": "src.currency_id",
+                    "amount_company_signed": "src.amount_company_signed",
                     "company_id": "src.company_id",
                     "res_model": "'crm.external.invoice'",
                     "res_id": "src.id",
@@ -259,7 +290,12 @@ class CrmCustomerTimeline(models.Model):
     def _history_query(self):
         sources = self._timeline_sources()
         self._check_sources(sources)
-        return "\nUNION ALL\n".join(self._source_query(source) for source in sources)
+        rows = "\nUNION ALL\n".join(self._source_query(source) for source in sources)
+        # every row gets the currency of its company, financial or not, so
+        # that the list's total is one currency's sum
+        return f"""SELECT history.*, company.currency_id AS company_currency_id
+  FROM ({rows}) history
+  LEFT JOIN res_company company ON company.id = history.company_id"""
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)

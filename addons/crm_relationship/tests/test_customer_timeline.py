@@ -1,7 +1,10 @@
 from datetime import datetime
 
+from lxml import etree
+
 from odoo.exceptions import UserError
 from odoo.tests import tagged
+from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
@@ -113,3 +116,76 @@ class TestCustomerTimeline(AccountTestInvoicingCommon):
         unknown = TimelineSource(9, "res_partner src", {"colour": "'red'"}, "FALSE")
         with self.assertRaisesRegex(UserError, "unknown columns: colour"):
             Timeline._source_query(unknown)
+
+    def test_totals_in_company_currency_under_the_financial_filter(self):
+        """The history's total adds each document in the company currency at
+        its date's rate, credit notes negative, never EUR to USD."""
+        company_currency = self.env.company.currency_id
+        other = self.setup_other_currency(
+            "EUR" if company_currency.name != "EUR" else "USD",
+            rates=[("2026-01-01", 2.0), ("2026-06-01", 4.0)],
+        )
+        foreign = self.init_invoice(
+            "out_invoice",
+            self.customer,
+            "2026-01-28",
+            post=True,
+            amounts=[300],
+            currency=other,
+        )
+        Timeline = self.env["crm.customer.timeline"]
+        financial = [("partner_id", "=", self.customer.id), ("is_financial", "=", True)]
+        rows = Timeline.search(financial)
+        row = rows.filtered(lambda r: r.res_id == foreign.id)
+        self.assertEqual((row.amount, row.currency_id), (foreign.amount_total, other))
+        self.assertAlmostEqual(row.amount_company_signed, foreign.amount_total / 2)
+        refund_row = rows.filtered(lambda r: r.res_id == self.refund.id)
+        self.assertAlmostEqual(
+            refund_row.amount_company_signed, -self.refund.amount_total
+        )
+        [[total]] = Timeline._read_group(financial, [], ["amount_company_signed:sum"])
+        self.assertAlmostEqual(
+            total,
+            self.invoice.amount_total
+            - self.refund.amount_total
+            + foreign.amount_total / 2,
+        )
+        # every row has the company's currency, so the list's footer is one
+        # currency's sum with or without the Financial filter
+        self.assertEqual(self._history().company_currency_id, company_currency)
+        self.assertFalse(
+            Timeline.fields_get(["amount"], ["aggregator"])["amount"].get("aggregator"),
+            "amounts in their own currencies are not added up",
+        )
+        arch = etree.fromstring(
+            Timeline.get_views([(False, "list")])["views"]["list"]["arch"]
+        )
+        self.assertEqual(
+            [node.get("name") for node in arch.xpath("//field[@sum]")],
+            ["amount_company_signed"],
+        )
+
+    def test_customer_history_list_has_no_customer_column_nor_made_up_times(self):
+        Timeline = self.env["crm.customer.timeline"]
+        arch = etree.fromstring(
+            Timeline.get_views([(False, "list")])["views"]["list"]["arch"]
+        )
+        [customer_column] = arch.xpath("//field[@name='partner_id']")
+        hidden = customer_column.get("column_invisible", "False")
+        action = self.contact.action_view_history()
+        self.assertTrue(safe_eval(hidden, {"context": action["context"]}))
+        self.assertFalse(
+            safe_eval(hidden, {"context": {}}), "all customers' history shows it"
+        )
+        # invoices have a date, no time; no seconds anywhere
+        history = self._history()
+        self.assertEqual(
+            {(row.kind, row.has_time) for row in history},
+            {("interaction", True), ("invoice", False), ("credit_note", False)},
+        )
+        [date_column] = arch.xpath("//field[@name='date']")
+        options = safe_eval(date_column.get("options", "{}"))
+        self.assertEqual(
+            (date_column.get("widget"), options),
+            ("crm_history_date", {"show_seconds": False, "time_field": "has_time"}),
+        )

@@ -2,8 +2,8 @@ import base64
 import json
 
 import psycopg2
+from lxml import etree
 
-from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
@@ -312,16 +312,25 @@ class TestExternalInvoiceImport(CrmRelationshipCase):
         )
         self.assertEqual(overdue.mapped("external_id"), ["old"])
 
-    def test_credit_notes_receipts_and_other_currencies_in_customer_figures(self):
-        company_currency = self.env.company.currency_id
+    def _other_currency(self, rate_on_issue, rate_today):
+        """A currency other than the company's, with a rate on the rows'
+        issue date and another one today."""
         usd = self.env.ref("base.USD")
-        usd.active = True
-        other = usd if company_currency != usd else self.env.ref("base.EUR")
+        other = usd if self.env.company.currency_id != usd else self.env.ref("base.EUR")
         other.active = True
+        other.rate_ids.unlink()
         self.env["res.currency.rate"].create(
-            {"currency_id": other.id, "name": fields.Date.today(), "rate": 0.5}
+            [
+                {"currency_id": other.id, "name": "2026-11-01", "rate": rate_on_issue},
+                {"currency_id": other.id, "name": "2026-12-01", "rate": rate_today},
+            ]
         )
-        code = company_currency.name
+        return other
+
+    def test_credit_notes_receipts_and_other_currencies_in_customer_figures(self):
+        code = self.env.company.currency_id.name
+        # 1 company currency = 0.5 on the issue date, 0.25 since
+        other = self._other_currency(0.5, 0.25)
         customer = {"vat": "514000000"}
         self._import(
             [
@@ -352,11 +361,159 @@ class TestExternalInvoiceImport(CrmRelationshipCase):
                 ),
             ]
         )
-        # 1180 due, less the credit note of 100, plus 60 at 0.5 (120); the
-        # paid receipt owes nothing and is no invoice
+        # 1180 due, less the credit note of 100, plus 60 at the issue date's
+        # 0.5 (120, not 240 at today's rate); the paid receipt owes nothing
+        # and is no invoice
         self.assertAlmostEqual(self.customer.external_amount_due, 1180 - 100 + 120)
         self.assertAlmostEqual(self.customer.external_amount_invoiced, 1180 - 100 + 120)
         self.assertEqual(self.customer.external_invoice_count, 4)
+        company_currency = self.env.company.currency_id
+        self.assertEqual(self.customer.external_currency_id, company_currency)
+        foreign = self._invoices().filtered(lambda i: i.external_id == "x1")
+        self.assertEqual(
+            (foreign.amount_signed, foreign.amount_company_signed), (60.0, 120.0)
+        )
+
+    def test_credit_note_is_negative_whatever_sign_the_source_wrote(self):
+        """A CSV export writes credit notes negative, Tryton's positive: both
+        lower what the customer owes."""
+        customer = {"vat": "514000000"}
+        code = self.env.company.currency_id.name
+        self._import(
+            [
+                invoice_row("i1", customer=customer, currency=code),
+                invoice_row(
+                    "csv-credit",
+                    customer=customer,
+                    currency=code,
+                    kind="credit_note",
+                    amount_untaxed="-200",
+                    amount_tax="-34",
+                    amount_total="-234",
+                    amount_due="-234",
+                ),
+                invoice_row(
+                    "tryton-credit",
+                    customer=customer,
+                    currency=code,
+                    kind="credit_note",
+                    amount_untaxed="100",
+                    amount_tax="0",
+                    amount_total="100",
+                    amount_due="100",
+                ),
+                invoice_row(
+                    "paid-credit",
+                    customer=customer,
+                    currency=code,
+                    kind="credit_note",
+                    status="paid",
+                    amount_total="-234",
+                    amount_due="0",
+                ),
+            ]
+        )
+        by_id = {invoice.external_id: invoice for invoice in self._invoices()}
+        csv_credit = by_id["csv-credit"]
+        self.assertEqual(
+            (csv_credit.amount_total, csv_credit.amount_tax), (234.0, 34.0)
+        )
+        for external_id, total, due in (
+            ("csv-credit", -234.0, -234.0),
+            ("tryton-credit", -100.0, -100.0),
+            ("paid-credit", -234.0, 0.0),
+        ):
+            invoice = by_id[external_id]
+            self.assertEqual(
+                (invoice.amount_signed, invoice.amount_due_signed),
+                (total, due),
+                external_id,
+            )
+            self.assertEqual(
+                (invoice.amount_company_signed, invoice.amount_due_company_signed),
+                (total, due),
+                external_id,
+            )
+        self.assertAlmostEqual(self.customer.external_amount_due, 1180 - 234 - 100)
+        self.assertAlmostEqual(
+            self.customer.external_amount_invoiced, 1180 - 234 - 100 - 234
+        )
+        paid_row = self.env["crm.customer.timeline"].search(
+            [
+                ("res_model", "=", "crm.external.invoice"),
+                ("title", "=", "INV-paid-credit"),
+            ]
+        )
+        self.assertEqual(
+            (paid_row.amount, paid_row.amount_company_signed, paid_row.payment_state),
+            (-234.0, -234.0, "paid"),
+        )
+
+    def test_list_totals_are_signed_and_in_the_company_currency(self):
+        code = self.env.company.currency_id.name
+        other = self._other_currency(0.5, 0.25)
+        customer = {"vat": "514000000"}
+        self._import(
+            [
+                invoice_row("i1", customer=customer, currency=code),
+                invoice_row(
+                    "c1",
+                    customer=customer,
+                    currency=code,
+                    kind="credit_note",
+                    amount_total="-180",
+                    amount_due="-180",
+                ),
+                invoice_row(
+                    "x1",
+                    customer=customer,
+                    currency=other.name,
+                    amount_total="60",
+                    amount_due="60",
+                ),
+            ]
+        )
+        Invoice = self.env["crm.external.invoice"]
+        domain = [("job_id.name", "=", "finance")]
+        # what the list's footer and the pivot add up: one currency, credit
+        # notes negative
+        [[total, due]] = Invoice._read_group(
+            domain, [], ["amount_company_signed:sum", "amount_due_company_signed:sum"]
+        )
+        self.assertAlmostEqual(total, 1180 - 180 + 120)
+        self.assertAlmostEqual(due, 1180 - 180 + 120)
+        # amounts in the documents' own currencies add up per currency only
+        per_currency = dict(
+            Invoice._read_group(domain, ["currency_id"], ["amount_signed:sum"])
+        )
+        self.assertEqual(
+            per_currency, {self.env.company.currency_id: 1000.0, other: 60.0}
+        )
+        described = Invoice.fields_get(
+            ["amount_total", "amount_signed", "amount_due_signed", "amount_due"],
+            ["aggregator"],
+        )
+        self.assertFalse(
+            [name for name, field in described.items() if field.get("aggregator")],
+            "no total of amounts in different currencies",
+        )
+        views = Invoice.get_views([(False, "list"), (False, "form"), (False, "pivot")])
+        list_arch = etree.fromstring(views["views"]["list"]["arch"])
+        summed = {node.get("name") for node in list_arch.xpath("//field[@sum]")}
+        self.assertEqual(summed, {"amount_company_signed", "amount_due_company_signed"})
+        form_arch = etree.fromstring(views["views"]["form"]["arch"])
+        [currency] = form_arch.xpath("//field[@name='currency_id']")
+        self.assertFalse(currency.get("invisible"), "the form shows the currency")
+        for node in form_arch.xpath("//field[starts-with(@name, 'amount_')]"):
+            field = Invoice._fields[node.get("name")]
+            self.assertEqual(field.type, "monetary")
+            currency_field = field.get_currency_field(Invoice)
+            self.assertTrue(form_arch.xpath(f"//field[@name='{currency_field}']"))
+        pivot_arch = etree.fromstring(views["views"]["pivot"]["arch"])
+        self.assertEqual(
+            {node.get("name") for node in pivot_arch.xpath("//field[@type='measure']")},
+            {"amount_company_signed", "amount_due_company_signed"},
+        )
 
     def test_page_sent_twice_and_nightly_rejections_show_once(self):
         rows = [invoice_row("ghost", customer={"vat": "999999999"})]
