@@ -24,6 +24,7 @@ from .job import (
     push_customers,
 )
 from .odoo import OdooError
+from .status import check_items, check_odoo
 
 
 class _Parser(argparse.ArgumentParser):
@@ -73,34 +74,23 @@ def parse_args(argv):
         commands.add_parser("nightly", help="every source, then every target"),
         argparse.SUPPRESS,
     )
-    commands.add_parser("status", help="check the configuration and Odoo")
+    commands.add_parser(
+        "status", help="check Odoo and try every source and target, writing nothing"
+    )
     return parser.parse_args(argv)
 
 
 def _status(config, job):
-    """The configuration, every source and target checked, Odoo logged in;
-    no lock needed, nothing written."""
-    problems = []
-    try:
-        preflight(config, config.sources, config.targets)
-    except PreflightError as error:
-        problems = error.problems
-    for section, items in (("sources", config.sources), ("targets", config.targets)):
-        names = [f"{item.name} ({item.kind})" for item in items]
-        print(f"{section}: {', '.join(names) or '-'}")
-    for problem in problems:
-        print(f"crm-sync: configuration error: {problem}", file=sys.stderr)
-    try:
-        me = job.client.whoami()
-    except OdooError as error:
-        print(f"crm-sync: {error}", file=sys.stderr)
-        return EXIT_FAILED
-    version = f" (Odoo {me['server_version']})" if me.get("server_version") else ""
-    print(
-        f"Odoo {me['url']}{version} database {me['db']}: "
-        f"logged in as {me['login']} (uid {me['uid']})"
-    )
-    return EXIT_FAILED if problems else EXIT_OK
+    """Odoo logged in, every source and target opened and tried (see
+    ``status.py``); no lock needed, nothing written."""
+    failed = False
+    for check in [check_odoo(job.client), *check_items(config)]:
+        if check.ok:
+            print(check)
+        else:
+            failed = True
+            print(f"crm-sync: {check}", file=sys.stderr)
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def main(argv=None):

@@ -4,20 +4,22 @@ A transport has ``call(model, method, *args, retry_safe=False, **kwargs)`` and
 ``check()`` (who the service is logged in as); Odoo 19's JSON-2 API can be
 added as another class with the same two methods.
 
-Only a failure to get an answer is retried (refused or reset connection,
-timeout, HTTP 502/503/504 from a proxy, 429 after its Retry-After), and only
-for calls that are safe to repeat. Any other HTTP error (a 4xx: wrong URL,
-wrong database, a proxy refusing the request; a 500) is Odoo's answer and
-fails at once.
+Requests go through the service's one HTTP session (``sync_service.http``):
+a connection that cannot be made, 408 and 429 are tried again for every call;
+500/502/503/504 and a lost answer only for calls that are safe to repeat
+(``retry_safe``). Any other HTTP error (a 4xx: wrong URL, wrong database, a
+proxy refusing the request) is an answer and fails at once; 413 says that the
+request was larger than the server accepts, and how large it was.
 """
 
-import email.utils
 import json
 import time
-import urllib.error
-import urllib.request
 
-RETRIED_STATUSES = (429, 502, 503, 504)
+import requests
+
+from . import http
+
+UNREACHABLE_STATUSES = (408, 429, 502, 503, 504)
 
 
 class OdooError(Exception):
@@ -25,37 +27,34 @@ class OdooError(Exception):
 
 
 class OdooUnreachable(OdooError):
-    """No answer from Odoo (refused, timed out, 502/503/504, 429)."""
+    """No answer from Odoo (refused, timed out, 408/429/502/503/504)."""
 
-    def __init__(self, message, retry_after=None):
+
+class OdooRequestTooLarge(OdooError):
+    """HTTP 413: the request (``size`` bytes) is larger than Odoo, or a proxy
+    in front of it, accepts; sending it again cannot help."""
+
+    def __init__(self, message, size):
         super().__init__(message)
-        self.retry_after = retry_after
+        self.size = size
 
 
-def retry_after_seconds(value, default):
-    """Seconds to wait from a Retry-After header (seconds or an HTTP date)."""
-    if not value:
-        return default
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        try:
-            parsed = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return default
-        return max(0.0, parsed.timestamp() - time.time())
+def _megabytes(size):
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size} bytes"
 
 
 class JsonRpcTransport:
     def __init__(self, config, retries=None, backoff=1.0, sleep=time.sleep):
         self.config = config
-        self.retries = getattr(config, "max_retries", 3) if retries is None else retries
-        self.backoff = backoff
+        retries = getattr(config, "max_retries", 3) if retries is None else retries
+        self.session = http.Session(
+            config.timeout, retries, backoff=backoff, pause=lambda s: self.sleep(s)
+        )
         self.sleep = sleep
         self.uid = None
         self._next_id = 0
 
-    def _post(self, service, method, args):
+    def _post(self, service, method, args, retry_safe, what=None):
         self._next_id += 1
         body = json.dumps(
             {
@@ -65,34 +64,44 @@ class JsonRpcTransport:
                 "id": self._next_id,
             }
         ).encode()
-        request = urllib.request.Request(
-            f"{self.config.url}/jsonrpc",
-            data=body,
-            headers={"Content-Type": "application/json"},
-        )
+        url = self.config.url
         try:
-            with urllib.request.urlopen(request, timeout=self.config.timeout) as answer:
-                payload = json.loads(answer.read())
-        except urllib.error.HTTPError as error:
-            error.close()
-            if error.code in RETRIED_STATUSES:
-                raise OdooUnreachable(
-                    f"Odoo at {self.config.url} answered HTTP {error.code}",
-                    retry_after=error.headers.get("Retry-After"),
-                ) from None
-            raise OdooError(
-                f"Odoo at {self.config.url} answered HTTP {error.code} "
-                f"{error.reason}: check odoo.url"
-                + (" and odoo.db" if error.code == 404 else "")
-            ) from None
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
-            reason = getattr(error, "reason", error)
+            answer = self.session.post(
+                f"{url}/jsonrpc",
+                data=body,
+                headers={"Content-Type": "application/json"},
+                retry_safe=retry_safe,
+            )
+        except requests.RequestException as error:
             raise OdooUnreachable(
-                f"Odoo at {self.config.url} is unreachable: {reason}"
+                f"Odoo at {url} is unreachable: {self.session.explain(error)}"
             ) from None
-        except ValueError:
+        status = answer.status_code
+        if status == 413:
+            raise OdooRequestTooLarge(
+                f"Odoo at {url} refused {what or f'{service}.{method}'} as too "
+                f"large (HTTP 413): the request was {_megabytes(len(body))}, more "
+                "than the server (or a proxy in front of it) accepts",
+                size=len(body),
+            )
+        if status in UNREACHABLE_STATUSES:
+            raise OdooUnreachable(f"Odoo at {url} answered {http.describe(answer)}")
+        if status >= 500:
             raise OdooError(
-                f"Odoo at {self.config.url} did not answer JSON-RPC: check odoo.url"
+                f"Odoo at {url} failed with {http.describe(answer)}: see its log"
+            )
+        if status != 200:
+            raise OdooError(
+                f"Odoo at {url} answered {http.describe(answer)}: check odoo.url"
+                + (" and odoo.db" if status == 404 else "")
+            )
+        try:
+            payload = answer.json()
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            raise OdooError(
+                f"Odoo at {url} did not answer JSON-RPC: check odoo.url"
             ) from None
         if payload.get("error"):
             data = payload["error"].get("data") or {}
@@ -102,31 +111,12 @@ class JsonRpcTransport:
             )
         return payload.get("result")
 
-    def _with_retries(self, function, retry_safe):
-        attempt = 0
-        while True:
-            try:
-                return function()
-            except OdooUnreachable as error:
-                attempt += 1
-                if not retry_safe or attempt > self.retries:
-                    raise
-                delay = self.backoff * 2 ** (attempt - 1)
-                self.sleep(min(retry_after_seconds(error.retry_after, delay), 300))
-
     def login(self):
         try:
-            uid = self._with_retries(
-                lambda: self._post(
-                    "common",
-                    "authenticate",
-                    [
-                        self.config.db,
-                        self.config.login,
-                        self.config.api_key.reveal(),
-                        {},
-                    ],
-                ),
+            uid = self._post(
+                "common",
+                "authenticate",
+                [self.config.db, self.config.login, self.config.api_key.reveal(), {}],
                 retry_safe=True,
             )
         except OdooError as error:
@@ -149,9 +139,7 @@ class JsonRpcTransport:
         """Who the service is in Odoo: {"url", "db", "login", "uid",
         "server_version"}; raises OdooError when it cannot log in."""
         uid = self.login()
-        version = self._with_retries(
-            lambda: self._post("common", "version", []), retry_safe=True
-        )
+        version = self._post("common", "version", [], retry_safe=True)
         return {
             "url": self.config.url,
             "db": self.config.db,
@@ -161,26 +149,35 @@ class JsonRpcTransport:
         }
 
     def call(self, model, method, *args, retry_safe=False, **kwargs):
-        """``model.method(*args, **kwargs)``; repeated on a lost connection
-        only when the call is safe to repeat."""
+        """``model.method(*args, **kwargs)``; sent again after a lost answer
+        or a 5xx only when the call is safe to repeat."""
         if self.uid is None:
             self.login()
-        return self._with_retries(
-            lambda: self._post(
-                "object",
-                "execute_kw",
-                [
-                    self.config.db,
-                    self.uid,
-                    self.config.api_key.reveal(),
-                    model,
-                    method,
-                    list(args),
-                    kwargs,
-                ],
-            ),
+        return self._post(
+            "object",
+            "execute_kw",
+            [
+                self.config.db,
+                self.uid,
+                self.config.api_key.reveal(),
+                model,
+                method,
+                list(args),
+                kwargs,
+            ],
             retry_safe=retry_safe,
+            what=_call_name(model, method, args),
         )
+
+
+def _call_name(model, method, args):
+    """``model.method`` and, for a page, how many records it carries."""
+    records = sum(
+        len(arg)
+        for arg in args
+        if isinstance(arg, list) and arg and isinstance(arg[0], dict)
+    )
+    return f"{model}.{method}" + (f" with {records} records" if records else "")
 
 
 class OdooClient:

@@ -20,9 +20,10 @@ class SizeLimitedOdoo(http.server.ThreadingHTTPServer):
     """Odoo's pull API as the sync sees it, refusing bodies over
     ``max_body`` with 413. ``invoices``: {external id: row}; ``issues``:
     {record key: reason}; ``bodies``: the size of every request;
-    ``fail_calls``: numbers of sync_import_page calls answered HTTP 500
-    before anything is applied, ``lose_answers``: numbers of calls applied
-    whose answer is lost (HTTP 504, retried by the client)."""
+    ``fail_calls``: numbers of sync_import_page calls that fail in Odoo (a
+    JSON-RPC error, not retried) before anything is applied,
+    ``lose_answers``: numbers of calls applied whose answer is lost (HTTP 504,
+    retried by the client)."""
 
     def __init__(self, max_body):
         self.max_body = max_body
@@ -97,7 +98,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             if method == "sync_import_page" and number in server.fail_calls:
                 server.fail_calls.discard(number)
                 server.pages.append(("failed", args[3], args[4]))
-                self._answer(500, b"Internal Server Error")
+                error = {"message": "Odoo Server Error", "data": {"name": "Error"}}
+                body = {"jsonrpc": "2.0", "id": request["id"], "error": error}
+                self._answer(200, json.dumps(body).encode(), "application/json")
                 return
             result = server.call(model, method, args)
             if method == "sync_import_page" and number in server.lose_answers:

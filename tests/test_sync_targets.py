@@ -6,11 +6,17 @@ import hashlib
 import hmac
 import io
 import json
+import os
+import stat
+import subprocess
+import sys
 import urllib.request
 
 import pytest
 import vobject
-from sync_helpers import Radicale, Recorder
+from sync_helpers import FakeOdoo, Radicale, Recorder
+from test_sync_http import Script
+from test_sync_morning import FakeMorning
 
 from sync_service.config import Secret, TargetConfig
 from sync_service.targets.carddav import CardDavTarget, TargetError
@@ -95,7 +101,7 @@ def test_carddav_unreachable_is_a_clear_error():
         target.apply({"upserts": [customer(1, "A")], "deletes": []})
 
 
-def _webhook(url, retries=3, run_id=None):
+def _webhook(url, retries=3):
     return WebhookTarget(
         TargetConfig(
             name="hook",
@@ -106,7 +112,6 @@ def _webhook(url, retries=3, run_id=None):
             timeout=1,
         ),
         sleep=lambda seconds: sleeps.append(seconds),
-        run_id=run_id,
     )
 
 
@@ -311,7 +316,7 @@ def test_vcard_note_with_crlf_stays_one_card(radicale):
 def test_webhook_refused_customer_is_an_error_entry_the_others_go_on():
     receiver = Recorder(answers=[(422, {}, 0), (200, {}, 0)])
     try:
-        results = _webhook(receiver.url, run_id=3).apply(
+        results = _webhook(receiver.url).apply(
             {"upserts": [customer(1, "Bad"), customer(2, "Good")], "deletes": []}
         )
     finally:
@@ -341,7 +346,7 @@ def test_webhook_idempotency_key_is_new_for_every_change():
     receiver = Recorder()
     keys, binding = [], False
     try:
-        for run_id, (change, content) in enumerate(
+        for step, (change, content) in enumerate(
             [
                 ("upsert", "A"),
                 ("upsert", "B"),
@@ -353,9 +358,16 @@ def test_webhook_idempotency_key_is_new_for_every_change():
             ],
             start=1,
         ):
-            target = _webhook(receiver.url, run_id=run_id)
+            target = _webhook(receiver.url)
             if change == "upsert":
-                item = customer(1, "A", content_hash=content, binding=binding)
+                # every change in Odoo is a write: a new write date
+                item = customer(
+                    1,
+                    "A",
+                    content_hash=content,
+                    binding=binding,
+                    write_date=f"2026-11-{step:02d} 10:00:00",
+                )
                 [result] = target.apply({"upserts": [item], "deletes": []})
                 binding = {"binding_id": 1, "etag": result["etag"], "uid": item["uid"]}
             else:
@@ -364,13 +376,33 @@ def test_webhook_idempotency_key_is_new_for_every_change():
             keys.append(receiver.received[-1][0]["Idempotency-Key"])
         # a run killed after its POST, before Odoo recorded it: sent again
         before = {"binding_id": 1, "etag": keys[0], "uid": "crm-test-partner-1"}
-        item = customer(1, "A", content_hash="B", binding=before)
-        _webhook(receiver.url, run_id=99).apply({"upserts": [item], "deletes": []})
+        item = customer(
+            1, "A", content_hash="B", binding=before, write_date="2026-11-02 10:00:00"
+        )
+        _webhook(receiver.url).apply({"upserts": [item], "deletes": []})
     finally:
         receiver.close()
     assert len(set(keys)) == len(keys), keys
     assert receiver.received[-1][0]["Idempotency-Key"] == keys[1]
     assert all(key.startswith("crm-test-partner-1:") for key in keys)
+
+
+def test_webhook_first_delivery_keeps_its_key_after_a_killed_run():
+    """A new customer POSTed, then the run killed before Odoo recorded it:
+    the next run (another run in Odoo, no binding yet) sends the same key,
+    so the receiver drops the duplicate; restored after a delete (a write in
+    Odoo), the same content is a new event with a new key."""
+    receiver = Recorder()
+    new = customer(1, "A", content_hash="A", write_date="2026-11-20 10:00:00")
+    restored = {**new, "write_date": "2026-12-01 09:00:00"}
+    try:
+        for item in (new, new, restored):
+            _webhook(receiver.url).apply({"upserts": [item], "deletes": []})
+    finally:
+        receiver.close()
+    first, again, back = [h["Idempotency-Key"] for h, _b, _s in receiver.received]
+    assert again == first
+    assert back != first
 
 
 def test_csv_and_xlsx_never_turn_a_name_into_a_formula(tmp_path):
@@ -394,7 +426,7 @@ def test_csv_and_xlsx_never_turn_a_name_into_a_formula(tmp_path):
     )
     cells = dict(zip(header, row, strict=True))
     assert cells["Name"] == "'" + hostile["name"]
-    assert cells["Phone"] == "'+972 3 555 0101"
+    assert cells["Phone"] == "+972 3 555 0101", "a phone number is data"
     assert cells["Email"] == "'@SUM(1+1)"
     assert cells["City"] == "'-2+3"
     assert cells["Street"] == "'\tTab Street"
@@ -406,3 +438,397 @@ def test_csv_and_xlsx_never_turn_a_name_into_a_formula(tmp_path):
     assert sheet["A2"].value == hostile["name"]
     assert sheet["A2"].data_type == "s", "text, not a formula"
     assert sheet["D2"].value == "+972 3 555 0101"
+
+
+# -- a wrong URL stops the target (issue 9, point 12) -------------------------
+
+
+def test_carddav_wrong_url_stops_the_target_after_three_refusals(radicale):
+    """Radicale has no address book at this URL: it refuses every card the
+    same way. Three in a row stop the target with one error naming it and
+    the URL, instead of a sync issue for every customer."""
+    radicale.make_address_book("real")
+    wrong = f"{radicale.url}/test/no-such-book/"  # Radicale: 409 for every card
+    target = CardDavTarget(
+        TargetConfig(name="phones", kind="carddav", url=wrong, username="test")
+    )
+    customers = [customer(n, f"C{n}") for n in range(1, 8)]
+    with pytest.raises(TargetError) as error:
+        target.apply({"upserts": customers, "deletes": []})
+    message = str(error.value)
+    assert "target phones" in message and wrong in message
+    assert "3 customers in a row" in message and "url" in message
+
+
+def test_webhook_wrong_url_stops_the_target_after_three_refusals():
+    receiver = Recorder(answers=[(404, {}, 0)] * 10)
+    try:
+        with pytest.raises(TargetError) as error:
+            _webhook(receiver.url).apply(
+                {"upserts": [customer(n, f"C{n}") for n in range(1, 8)], "deletes": []}
+            )
+    finally:
+        receiver.close()
+    assert f"target hook: {receiver.url} refused 3 customers in a row" in str(
+        error.value
+    )
+    assert len(receiver.received) == 3, "no more customers sent"
+
+
+def test_webhook_different_refusals_are_each_customers_own():
+    """404, 409, 404, 422: not the same refusal three times in a row, so each
+    is that customer's sync issue and the others go on."""
+    receiver = Recorder(answers=[(404, {}, 0), (409, {}, 0), (404, {}, 0)])
+    try:
+        results = _webhook(receiver.url).apply(
+            {"upserts": [customer(n, f"C{n}") for n in range(1, 6)], "deletes": []}
+        )
+    finally:
+        receiver.close()
+    assert [bool(r.get("error")) for r in results] == [True, True, True, False, False]
+
+
+# -- conflicts with edits made in the address book (issue 9, point 13) --------
+
+
+def _phone_edit(radicale, href, edit):
+    """What a phone does: read the card, change it, PUT it with its ETag."""
+    cards = radicale.cards(radicale.url + href.rsplit("/", 1)[0] + "/")
+    etag, text = cards[href]
+    request = urllib.request.Request(
+        radicale.url + href,
+        data=edit(text).encode(),
+        method="PUT",
+        headers={
+            "Content-Type": "text/vcard; charset=utf-8",
+            "If-Match": etag,
+            **radicale.auth,
+        },
+    )
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+
+
+def _book(radicale, name):
+    book = radicale.make_address_book(name)
+    return CardDavTarget(
+        TargetConfig(name=name, kind="carddav", url=book, username="test")
+    )
+
+
+def _pushed(target, item):
+    [result] = target.apply({"upserts": [item], "deletes": []})
+    assert "error" not in result, result
+    return {**result, "binding_id": 1, "uid": item["uid"]}
+
+
+def test_carddav_edit_on_a_phone_is_never_overwritten(radicale):
+    """Odoo changes the email while a phone changed the mobile number: the
+    card is left as the phone made it and the customer becomes a sync issue
+    naming the field and both values."""
+    target = _book(radicale, "conflict")
+    item = customer(1, "Dana Cohen", is_company=False, mobile="+972 50 111 2222")
+    binding = _pushed(target, item)
+    _phone_edit(
+        radicale,
+        binding["href"],
+        lambda text: text.replace("+972 50 111 2222", "+972 52 999 8888"),
+    )
+    edited = radicale.get(binding["href"])
+    changed = {**item, "email": "dana@new.example", "binding": binding}
+    [result] = target.apply({"upserts": [changed], "deletes": []})
+    assert result["partner_id"] == 1
+    assert "changed in the address book since the last push" in result["error"]
+    assert (
+        "mobile: address book '+972 52 999 8888', Odoo '+972 50 111 2222'"
+        in (result["error"])
+    )
+    assert "email" not in result["error"], "only Odoo changed the email"
+    assert radicale.get(binding["href"]) == edited, "the card is left as it is"
+
+
+def test_carddav_odoo_goes_in_when_the_phone_changed_nothing_it_owns(radicale):
+    """The phone added a birthday, a field the sync does not write: Odoo's
+    change goes in and the birthday stays."""
+    target = _book(radicale, "merge")
+    item = customer(2, "Acme")
+    binding = _pushed(target, item)
+    _phone_edit(
+        radicale,
+        binding["href"],
+        lambda text: text.replace("END:VCARD", "BDAY:1980-01-02\r\nEND:VCARD"),
+    )
+    changed = {**item, "phone": "+972 3 555 0199", "binding": binding}
+    [result] = target.apply({"upserts": [changed], "deletes": []})
+    assert "error" not in result, result
+    card = vobject.readOne(radicale.get(result["href"]))
+    assert card.tel.value == "+972 3 555 0199"
+    assert card.bday.value == "1980-01-02", "what the phone added is kept"
+
+
+def test_carddav_same_change_on_both_sides_is_no_conflict(radicale):
+    target = _book(radicale, "same")
+    item = customer(3, "Same Ltd")
+    binding = _pushed(target, item)
+    _phone_edit(
+        radicale,
+        binding["href"],
+        lambda text: text.replace("c3@example.com", "INFO@same.example"),
+    )
+    changed = {**item, "email": "info@same.example", "binding": binding}
+    [result] = target.apply({"upserts": [changed], "deletes": []})
+    assert "error" not in result, result
+    assert "info@same.example" in radicale.get(result["href"])
+
+
+def test_carddav_delete_of_a_card_edited_on_a_phone_is_refused(radicale):
+    """Archived in Odoo, edited on a phone meanwhile: the card stays, a sync
+    issue says why; a card changed only in what the sync does not write goes."""
+    target = _book(radicale, "deletes")
+    kept = _pushed(target, customer(4, "Kept Ltd"))
+    gone = _pushed(target, customer(5, "Gone Ltd"))
+    _phone_edit(
+        radicale,
+        kept["href"],
+        lambda text: text.replace("+972 3 555 0101", "+972 3 555 0404"),
+    )
+    _phone_edit(
+        radicale,
+        gone["href"],
+        lambda text: text.replace("END:VCARD", "BDAY:1990-05-06\r\nEND:VCARD"),
+    )
+    stale = {"uid": "crm-test-partner-4"}
+    results = target.apply(
+        {
+            "upserts": [],
+            "deletes": [
+                {**kept, **stale, "binding_id": 4},
+                {**gone, "binding_id": 5},
+            ],
+        }
+    )
+    assert results[0]["binding_id"] == 4 and results[0]["partner_id"] == 4
+    assert "not deleted" in results[0]["error"]
+    assert "phone '+972 3 555 0404'" in results[0]["error"]
+    assert radicale.exists(kept["href"])
+    assert results[1] == {"binding_id": 5, "deleted": True}
+    assert not radicale.exists(gone["href"])
+
+
+def test_carddav_card_deleted_on_a_phone_comes_back(radicale):
+    target = _book(radicale, "comeback")
+    item = customer(6, "Back Ltd")
+    binding = _pushed(target, item)
+    request = urllib.request.Request(
+        radicale.url + binding["href"], method="DELETE", headers=radicale.auth
+    )
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+    [result] = target.apply(
+        {
+            "upserts": [{**item, "phone": "+972 3 555 0606", "binding": binding}],
+            "deletes": [],
+        }
+    )
+    assert "error" not in result, result
+    assert "0606" in radicale.get(result["href"])
+
+
+# -- files and vCards (issue 9, point 15) -------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["csv_file", "xlsx_file", "vcard_file"])
+def test_exported_files_are_readable_by_a_web_server(tmp_path, kind):
+    path = tmp_path / "share" / f"customers.{kind.split('_')[0]}"
+    previous = os.umask(0o022)
+    try:
+        target = FileTarget(TargetConfig(name="office", kind=kind, path=path))
+        target.apply({"upserts": [customer(1, "A")], "deletes": []})
+        target.finish()
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644
+        # a file someone made group-only keeps its mode when written again
+        path.chmod(0o640)
+        target.finish()
+        assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    finally:
+        os.umask(previous)
+
+
+def test_csv_numbers_and_phone_numbers_stay_data(tmp_path):
+    path = tmp_path / "customers.csv"
+    target = FileTarget(TargetConfig(name="office", kind="csv_file", path=path))
+    target.apply(
+        {
+            "upserts": [
+                customer(
+                    1,
+                    "Phones",
+                    phone="+972-3-1234567",
+                    mobile="+1 (555) 010-9999",
+                    zip="-12.5",
+                    city="+2+3",
+                    street="-2-3",
+                )
+            ],
+            "deletes": [],
+        }
+    )
+    target.finish()
+    header, row = csv.reader(
+        io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")
+    )
+    cells = dict(zip(header, row, strict=True))
+    assert cells["Phone"] == "+972-3-1234567"
+    assert cells["Mobile"] == "+1 (555) 010-9999"
+    assert cells["ZIP"] == "-12.5"
+    assert cells["City"] == "'+2+3", "a sum, not a number"
+    assert cells["Street"] == "'-2-3"
+
+
+def test_vcard_name_parts_and_escaped_values(radicale):
+    """A person's name splits into given and family names; a company's goes
+    whole into N's family part and ORG. A map link with a comma, a dial
+    string with pauses and an odd email come back as they were."""
+    target = _book(radicale, "names")
+    person = customer(
+        7,
+        "Dana Levi Cohen",
+        is_company=False,
+        company_name="Acme, Ltd",
+        website="https://maps.example.com/?q=32.08,34.78;z=12",
+        phone="+972-3-5550101,,12",
+        email='"dana,cohen"@example.com',
+    )
+    company = customer(8, "אלקטרה שירותים בע״מ")
+    results = target.apply({"upserts": [person, company], "deletes": []})
+    card = vobject.readOne(radicale.get(results[0]["href"]))
+    assert (card.n.value.given, card.n.value.additional, card.n.value.family) == (
+        "Dana",
+        "Levi",
+        "Cohen",
+    )
+    assert card.org.value == ["Acme, Ltd"]
+    assert card.url.value == "https://maps.example.com/?q=32.08,34.78;z=12"
+    assert card.tel.value == "+972-3-5550101,,12"
+    assert card.email.value == '"dana,cohen"@example.com'
+    card = vobject.readOne(radicale.get(results[1]["href"]))
+    assert card.n.value.family == "אלקטרה שירותים בע״מ"
+    assert card.org.value == ["אלקטרה שירותים בע״מ"]
+
+
+# -- crm-sync status (issue 9, point 12) --------------------------------------
+
+
+def test_status_tries_every_source_and_target(radicale, tmp_path):
+    """`crm-sync status` logs in to Odoo, Tryton and Morning, reads the drop
+    folder, PROPFINDs each address book, pings each webhook and writes in
+    the file target's folder: a wrong address book URL (a folder that takes
+    cards but is no address book) and a webhook URL answering 404 are named."""
+    book = radicale.make_address_book("status")
+    odoo, hook, no_hook = FakeOdoo(), Recorder(), Recorder(answers=[(404, {}, 0)])
+    morning = FakeMorning([])
+    tryton = Script(body=json.dumps({"id": 1, "result": [1, "session"]}).encode())
+    (tmp_path / "drop").mkdir()
+    (tmp_path / "drop" / "waiting.csv").write_text("Invoice ID\n")
+    path = tmp_path / "crm-sync.toml"
+    path.write_text(
+        f"""
+[odoo]
+url = "{odoo.url}"
+db = "crm"
+login = "sync"
+api_key = {{env = "STATUS_SECRET"}}
+
+[[sources]]
+name = "finance"
+kind = "csv"
+folder = "drop"
+[sources.columns]
+external_id = "Invoice ID"
+issued_on = "Date"
+amount_total = "Total"
+
+[[sources]]
+name = "morning"
+kind = "morning"
+url = "{morning.url}"
+api_id = "api-id"
+api_secret = {{env = "MORNING_SECRET"}}
+
+[[sources]]
+name = "tryton"
+kind = "tryton"
+url = "{tryton.url}"
+database = "crm"
+username = "admin"
+password = {{env = "STATUS_SECRET"}}
+
+[[targets]]
+name = "phones"
+kind = "carddav"
+url = "{book}"
+username = "test"
+password = {{env = "STATUS_SECRET"}}
+
+[[targets]]
+name = "not-a-book"
+kind = "carddav"
+url = "{radicale.url}/test/"
+username = "test"
+password = {{env = "STATUS_SECRET"}}
+
+[[targets]]
+name = "hook"
+kind = "webhook"
+url = "{hook.url}"
+secret = {{env = "STATUS_SECRET"}}
+
+[[targets]]
+name = "no-hook"
+kind = "webhook"
+url = "{no_hook.url}"
+secret = {{env = "STATUS_SECRET"}}
+
+[[targets]]
+name = "office"
+kind = "csv_file"
+path = "share/customers.csv"
+"""
+    )
+    try:
+        status = subprocess.run(
+            [sys.executable, "-m", "sync_service", "--config", str(path), "status"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=dict(os.environ, STATUS_SECRET="s3cret", MORNING_SECRET="api-secret"),
+        )
+    finally:
+        for server in (odoo, hook, no_hook, morning, tryton):
+            server.shutdown()
+            server.server_close()
+    out, err = status.stdout, status.stderr
+    assert status.returncode == 1, err
+    assert f"odoo: {odoo.url} (Odoo 18.0) database crm: logged in as sync" in out
+    assert "sources[0] finance (csv): " in out and "(1 waiting)" in out
+    assert "sources[1] morning (morning): API key accepted" in out
+    assert "sources[2] tryton (tryton): logged in as admin" in out
+    assert "targets[0] phones (carddav): address book 'status'" in out
+    assert "targets[2] hook (webhook): a signed ping accepted" in out
+    assert f"targets[4] office (csv_file): {tmp_path} is writable" in out
+    assert (
+        f"targets[1] not-a-book (carddav): PROPFIND {radicale.url}/test/: a folder, "
+        "not an address book" in err
+    )
+    assert f"targets[3] no-hook (webhook): webhook {no_hook.url}: a signed ping" in err
+    assert "HTTP 404" in err
+    [(headers, body, _status)] = hook.received
+    assert json.loads(body) == {"event": "ping"}
+    assert (
+        headers["X-Crm-Signature"]
+        == hmac.new(
+            b"s3cret", f"{headers['X-Crm-Timestamp']}.".encode() + body, hashlib.sha256
+        ).hexdigest()
+    )
+    assert "s3cret" not in out + err
+    assert not (tmp_path / "share").exists(), "nothing written"

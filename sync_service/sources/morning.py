@@ -10,11 +10,11 @@ again and Odoo updates them; unchanged ones are skipped there. The bookmark is
 
 import json
 import time
-import urllib.error
-import urllib.request
 from datetime import date, timedelta
 
-from ..odoo import retry_after_seconds
+import requests
+
+from .. import http
 from . import Page
 
 DOCUMENT_KINDS = {305: "invoice", 320: "invoice", 330: "credit_note", 400: "receipt"}
@@ -31,45 +31,43 @@ class MorningSource:
         self.config = config
         self.today = today or date.today()
         self.sleep = sleep
+        self.http = http.session(config, pause=lambda seconds: self.sleep(seconds))
         self.token = None
 
     # -- HTTP ---------------------------------------------------------------
 
     def _post(self, path, payload, auth=True):
-        body = json.dumps(payload).encode()
-        last = None
-        for attempt in range(self.config.max_retries + 1):
-            headers = {"Content-Type": "application/json"}
-            if auth:
-                headers["Authorization"] = f"Bearer {self._token()}"
-            request = urllib.request.Request(
-                self.config.url + path, data=body, method="POST", headers=headers
+        """The JSON answer of one POST; an expired token is renewed once."""
+        answer = self._send(path, payload, auth)
+        if answer.status_code == 401 and auth:
+            self.token = None
+            answer = self._send(path, payload, auth)
+        if answer.status_code != 200:
+            raise SourceError(
+                f"Morning {path}: {http.describe(answer)} "
+                f"{answer.content[:200].decode(errors='replace')}".strip()
             )
-            backoff = min(2**attempt, 60)
-            try:
-                with urllib.request.urlopen(
-                    request, timeout=self.config.timeout
-                ) as answer:
-                    return json.loads(answer.read())
-            except urllib.error.HTTPError as error:
-                if error.code == 401 and auth and attempt == 0:
-                    self.token = None  # expired: log in again once
-                    continue
-                if error.code != 429 and error.code < 500:
-                    raise SourceError(
-                        f"Morning {path}: HTTP {error.code} "
-                        f"{error.read()[:200].decode(errors='replace')}"
-                    ) from None
-                last = f"HTTP {error.code}"
-                backoff = _retry_after(error.headers.get("Retry-After"), backoff)
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
-                last = str(getattr(error, "reason", error))
-            if attempt < self.config.max_retries:
-                self.sleep(backoff)
-        raise SourceError(
-            f"Morning {path}: gave up after {self.config.max_retries + 1} "
-            f"attempts ({last})"
-        )
+        try:
+            return answer.json()
+        except ValueError:
+            raise SourceError(
+                f"Morning {path}: not a JSON answer: {answer.content[:100]!r}"
+            ) from None
+
+    def _send(self, path, payload, auth):
+        # every call here only reads (a token, a search): safe to send again
+        headers = {"Content-Type": "application/json"}
+        if auth:
+            headers["Authorization"] = f"Bearer {self._token()}"
+        try:
+            return self.http.post(
+                self.config.url + path,
+                data=json.dumps(payload).encode(),
+                headers=headers,
+                retry_safe=True,
+            )
+        except requests.RequestException as error:
+            raise SourceError(f"Morning {path}: {self.http.explain(error)}") from None
 
     def _token(self):
         if not self.token:
@@ -82,6 +80,12 @@ class MorningSource:
             if not self.token:
                 raise SourceError("Morning /account/token: no token in the answer")
         return self.token
+
+    def probe(self):
+        """For ``crm-sync status``: ask for a token; SourceError if refused."""
+        self.token = None
+        self._token()
+        return "API key accepted"
 
     # -- pages --------------------------------------------------------------
 
@@ -170,7 +174,3 @@ class MorningSource:
             "source_url": urls.get("origin") or urls.get("he"),
             "payload": item,
         }
-
-
-# kept under this name for the sources that import it
-_retry_after = retry_after_seconds

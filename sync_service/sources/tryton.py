@@ -28,7 +28,6 @@ Odoo skips what did not change. The bookmark never moves back.
 """
 
 import base64
-import http.client
 import itertools
 import json
 import time
@@ -36,8 +35,11 @@ import urllib.parse
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+import requests
+
+from .. import http
 from . import Page
-from .morning import SourceError, _retry_after
+from .morning import SourceError
 
 __all__ = ["SourceError", "TrytonSource"]
 
@@ -73,6 +75,7 @@ class TrytonSource:
     def __init__(self, config, sleep=time.sleep, overlap=None):
         self.config = config
         self.sleep = sleep
+        self.http = http.session(config, pause=lambda seconds: self.sleep(seconds))
         if overlap is None:
             minutes = getattr(config, "overlap_minutes", None)
             overlap = DEFAULT_OVERLAP if minutes is None else timedelta(minutes=minutes)
@@ -87,86 +90,60 @@ class TrytonSource:
 
     # -- JSON-RPC -----------------------------------------------------------
 
-    def _post(self, body, headers):
-        """(status, headers, body) of one POST; the connection always closed
-        (a timeout in urllib leaves its socket to the garbage collector)."""
-        parts = urllib.parse.urlsplit(self.endpoint)
-        connection_class = (
-            http.client.HTTPSConnection
-            if parts.scheme == "https"
-            else http.client.HTTPConnection
-        )
-        connection = connection_class(
-            parts.hostname, parts.port, timeout=self.config.timeout
-        )
-        try:
-            connection.request("POST", parts.path or "/", body, headers)
-            answer = connection.getresponse()
-            return answer.status, answer.headers, answer.read()
-        finally:
-            connection.close()
-
     def _call(self, method, params, auth=True):
-        last = None
-        relogged = False
-        attempt = 0
-        while True:
-            headers = {"Content-Type": "application/json"}
-            if auth:
-                headers["Authorization"] = self._authorization()
-            body = json.dumps(
-                {"id": next(self._ids), "method": method, "params": params},
-                default=_encode,
-            ).encode()
-            backoff = min(2**attempt, 60)
-            try:
-                status, answer_headers, text = self._post(body, headers)
-            except (OSError, http.client.HTTPException) as error:
-                status, last = None, str(error) or type(error).__name__
-            if status == 200:
-                try:
-                    payload = json.loads(text, object_hook=_decode)
-                except ValueError:
-                    payload = None
-                if isinstance(payload, dict) and (
-                    "result" in payload or "error" in payload
-                ):
-                    if payload.get("error"):
-                        raise SourceError(
-                            f"{self._name(method)}: {_error_text(payload['error'])}"
-                        )
-                    return payload["result"]
-                last = f"not a JSON-RPC answer: {text[:100]!r}"
-            elif status == 401 and not auth:
-                raise SourceError(
-                    f"{self._name(method)}: login refused for user "
-                    f"{self.config.username!r} (HTTP 401): check the "
-                    "username and password"
-                )
-            elif status == 401 and not relogged:
-                relogged = True
-                self.session = None  # expired: log in again once
-                continue
-            elif status == 404 and not auth:
-                raise SourceError(
-                    f"{self._name(method)}: HTTP 404: no database "
-                    f"{self.config.database!r} on this server"
-                )
-            elif status is not None and status != 429 and status < 500:
-                raise SourceError(
-                    f"{self._name(method)}: HTTP {status} "
-                    f"{text[:200].decode(errors='replace')}"
-                )
-            elif status is not None:
-                last = f"HTTP {status}"
-                backoff = _retry_after(answer_headers.get("Retry-After"), backoff)
-            if attempt >= self.config.max_retries:
-                raise SourceError(
-                    f"{self._name(method)}: gave up after {attempt + 1} attempts "
-                    f"({last})"
-                )
-            self.sleep(backoff)
-            attempt += 1
+        """The result of one JSON-RPC call. Every call here reads (or logs
+        in or out), so each may be sent again (``sync_service.http``); an
+        expired session logs in again once."""
+        answer = self._send(method, params, auth)
+        if answer.status_code == 401 and auth:
+            self.session = None
+            answer = self._send(method, params, auth)
+        status = answer.status_code
+        if status == 401:
+            raise SourceError(
+                f"{self._name(method)}: login refused for user "
+                f"{self.config.username!r} (HTTP 401): check the "
+                "username and password"
+            )
+        if status == 404 and not auth:
+            raise SourceError(
+                f"{self._name(method)}: HTTP 404: no database "
+                f"{self.config.database!r} on this server"
+            )
+        if status != 200:
+            raise SourceError(
+                f"{self._name(method)}: {http.describe(answer)} "
+                f"{answer.content[:200].decode(errors='replace')}".strip()
+            )
+        try:
+            payload = json.loads(answer.content, object_hook=_decode)
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict) or not {"result", "error"} & set(payload):
+            raise SourceError(
+                f"{self._name(method)}: not a JSON-RPC answer: "
+                f"{answer.content[:100]!r}"
+            )
+        if payload.get("error"):
+            raise SourceError(f"{self._name(method)}: {_error_text(payload['error'])}")
+        return payload["result"]
+
+    def _send(self, method, params, auth):
+        headers = {"Content-Type": "application/json"}
+        if auth:
+            headers["Authorization"] = self._authorization()
+        body = json.dumps(
+            {"id": next(self._ids), "method": method, "params": params},
+            default=_encode,
+        ).encode()
+        try:
+            return self.http.post(
+                self.endpoint, data=body, headers=headers, retry_safe=True
+            )
+        except requests.RequestException as error:
+            raise SourceError(
+                f"{self._name(method)}: {self.http.explain(error)}"
+            ) from None
 
     def _authorization(self):
         if not self.session:
@@ -197,6 +174,13 @@ class TrytonSource:
         except SourceError:
             pass  # the session expires by itself
         self.session = None
+        self.http.close()
+
+    def probe(self):
+        """For ``crm-sync status``: log in and out; SourceError if refused."""
+        self._login()
+        self._logout()
+        return f"logged in as {self.config.username}"
 
     # -- pages --------------------------------------------------------------
 

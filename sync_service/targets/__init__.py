@@ -1,6 +1,43 @@
 """Targets of customers: each applies a page of changes (upserts, deletes)
 and returns the bindings to record in Odoo."""
 
+# a wrong URL answers every customer the same way
+URL_REFUSALS = frozenset({404, 405, 409, 410})
+STOP_AFTER = 3
+
+
+class TargetError(Exception):
+    """The target as a whole cannot go on (credentials, URL, no answer)."""
+
+
+class RefusalStreak:
+    """Stops a target refused ``STOP_AFTER`` times in a row with the same
+    404, 405, 409 or 410: a wrong URL, not that many wrong customers. One
+    clear error then, instead of a sync issue for every customer."""
+
+    def __init__(self, config):
+        self.config = config
+        self.status = None
+        self.count = 0
+
+    def refused(self, status, what):
+        """A customer refused with ``status``; ``what`` says how
+        (``PUT /book/x.vcf: HTTP 404 Not Found``)."""
+        if status not in URL_REFUSALS:
+            self.accepted()
+            return
+        self.count = self.count + 1 if status == self.status else 1
+        self.status = status
+        if self.count >= STOP_AFTER:
+            raise TargetError(
+                f"target {self.config.name}: {self.config.url} refused "
+                f"{self.count} customers in a row ({what}): the url looks "
+                f"wrong; stopped (check the url of target {self.config.name!r})"
+            )
+
+    def accepted(self):
+        self.status, self.count = None, 0
+
 
 def open_target(config):
     from .carddav import CardDavTarget  # noqa: PLC0415

@@ -1,21 +1,29 @@
 """Office files of all customers: CSV (UTF-8 with a BOM, so Excel shows
 Hebrew), XLSX, or one vCard bundle; written to a temporary file, then
-renamed, so a reader never sees half a file.
+renamed, so a reader never sees half a file. A new file is readable by all
+(0644 under the usual umask 022: a share or a web server serves it); a file
+written again keeps its mode.
 
 A customer's text never becomes a formula: in the CSV a cell starting with
-``= + - @``, a tab or a CR gets a leading apostrophe (Excel and LibreOffice
-would otherwise run ``=HYPERLINK(...)`` typed into a customer's name); in the
-XLSX every cell is written as text.
+``=``, ``@``, a tab or a CR, or with ``+`` or ``-`` when it is not a number
+(``-12.5``) or a phone number (``+972-3-1234567``), gets a leading apostrophe
+(Excel and LibreOffice would otherwise run ``=HYPERLINK(...)`` typed into a
+customer's name); in the XLSX every cell is written as text.
 """
 
 import csv
 import io
 import os
+import re
+import stat
 import tempfile
 
 from .vcard import to_vcard
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# data, not a formula, although it starts with + or -
+NUMBER = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?")
+PHONE = re.compile(r"\+(?=(\D*\d){7})\d[\d ()./-]*\d")
 COLUMNS = (
     ("name", "Name"),
     ("company_name", "Company"),
@@ -109,12 +117,40 @@ class FileTarget:
         try:
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(self._content())
+            # mkstemp makes 0600, for no one else to read
+            os.chmod(temporary, _mode_for(path))
             os.replace(temporary, path)
         except BaseException:
             os.unlink(temporary)
             raise
 
+    def probe(self):
+        """For ``crm-sync status``: a file can be written in the folder."""
+        folder = next(p for p in self.config.path.parents if p.exists())
+        try:
+            descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".crm-sync.")
+        except OSError as error:
+            raise OSError(f"path: cannot write in {folder}: {error.strerror}") from None
+        os.close(descriptor)
+        os.unlink(temporary)
+        return f"{folder} is writable"
+
+
+def _mode_for(path):
+    """The mode of the file at ``path`` if there is one, else 0666 less the
+    umask (0644 usually)."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
 
 def _no_formula(text):
     """A CSV cell that a spreadsheet shows as text, never runs as a formula."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    if not text.startswith(FORMULA_STARTS):
+        return text
+    if text[0] in "+-" and (NUMBER.fullmatch(text) or PHONE.fullmatch(text)):
+        return text
+    return "'" + text

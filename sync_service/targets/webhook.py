@@ -5,34 +5,42 @@ HMAC-SHA256 of ``"<timestamp>.<body>"`` with the shared secret) and
 ``Idempotency-Key``.
 
 The idempotency key names one change event: the same for every retry of
-that delivery, new for every later change, so a receiver may drop a request
-whose key it has seen. It is ``<uid>:<digest>``, the digest (32 hex) a
-SHA-256 of the previous delivery's key of that customer (kept in Odoo as the
-binding's ``etag``) and the new content hash, or ``deleted``. Keys chain: a
-change back to earlier content, or a second delete after the customer came
-back, is a new key; a run killed after a POST and before Odoo recorded it
-sends the same change again with the same key. A customer's first delivery
-(no binding yet, or a binding from before this scheme) has no previous key:
-the run's id in Odoo stands in for it.
+that delivery and for the same change sent again after a run was killed
+before Odoo recorded it; new for every later change, so a receiver may drop
+a request whose key it has seen. It is ``<uid>:<digest>``, the digest (32 hex)
+a SHA-256 of what the key chains from and the new content hash, or
+``deleted``. A key chains from the previous delivery's key of that customer
+(kept in Odoo as the binding's ``etag``), so a change back to earlier content
+is a new key. A delivery with no previous key (the customer's first, or its
+first since it came back after a delete) chains from the customer's write
+date in Odoo: the same when a killed run's delivery is sent again, new when
+the customer is restored (a write); a delete with no previous key chains
+from the binding.
 
-429 and 5xx answers and timeouts are retried with exponential backoff,
-honouring Retry-After, then fail the target clearly; so do 401/403 (the
-secret or the URL is wrong for every customer). Any other 4xx is that
-customer's refusal: an error entry, and the others go on.
+Retries follow ``sync_service.http``: a POST with an ``Idempotency-Key`` is
+safe to repeat, so 408, 429, 5xx and timeouts are sent again (the same
+request: timestamp, signature and key), honouring Retry-After, then fail the
+target clearly; so do 401/403 (the secret or the URL is wrong for every
+customer) and a redirect. Any other 4xx is that customer's refusal: an error
+entry, and the others go on, until the same 404/405/409/410 comes three
+times in a row (a wrong URL): the target stops with one error.
+
+``crm-sync status`` sends a signed ``{"event": "ping"}`` (key
+``ping:<timestamp>``): a receiver answers it with a 2xx.
 """
 
 import hashlib
 import hmac
 import json
 import time
-import urllib.error
-import urllib.request
-import uuid
 
-from ..odoo import retry_after_seconds
-from .carddav import FATAL_STATUSES, TargetError, partner_of
+import requests
 
-__all__ = ["WebhookTarget", "idempotency_key", "retry_after_seconds", "sign"]
+from .. import http
+from . import RefusalStreak, TargetError
+from .carddav import FATAL_STATUSES, partner_of
+
+__all__ = ["WebhookTarget", "idempotency_key", "sign"]
 
 
 class Refused(Exception):
@@ -45,34 +53,32 @@ def sign(secret, timestamp, body):
     ).hexdigest()
 
 
-def idempotency_key(uid, previous_key, run_id, change):
+def idempotency_key(uid, previous_key, first, change):
     """The key of one change event of customer ``uid``: ``change`` is the new
-    content hash or ``"deleted"``."""
-    before = previous_key or f"run:{run_id}"
+    content hash or ``"deleted"``; ``first`` stands in for a missing
+    ``previous_key``."""
+    before = previous_key or f"first:{first}"
     digest = hashlib.sha256(f"{before}\n{change}".encode()).hexdigest()[:32]
     return f"{uid}:{digest}"
 
 
 class WebhookTarget:
-    def __init__(self, config, sleep=time.sleep, run_id=None):
+    def __init__(self, config, sleep=time.sleep):
         self.config = config
         self.sleep = sleep
-        # until begin() gives the run's id: unique to this target all the same
-        self.run_id = uuid.uuid4().hex if run_id is None else run_id
-
-    def begin(self, run_id):
-        """Called once the run is open in Odoo: its id makes first keys unique."""
-        self.run_id = run_id
+        self.http = http.session(config, pause=lambda seconds: self.sleep(seconds))
+        self.streak = RefusalStreak(config)
 
     def _post(self, event, key):
+        """The receiver's answer to one signed event; Refused for a 4xx about
+        this event, TargetError when the receiver as a whole fails."""
         body = json.dumps(event, ensure_ascii=False, sort_keys=True).encode()
-        last_error = None
-        for attempt in range(self.config.max_retries + 1):
-            timestamp = str(int(time.time()))
-            request = urllib.request.Request(
-                self.config.url,
+        timestamp = str(int(time.time()))
+        url = self.config.url
+        try:
+            answer = self.http.post(
+                url,
                 data=body,
-                method="POST",
                 headers={
                     "Content-Type": "application/json; charset=utf-8",
                     "X-Crm-Timestamp": timestamp,
@@ -82,35 +88,27 @@ class WebhookTarget:
                     "Idempotency-Key": key,
                 },
             )
-            backoff = min(2**attempt, 60)
-            try:
-                with urllib.request.urlopen(
-                    request, timeout=self.config.timeout
-                ) as answer:
-                    return answer.status
-            except urllib.error.HTTPError as error:
-                with error:
-                    answer = error.read()
-                if error.code in FATAL_STATUSES:
-                    raise TargetError(
-                        f"webhook {self.config.url}: HTTP {error.code}: the receiver "
-                        "refused the request (check url and secret)"
-                    ) from None
-                if error.code not in (408, 429) and error.code < 500:
-                    text = answer[:200].decode(errors="replace")
-                    raise Refused(f"HTTP {error.code} {text}".strip()) from None
-                last_error = f"HTTP {error.code}"
-                backoff = min(
-                    retry_after_seconds(error.headers.get("Retry-After"), backoff), 300
-                )
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
-                last_error = str(getattr(error, "reason", error))
-            if attempt < self.config.max_retries:
-                self.sleep(backoff)
-        raise TargetError(
-            f"webhook {self.config.url}: gave up after {self.config.max_retries + 1} "
-            f"attempts ({last_error})"
-        )
+        except requests.RequestException as error:
+            raise TargetError(f"webhook {url}: {self.http.explain(error)}") from None
+        status = answer.status_code
+        if 200 <= status < 300:
+            self.streak.accepted()
+            return status
+        if status in FATAL_STATUSES:
+            raise TargetError(
+                f"webhook {url}: HTTP {status}: the receiver refused the request "
+                "(check url and secret)"
+            )
+        if answer.is_redirect:
+            raise TargetError(
+                f"webhook {url}: {http.describe(answer)}: set the target's url to "
+                "where it points"
+            )
+        if status in http.NOT_ACTED_ON or status >= 500:
+            raise TargetError(f"webhook {url}: {http.describe(answer)}")
+        self.streak.refused(status, f"POST {url}: HTTP {status}")
+        text = answer.content[:200].decode(errors="replace")
+        raise Refused(f"HTTP {status} {text}".strip())
 
     def apply(self, changes):
         results = []
@@ -119,7 +117,7 @@ class WebhookTarget:
             key = idempotency_key(
                 customer["uid"],
                 binding.get("etag"),
-                self.run_id,
+                customer.get("write_date"),
                 customer["content_hash"],
             )
             event = {
@@ -145,7 +143,9 @@ class WebhookTarget:
             )
         for binding in changes["deletes"]:
             uid = binding.get("uid") or binding.get("external_id")
-            key = idempotency_key(uid, binding.get("etag"), self.run_id, "deleted")
+            key = idempotency_key(
+                uid, binding.get("etag"), f"binding {binding['binding_id']}", "deleted"
+            )
             try:
                 self._post({"event": "customer.deleted", "uid": uid}, key)
             except Refused as refusal:
@@ -161,4 +161,15 @@ class WebhookTarget:
         return results
 
     def finish(self):
-        pass
+        self.http.close()
+
+    def probe(self):
+        """For ``crm-sync status``: a signed ping the receiver accepts."""
+        try:
+            self._post({"event": "ping"}, f"ping:{int(time.time())}")
+        except Refused as refusal:
+            raise TargetError(
+                f"webhook {self.config.url}: a signed ping was refused ({refusal}); "
+                'a receiver answers {"event": "ping"} with a 2xx'
+            ) from None
+        return "a signed ping accepted"
