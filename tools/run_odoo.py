@@ -24,7 +24,8 @@ PORT = int(os.environ.get("PORT", "8069"))
 # Run in `odoo-bin shell` on a database with only `base`: the demo company is
 # Israeli before `account` is installed, so that `account` installs the Israeli
 # chart of accounts and its demo entries in shekels (Odoo refuses to change a
-# company's currency once it has journal entries).
+# company's currency once it has journal entries). `account` is installed on
+# its own next: the Israeli journals exist before the addon's demo invoices.
 ISRAELI_COMPANY = """
 shekel = env.ref("base.ILS")
 shekel.active = True
@@ -51,6 +52,11 @@ def create_database(config, env):
         env=env,
         check=True,
         stdout=subprocess.DEVNULL,
+    )
+    subprocess.run(
+        odoo_command(config, "-d", DATABASE, "-i", "account", "--stop-after-init"),
+        env=env,
+        check=True,
     )
 
 
