@@ -104,7 +104,7 @@ class TestServicePortal(HttpCase):
         response = self.url_open("/my/tickets")
         self.assertEqual(response.status_code, 200)
         self.assertIn("o_rtl", response.text, "Hebrew, right to left")
-        self.assertIn("כרטיסים", response.text)
+        self.assertIn("קריאה חדשה", response.text, "New Request, in Hebrew")
         for xmlid in ("crm_service_ticket_demo_1", "crm_service_ticket_demo_6"):
             ticket = self.env.ref(f"crm_relationship.{xmlid}")
             self.assertIn(ticket.number, response.text)
