@@ -9,7 +9,15 @@ STAMP := $(VENV)/.installed-requirements
 TRYTON_VENV := .venv-tryton
 TRYTON_STAMP := $(TRYTON_VENV)/.installed-requirements
 
-.PHONY: test lint run venv tryton-venv clean
+.PHONY: test lint run venv tryton-venv odoo-tools wkhtmltopdf clean
+
+# What Odoo calls by name: `rtlcss` builds the right-to-left styles of Hebrew
+# (without it Odoo only logs a warning and serves left-to-right CSS),
+# `wkhtmltopdf` prints PDFs. rtlcss goes into var/node, which
+# tools/odoo_env.py puts on the PATH of every Odoo process it starts.
+RTLCSS_VERSION := 4.3.0
+NODE_PREFIX := var/node
+RTLCSS := $(NODE_PREFIX)/node_modules/.bin/rtlcss
 
 venv: $(STAMP)
 
@@ -27,7 +35,25 @@ $(STAMP): requirements/odoo.txt requirements/dev.txt pyproject.toml
 	$(VENV)/bin/pip install --quiet --no-build-isolation --no-deps -e .
 	touch $@
 
-test: $(STAMP) $(TRYTON_STAMP)
+# without Odoo at ODOO_PATH its tests are skipped: nothing to bring then
+odoo-tools: $(if $(wildcard $(ODOO_PATH)/odoo-bin),$(RTLCSS) wkhtmltopdf)
+
+$(RTLCSS):
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js (Debian: apt-get install npm), Odoo needs rtlcss for Hebrew"; exit 1; }
+	npm install --prefix $(NODE_PREFIX) --no-save --no-audit --no-fund --loglevel=error rtlcss@$(RTLCSS_VERSION)
+	test -x $@ && touch $@
+
+wkhtmltopdf:
+	@command -v wkhtmltopdf >/dev/null || \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get install -y --no-install-recommends wkhtmltopdf || \
+		{ apt-get update && apt-get install -y --no-install-recommends wkhtmltopdf; }; \
+	else \
+		echo "wkhtmltopdf is missing: Odoo prints no PDF without it. Install it (Debian: sudo apt-get install wkhtmltopdf) and run make again."; \
+		exit 1; \
+	fi
+
+test: $(STAMP) $(TRYTON_STAMP) odoo-tools
 	$(VENV)/bin/python tools/run_tests.py
 
 lint: $(STAMP)
@@ -35,7 +61,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python -m pylint --rcfile .pylintrc addons/crm_relationship
 
-run: $(STAMP)
+run: $(STAMP) odoo-tools
 	$(VENV)/bin/python tools/run_odoo.py
 
 clean:

@@ -12,6 +12,21 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 ADDON = "crm_relationship"
 VAR = REPO / "var"
+# rtlcss, installed there by `make run` and `make test` (npm): Odoo calls it by
+# name to build the right-to-left styles of Hebrew
+NODE_BIN = VAR / "node" / "node_modules" / ".bin"
+
+
+def with_project_tools_on_path(environ):
+    """``environ`` with the project's own command line tools first on PATH."""
+    path = environ.get("PATH", os.defpath)
+    if str(NODE_BIN) in path.split(os.pathsep):
+        return dict(environ)
+    return dict(environ, PATH=os.pathsep.join([str(NODE_BIN), path]))
+
+
+# every Odoo process these tools start inherits this environment
+os.environ.update(with_project_tools_on_path(os.environ))
 
 
 def odoo_path():

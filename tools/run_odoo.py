@@ -5,6 +5,7 @@ update the addon, so the command can be repeated safely.
 """
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -20,6 +21,51 @@ from odoo_env import (
 DATABASE = os.environ.get("DB", ADDON)
 PORT = int(os.environ.get("PORT", "8069"))
 
+# Run in `odoo-bin shell` on a database with only `base`: the demo company is
+# Israeli before `account` is installed, so that `account` installs the Israeli
+# chart of accounts and its demo entries in shekels (Odoo refuses to change a
+# company's currency once it has journal entries). `account` is installed on
+# its own next: the Israeli journals exist before the addon's demo invoices.
+ISRAELI_COMPANY = """
+shekel = env.ref("base.ILS")
+shekel.active = True
+env.ref("base.main_company").write(
+    {"country_id": env.ref("base.il").id, "currency_id": shekel.id}
+)
+env.ref("base.main_partner").tz = "Asia/Jerusalem"
+env.ref("base.user_admin").tz = "Asia/Jerusalem"
+env.cr.commit()
+"""
+
+
+def create_database(config, env):
+    subprocess.run(
+        odoo_command(config, "-d", DATABASE, "-i", "base", "--stop-after-init"),
+        env=env,
+        check=True,
+    )
+    python, odoo = odoo_command(config)[:2]
+    subprocess.run(
+        [python, odoo, "shell", "-c", str(config), "-d", DATABASE, "--no-http"],
+        input=ISRAELI_COMPANY,
+        text=True,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    subprocess.run(
+        odoo_command(config, "-d", DATABASE, "-i", "account", "--stop-after-init"),
+        env=env,
+        check=True,
+    )
+
+
+def warn_about_missing_tools():
+    if shutil.which("rtlcss") is None:
+        print("rtlcss is missing: Hebrew shows left to right (`make run` installs it).")
+    if shutil.which("wkhtmltopdf") is None:
+        print("wkhtmltopdf is missing: Odoo prints no PDF (`make run` installs it).")
+
 
 def main():
     if odoo_bin() is None:
@@ -27,11 +73,13 @@ def main():
         return 1
     config = write_config("run", PORT, db_name=DATABASE, dbfilter=f"^{DATABASE}$")
     env = dict(os.environ, PYTHONPATH=str(odoo_path()))
+    warn_about_missing_tools()
     if database_exists(DATABASE):
         print(f"Updating {ADDON} on the existing database {DATABASE}...", flush=True)
         prepare = ["-u", ADDON]
     else:
         print(f"Creating {DATABASE} with {ADDON} and demo data...", flush=True)
+        create_database(config, env)
         prepare = ["-i", ADDON]
     subprocess.run(
         odoo_command(config, "-d", DATABASE, *prepare, "--stop-after-init"),

@@ -44,6 +44,10 @@
     "assets": {
         "web.assets_backend": [
             "crm_relationship/static/src/**/*",
+            ("remove", "crm_relationship/static/src/portal/**/*"),
+        ],
+        "web.assets_frontend": [
+            "crm_relationship/static/src/portal/**/*",
         ],
         "web.assets_tests": [
             "crm_relationship/static/tests/tours/**/*",

@@ -1,3 +1,5 @@
+from werkzeug.exceptions import NotFound
+
 from odoo import _, http
 from odoo.exceptions import AccessError, MissingError
 from odoo.http import request
@@ -89,8 +91,15 @@ class ServiceTicketPortal(CustomerPortal):
             ticket = self._document_check_access(
                 "crm.service.ticket", ticket_id, access_token
             )
-        except (AccessError, MissingError):
-            return request.redirect("/my")
+        except (AccessError, MissingError) as error:
+            if request.env.user._is_public():
+                # a link from an email opened before signing in
+                return request.redirect_query(
+                    "/web/login", {"redirect": f"/my/tickets/{ticket_id}"}
+                )
+            # another customer's request answers as no request at all: its
+            # number tells nothing
+            raise NotFound() from error
         values = self._get_page_view_values(
             ticket,
             access_token,

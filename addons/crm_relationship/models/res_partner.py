@@ -1,9 +1,12 @@
 import hashlib
 import json
+from collections import defaultdict
+from datetime import datetime, time
 
+import pytz
 from dateutil.relativedelta import relativedelta
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
 from odoo.tools import html2plaintext
@@ -25,9 +28,22 @@ class ResPartner(models.Model):
     days_since_last_contact = fields.Integer(
         compute="_compute_days_since_last_contact",
         search="_search_days_since_last_contact",
-        help="Days since the latest interaction; empty when never contacted.",
+        help="Days since the latest interaction, counted in the user's time "
+        "zone; 0 when never contacted.",
+    )
+    last_contact_label = fields.Char(
+        "Last Contact",
+        compute="_compute_days_since_last_contact",
+        help="When the customer was last contacted: Today, Yesterday, 3 days "
+        "ago; empty when never contacted.",
     )
     history_count = fields.Integer(compute="_compute_history_count")
+    history_ids = fields.One2many(
+        "crm.customer.timeline",
+        compute="_compute_history_ids",
+        string="History",
+        groups="crm_relationship.group_user",
+    )
     external_invoice_ids = fields.One2many(
         "crm.external.invoice", "partner_id", string="External Invoices"
     )
@@ -79,30 +95,52 @@ class ResPartner(models.Model):
         for partner in self:
             partner.last_contact_date = latest.get(partner.commercial_partner_id, False)
 
+    def _contact_time_zone(self):
+        """The zone the user counts days in: the one the web client sends,
+        else the user's (as ``fields.Date.context_today``)."""
+        return pytz.timezone(self.env.context.get("tz") or self.env.user.tz or "UTC")
+
+    def _local_midnight_utc(self, day):
+        """Midnight starting ``day`` in the user's zone, as a naive UTC datetime."""
+        midnight = self._contact_time_zone().localize(datetime.combine(day, time.min))
+        return midnight.astimezone(pytz.utc).replace(tzinfo=None)
+
     @api.depends("last_contact_date")
     @api.depends_context("tz")
     def _compute_days_since_last_contact(self):
-        today = fields.Date.context_today(self)
+        """Whole days between the last contact and today, both taken in the
+        user's zone, as the search on the field counts them."""
+        zone = self._contact_time_zone()
+        today = datetime.now(pytz.utc).astimezone(zone).date()
         for partner in self:
-            if partner.last_contact_date:
-                contacted_on = fields.Date.context_today(
-                    partner, partner.last_contact_date
-                )
-                partner.days_since_last_contact = (today - contacted_on).days
-            else:
+            if not partner.last_contact_date:
                 partner.days_since_last_contact = 0
+                partner.last_contact_label = False
+                continue
+            contacted_on = (
+                pytz.utc.localize(partner.last_contact_date).astimezone(zone).date()
+            )
+            days = max((today - contacted_on).days, 0)
+            partner.days_since_last_contact = days
+            if days == 0:
+                partner.last_contact_label = _("Today")
+            elif days == 1:
+                partner.last_contact_label = _("Yesterday")
+            else:
+                partner.last_contact_label = _("%s days ago", days)
 
     def _search_days_since_last_contact(self, operator, value):
-        """``days_since_last_contact >= 30`` means "not contacted for 30 days";
-        customers never contacted count as not contacted for ever."""
+        """``days_since_last_contact > 30`` means "not contacted for 30 days";
+        customers never contacted count as not contacted for ever. Days start
+        at midnight in the user's zone, as the shown value counts them."""
         if operator not in (">", ">=", "<", "<=", "="):
             raise UserError(
                 _("Operator %s is not supported on Days Since Last Contact.", operator)
             )
-        today = fields.Datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
-        days = int(value or 0)
-        start_of_day = today - relativedelta(days=days)
-        end_of_day = start_of_day + relativedelta(days=1)
+        today = datetime.now(pytz.utc).astimezone(self._contact_time_zone()).date()
+        day = today - relativedelta(days=int(value or 0))
+        start_of_day = self._local_midnight_utc(day)
+        end_of_day = self._local_midnight_utc(day + relativedelta(days=1))
         never = [("last_contact_date", "=", False)]
         if operator == ">=":
             return expression.OR([never, [("last_contact_date", "<", end_of_day)]])
@@ -116,6 +154,20 @@ class ResPartner(models.Model):
             ("last_contact_date", ">=", start_of_day),
             ("last_contact_date", "<", end_of_day),
         ]
+
+    def _compute_history_ids(self):
+        """The history rows of the customer (of its company for a contact
+        person), newest first, as the current user may read them."""
+        rows = self.env["crm.customer.timeline"].search_fetch(
+            [("partner_id", "in", self.commercial_partner_id.ids)], ["partner_id"]
+        )
+        row_ids = defaultdict(list)
+        for row in rows:
+            row_ids[row.partner_id.id].append(row.id)
+        for partner in self:
+            partner.history_ids = [
+                Command.set(row_ids[partner.commercial_partner_id.id])
+            ]
 
     def _compute_history_count(self):
         counts = dict(
@@ -436,6 +488,17 @@ class ResPartner(models.Model):
         if run:
             run._add_counts(counts)
         return True
+
+    def action_view_financial_history(self):
+        """The customer's history with only its invoices, credit notes and
+        receipts: the accountant's one click from the History tab."""
+        action = self.action_view_history()
+        context = action.get("context")
+        action["context"] = {
+            **(context if isinstance(context, dict) else {}),
+            "search_default_financial": 1,
+        }
+        return action
 
     def action_view_history(self):
         self.ensure_one()

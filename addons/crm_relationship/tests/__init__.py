@@ -13,3 +13,5 @@ from . import test_service_portal
 from . import test_external_invoice
 from . import test_sync_api
 from . import test_service_reports
+from . import test_customer_form
+from . import test_demo

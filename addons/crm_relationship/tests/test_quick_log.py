@@ -32,6 +32,17 @@ class TestQuickLog(CrmRelationshipCase):
         self.assertEqual(self.customer.interaction_count, 1)
         self.assertEqual(self.customer.last_contact_date, interaction.date)
 
+    def test_logged_call_is_at_once_first_in_the_customer_history(self):
+        action = self.customer.with_user(self.salesman).action_log_interaction()
+        with self._quick_log_form(action) as form:
+            form.name = "Asked for a copy of invoice INV/2026/00042"
+        customer = self.customer.with_user(self.salesman)
+        newest = customer.history_ids[:1]
+        self.assertEqual(newest.res_model, "crm.interaction")
+        self.assertEqual(newest.res_id, form.record.id)
+        self.assertEqual(newest.title, "Asked for a copy of invoice INV/2026/00042")
+        self.assertEqual(customer.last_contact_label, "Today")
+
     def test_log_from_contact_keeps_the_person(self):
         action = self.contact.with_user(self.salesman).action_log_interaction()
         with self._quick_log_form(action) as form:

@@ -1,4 +1,5 @@
 import contextlib
+from urllib.parse import unquote
 
 from odoo import http
 from odoo.tests import HttpCase, new_test_user, tagged
@@ -52,10 +53,61 @@ class TestServicePortal(HttpCase):
         self.assertEqual(response.status_code, 200)
         self.assertIn(self.own_ticket.number, response.text)
 
-    def test_other_customer_ticket_is_refused(self):
+    def test_other_customer_ticket_is_not_found(self):
         response = self.url_open(f"/my/tickets/{self.other_ticket.id}")
+        self.assertEqual(response.status_code, 404, "not a silent redirect to /my")
         self.assertNotIn("Secret other request", response.text)
-        self.assertTrue(response.url.endswith("/my"), response.url)
+        self.assertNotIn(self.other_ticket.number, response.text)
+
+    def test_missing_ticket_is_not_found(self):
+        missing = self.env["crm.service.ticket"].search([], order="id desc", limit=1)
+        response = self.url_open(f"/my/tickets/{missing.id + 1000}")
+        self.assertEqual(response.status_code, 404)
+
+    def test_signed_out_visitor_is_asked_to_sign_in(self):
+        self.authenticate(None, None)
+        response = self.url_open(
+            f"/my/tickets/{self.own_ticket.id}", allow_redirects=False
+        )
+        self.assertIn(response.status_code, (302, 303))
+        location = unquote(response.headers["Location"])
+        self.assertIn("/web/login", location)
+        self.assertIn(f"redirect=/my/tickets/{self.own_ticket.id}", location)
+
+    def test_customer_without_tickets_opens_the_first_from_my_home(self):
+        new_customer = self.env["res.partner"].create(
+            {"name": "New Customer Ltd", "is_company": True}
+        )
+        user = new_test_user(
+            self.env,
+            login="rel_portal_first",
+            name="First Time",
+            email="first@new.example.com",
+            groups="base.group_portal",
+        )
+        user.partner_id.parent_id = new_customer
+        self.start_tour(
+            "/my", "crm_relationship_portal_first_request_tour", login=user.login
+        )
+        ticket = self.env["crm.service.ticket"].search(
+            [("name", "=", "Our first request")]
+        )
+        self.assertEqual(ticket.commercial_partner_id, new_customer)
+
+    def test_demo_portal_user_follows_her_requests_in_hebrew(self):
+        yael = self.env.ref(
+            "crm_relationship.user_electra_yael_portal", raise_if_not_found=False
+        )
+        if not yael:
+            self.skipTest("the database has no demo data")
+        self.authenticate("yael", "yael")
+        response = self.url_open("/my/tickets")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("o_rtl", response.text, "Hebrew, right to left")
+        self.assertIn("קריאה חדשה", response.text, "New Request, in Hebrew")
+        for xmlid in ("crm_service_ticket_demo_1", "crm_service_ticket_demo_6"):
+            ticket = self.env.ref(f"crm_relationship.{xmlid}")
+            self.assertIn(ticket.number, response.text)
 
     def test_other_customer_ticket_refused_by_the_orm(self):
         tickets = (

@@ -1,11 +1,66 @@
 from datetime import timedelta
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.tests import HttpCase, new_test_user, tagged
 
 
 @tagged("post_install", "-at_install")
 class TestUi(HttpCase):
+    def test_customer_form_in_hebrew_reads_right_to_left(self):
+        """Hebrew is laid out right to left: Odoo built the RTL styles (it
+        needs the rtlcss command) and the form is a mirror of the English one."""
+        self.env["res.lang"]._activate_lang("he_IL")
+        self.env.ref("base.user_admin").write({"lang": "he_IL", "tz": "Asia/Jerusalem"})
+        customer = self.env["res.partner"].create(
+            {"name": "אלקטרה שירותים בע״מ", "is_company": True, "city": "חיפה"}
+        )
+        # built here rather than while the tour waits (rtlcss takes seconds)
+        for bundle_name in ("web.assets_web", "web.assets_web_print"):
+            self.env["ir.qweb"]._get_asset_bundle(bundle_name, js=False, rtl=True).css()
+        self.start_tour(
+            f"/odoo/contacts/{customer.id}", "crm_relationship_rtl_tour", login="admin"
+        )
+
+    def test_history_tab_and_the_financial_history_in_one_click(self):
+        self.env.ref("base.user_admin").tz = "Asia/Jerusalem"
+        customer = self.env["res.partner"].create(
+            {"name": "History Tour Ltd", "is_company": True}
+        )
+        now = fields.Datetime.now()
+        Interaction = self.env["crm.interaction"]
+        Interaction.create(
+            {
+                "partner_id": customer.id,
+                "name": "Asked for a discount",
+                "date": now - timedelta(days=3),
+            }
+        )
+        Interaction.create(
+            {
+                "partner_id": customer.id,
+                "name": "First call",
+                "date": now - timedelta(days=10),
+            }
+        )
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": customer.id,
+                "invoice_date": fields.Date.today() - timedelta(days=5),
+                "invoice_line_ids": [
+                    Command.create(
+                        {"name": "Service", "price_unit": 1200, "tax_ids": []}
+                    )
+                ],
+            }
+        )
+        invoice.action_post()
+        self.start_tour(
+            f"/odoo/contacts/{customer.id}",
+            "crm_relationship_history_tab_tour",
+            login="admin",
+        )
+
     def test_log_call_and_see_it_in_history(self):
         new_test_user(
             self.env,
@@ -24,7 +79,11 @@ class TestUi(HttpCase):
         interaction = self.env["crm.interaction"].search(
             [("partner_id", "=", customer.id)]
         )
-        self.assertEqual(interaction.name, "Called about the renewal")
+        self.assertEqual(
+            interaction.name,
+            "Called about invoice INV/2026/00042 and the renewal of the "
+            "maintenance plan",
+        )
         self.assertEqual(interaction.user_id.login, "rel_tour")
 
     def test_agent_answers_a_ticket_and_the_first_response_is_met(self):
