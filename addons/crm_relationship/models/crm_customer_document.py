@@ -108,7 +108,6 @@ class CrmCustomerDocument(models.Model):
     confidentiality = fields.Selection(
         CONFIDENTIALITY,
         required=True,
-        default="normal",
         tracking=True,
         compute="_compute_confidentiality",
         store=True,
@@ -238,15 +237,6 @@ class CrmCustomerDocument(models.Model):
         help="Search words inside the files of the documents.",
     )
     opens_ticket = fields.Boolean(related="type_id.opens_ticket")
-
-    _sql_constraints = [
-        (
-            "valid_dates",
-            "CHECK(valid_until IS NULL OR valid_from IS NULL "
-            "OR valid_until >= valid_from)",
-            "A document's Valid Until cannot be before its Valid From.",
-        ),
-    ]
 
     # ------------------------------------------------------------
     # Compute
