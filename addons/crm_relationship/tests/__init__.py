@@ -12,3 +12,4 @@ from . import test_external_invoice
 from . import test_sync_api
 from . import test_service_reports
 from . import test_customer_document
+from . import test_customer_document_http
