@@ -176,7 +176,7 @@ class CrmCustomerDocument(models.Model):
         help="Uploading a file on a document that has one keeps the previous "
         "file as an earlier version.",
     )
-    upload_file_name = fields.Char("File Name", compute="_compute_upload_file")
+    upload_file_name = fields.Char("File Name", copy=False)
     file_mimetype = fields.Char(related="message_main_attachment_id.mimetype")
     version_attachment_ids = fields.Many2many(
         "ir.attachment",
@@ -286,7 +286,6 @@ class CrmCustomerDocument(models.Model):
     def _compute_upload_file(self):
         # write-only: the file is shown by the attachment preview
         self.upload_file = False
-        self.upload_file_name = False
 
     def _inverse_upload_file(self):
         for document in self.filtered("upload_file"):
