@@ -15,6 +15,7 @@
         "resource",
         "portal",
         "rating",
+        "attachment_indexation",
     ],
     "data": [
         "security/crm_relationship_security.xml",

@@ -16,6 +16,28 @@ from .common import CrmRelationshipCase
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< >>\n%%EOF\n"
 
 
+def text_pdf(text):
+    """A one-page PDF showing ``text`` (what pdfminer reads back)."""
+    content = f"BT /F1 18 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    pdf, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(pdf))
+        pdf += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(pdf)
+    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    pdf += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(objects) + 1)
+    return pdf + b"startxref\n%d\n%%%%EOF\n" % xref
+
+
 class CustomerDocumentCase(CrmRelationshipCase):
     @contextmanager
     def assertRaisesMessage(self, exception, text):
@@ -433,6 +455,19 @@ class TestCustomerDocument(CustomerDocumentCase):
             self.Document.search([("file_content", "ilike", "penalty")]), document
         )
         self.assertFalse(self.Document.search([("file_content", "ilike", "zebra")]))
+
+    def test_search_finds_words_inside_pdf_files(self):
+        document = self._document(
+            upload_file=base64.b64encode(text_pdf("Arbitration in Haifa")),
+            upload_file_name="terms.pdf",
+        )
+        self.assertIn(
+            "Arbitration in Haifa", document.message_main_attachment_id.index_content
+        )
+        self.assertEqual(
+            self.Document.search([("file_content", "ilike", "arbitration in haifa")]),
+            document,
+        )
 
     def test_customer_smart_button_counts_and_nearest_expiry(self):
         with freeze_time("2025-01-01"):
