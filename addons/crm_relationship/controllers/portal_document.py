@@ -115,9 +115,7 @@ class CustomerDocumentPortal(CustomerPortal):
         auth="public",
         website=True,
     )
-    def portal_customer_document_download(
-        self, document_id, access_token=None, **kw
-    ):
+    def portal_customer_document_download(self, document_id, access_token=None, **kw):
         try:
             document = self._customer_document_check_access(document_id, access_token)
         except (AccessError, MissingError):

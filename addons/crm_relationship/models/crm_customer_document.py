@@ -1,4 +1,3 @@
-import base64
 import logging
 from collections import defaultdict
 from datetime import timedelta
@@ -229,9 +228,7 @@ class CrmCustomerDocument(models.Model):
         help="The smallest reminder offset (days) already sent for the current "
         "Valid Until; empty when none was sent.",
     )
-    days_to_expiry = fields.Integer(compute="_compute_days_to_expiry")
     file_content = fields.Char(
-        "File Content",
         compute="_compute_file_content",
         search="_search_file_content",
         help="Search words inside the files of the documents.",
@@ -253,8 +250,8 @@ class CrmCustomerDocument(models.Model):
         for document in self:
             months = document.type_id.validity_months
             if not document.valid_until and months and document.valid_from:
-                document.valid_until = (
-                    document.valid_from + relativedelta(months=months, days=-1)
+                document.valid_until = document.valid_from + relativedelta(
+                    months=months, days=-1
                 )
 
     @api.depends("type_id")
@@ -325,14 +322,6 @@ class CrmCustomerDocument(models.Model):
                 seen.add(following.id)
                 following = following.successor_id
             document.chain_ids = chain if len(chain) > 1 else False
-
-    @api.depends_context("tz")
-    def _compute_days_to_expiry(self):
-        today = fields.Date.context_today(self)
-        for document in self:
-            document.days_to_expiry = (
-                (document.valid_until - today).days if document.valid_until else 0
-            )
 
     def _compute_file_content(self):
         self.file_content = False
@@ -574,13 +563,14 @@ class CrmCustomerDocument(models.Model):
         defaults = {"state": "draft"}
         if context.get("default_partner_id"):
             defaults["partner_id"] = context["default_partner_id"]
-        type_id = context.get("default_type_id") or self.env.ref(
-            "crm_relationship.crm_customer_document_type_other"
-        ).id
+        type_id = (
+            context.get("default_type_id")
+            or self.env.ref("crm_relationship.crm_customer_document_type_other").id
+        )
         defaults["type_id"] = type_id
-        documents = self.with_context(
-            default_state=False
-        )._create_from_attachments(attachments, defaults, move=True)
+        documents = self.with_context(default_state=False)._create_from_attachments(
+            attachments, defaults, move=True
+        )
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "crm_relationship.crm_customer_document_action"
         )
@@ -652,15 +642,18 @@ class CrmCustomerDocument(models.Model):
                 by_state[state].append(document.id)
         for state, ids in by_state.items():
             super(CrmCustomerDocument, self.browse(ids)).write({"state": state})
+        return sum(len(ids) for ids in by_state.values())
 
     @api.model
     def _cron_refresh_states(self, today):
         """Set-based: per type, three searches and at most three writes."""
         Document = self.sudo().with_context(active_test=False)
         changed = 0
-        for doc_type in self.env["crm.customer.document.type"].with_context(
-            active_test=False
-        ).search([]):
+        for doc_type in (
+            self.env["crm.customer.document.type"]
+            .with_context(active_test=False)
+            .search([])
+        ):
             expiring_until = today + timedelta(days=doc_type._expiring_days())
             base = [("type_id", "=", doc_type.id)]
             targets = {
@@ -747,8 +740,7 @@ class CrmCustomerDocument(models.Model):
                                 date=document.valid_until,
                             ),
                             "date_deadline": today,
-                            "user_id": document.user_id.id
-                            or document.create_uid.id,
+                            "user_id": document.user_id.id or document.create_uid.id,
                         }
                     )
         for offset, ids in reminded.items():
@@ -777,10 +769,12 @@ class CrmCustomerDocument(models.Model):
             documents = Document.search(
                 [
                     ("type_id", "=", doc_type.id),
-                    ("state", "in", ("valid", "expiring", "expired")),
+                    # not the contracts that ended long ago: those that
+                    # reach their first reminder from now on
+                    ("state", "in", ("valid", "expiring")),
                     ("successor_id", "=", False),
                     ("partner_id", "!=", False),
-                    ("valid_until", "!=", False),
+                    ("valid_until", ">=", today),
                     ("valid_until", "<=", window),
                     ("renewal_opened_for", "=", False),
                 ]

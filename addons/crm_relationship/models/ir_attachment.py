@@ -51,9 +51,7 @@ class IrAttachment(models.Model):
 
     def action_register_customer_document(self):
         """“Register as Document”: the same files become customer documents."""
-        return self.env["crm.customer.document.register"]._action_open(
-            attachments=self
-        )
+        return self.env["crm.customer.document.register"]._action_open(attachments=self)
 
     def action_download(self):
         self.ensure_one()

@@ -296,9 +296,7 @@ class CrmCustomerTimeline(models.Model):
 
     def _search_is_hidden_document(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
-            raise UserError(
-                _("Operator %s is not supported on this field.", operator)
-            )
+            raise UserError(_("Operator %s is not supported on this field.", operator))
         hidden = self._hidden_document_ids()
         if (operator == "=") == value:
             return [

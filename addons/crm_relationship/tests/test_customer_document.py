@@ -9,7 +9,7 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import Form, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import CrmRelationshipCase
 
@@ -54,9 +54,15 @@ class CustomerDocumentCase(CrmRelationshipCase):
         cls.type_contract = cls.env.ref(
             "crm_relationship.crm_customer_document_type_contract"
         )
-        cls.type_quote = cls.env.ref("crm_relationship.crm_customer_document_type_quote")
-        cls.type_legal = cls.env.ref("crm_relationship.crm_customer_document_type_legal")
-        cls.type_other = cls.env.ref("crm_relationship.crm_customer_document_type_other")
+        cls.type_quote = cls.env.ref(
+            "crm_relationship.crm_customer_document_type_quote"
+        )
+        cls.type_legal = cls.env.ref(
+            "crm_relationship.crm_customer_document_type_legal"
+        )
+        cls.type_other = cls.env.ref(
+            "crm_relationship.crm_customer_document_type_other"
+        )
         cls.type_complaint = cls.env.ref(
             "crm_relationship.crm_customer_document_type_complaint"
         )
@@ -256,8 +262,10 @@ class TestCustomerDocument(CustomerDocumentCase):
             contract = self._contract(date(2025, 1, 1), contact_id=self.contact.id)
         with self.mock_mail_gateway():
             self.Document._cron_send_reminders(date(2025, 12, 1))
-        mail = self.env["mail.mail"].sudo().search(
-            [("model", "=", contract._name), ("res_id", "=", contract.id)]
+        mail = (
+            self.env["mail.mail"]
+            .sudo()
+            .search([("model", "=", contract._name), ("res_id", "=", contract.id)])
         )
         self.assertEqual(len(mail), 1)
         self.assertEqual(mail.recipient_ids, self.contact)
@@ -275,7 +283,9 @@ class TestCustomerDocument(CustomerDocumentCase):
         self.assertEqual(lead.type, "opportunity")
         self.Document._cron_open_renewals(date(2025, 11, 16))
         self.assertEqual(
-            self.env["crm.lead"].search_count([("renewal_document_id", "=", contract.id)]),
+            self.env["crm.lead"].search_count(
+                [("renewal_document_id", "=", contract.id)]
+            ),
             1,
         )
         quote = self._document(
@@ -294,8 +304,10 @@ class TestCustomerDocument(CustomerDocumentCase):
             again = self.Document._cron_send_digest(date(2025, 12, 15))
         self.assertEqual(sent, 1)
         self.assertEqual(again, 0)
-        digest = self.env["mail.mail"].sudo().search(
-            [("subject", "like", "expire within 30 days")]
+        digest = (
+            self.env["mail.mail"]
+            .sudo()
+            .search([("subject", "like", "expire within 30 days")])
         )
         self.assertEqual(len(digest), 1)
         self.assertIn(self.relationship_manager.partner_id, digest.recipient_ids)

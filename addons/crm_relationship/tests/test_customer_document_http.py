@@ -1,4 +1,5 @@
 import base64
+import json
 
 from odoo.tests import HttpCase, new_test_user, tagged
 
@@ -51,16 +52,21 @@ class TestCustomerDocumentHttp(HttpCase):
         )
         cls.chatter_file = message.attachment_ids
 
-    def _read_over_rpc(self, attachment):
+    def _call_kw(self, model, method, args):
+        """A JSON-RPC call as the web client makes it; the raw answer."""
+        payload = {
+            "jsonrpc": "2.0",
+            "method": "call",
+            "params": {"model": model, "method": method, "args": args, "kwargs": {}},
+        }
         return self.url_open(
-            "/web/dataset/call_kw/ir.attachment/read",
-            data=(
-                '{"jsonrpc": "2.0", "method": "call", "params": {"model": '
-                '"ir.attachment", "method": "read", "args": [[%d], ["datas"]], '
-                '"kwargs": {}}}' % attachment.id
-            ),
+            f"/web/dataset/call_kw/{model}/{method}",
+            data=json.dumps(payload),
             headers={"Content-Type": "application/json"},
         ).json()
+
+    def _read_over_rpc(self, attachment):
+        return self._call_kw("ir.attachment", "read", [[attachment.id], ["datas"]])
 
     def test_the_file_is_confidential(self):
         self.assertEqual(self.document.confidentiality, "confidential")
@@ -90,13 +96,11 @@ class TestCustomerDocumentHttp(HttpCase):
             self.assertEqual(
                 answer["error"]["data"]["name"], "odoo.exceptions.AccessError"
             )
-        answer = self.url_open(
-            "/web/dataset/call_kw/crm.customer.document/search_read",
-            data='{"jsonrpc": "2.0", "method": "call", "params": {"model": '
-            '"crm.customer.document", "method": "search_read", "args": '
-            '[[["id", "=", %d]], ["name"]], "kwargs": {}}}' % self.document.id,
-            headers={"Content-Type": "application/json"},
-        ).json()
+        answer = self._call_kw(
+            "crm.customer.document",
+            "search_read",
+            [[["id", "=", self.document.id]], ["name"]],
+        )
         self.assertEqual(answer["result"], [])
 
     def test_responsible_and_allowed_user_get_the_file(self):
@@ -149,7 +153,9 @@ class TestCustomerDocumentPortal(HttpCase):
                 }
             )
 
-        cls.shared = make("Shared receipt", cls.company_partner, shared_with_customer=True)
+        cls.shared = make(
+            "Shared receipt", cls.company_partner, shared_with_customer=True
+        )
         cls.unshared = make("Internal memo", cls.company_partner)
         cls.foreign = make("Foreign receipt", other, shared_with_customer=True)
 
