@@ -22,8 +22,17 @@ registry.category("web_tour.tours").add("crm_relationship_log_call_tour", {
             trigger: "body:not(:has(.modal))",
         },
         {
+            content: "Show the smart buttons that do not fit",
+            trigger: ".o_form_view .o-form-buttonbox",
+            run() {
+                if (!this.anchor.querySelector("button[name='action_view_history']")) {
+                    this.anchor.querySelector(".o_button_more").click();
+                }
+            },
+        },
+        {
             content: "Open the customer's history",
-            trigger: ".o_form_view button[name='action_view_history']",
+            trigger: "button[name='action_view_history']",
             run: "click",
         },
         {
