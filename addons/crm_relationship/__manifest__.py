@@ -15,12 +15,14 @@
         "resource",
         "portal",
         "rating",
+        "attachment_indexation",
     ],
     "data": [
         "security/crm_relationship_security.xml",
         "security/ir.model.access.csv",
         "data/mail_template_data.xml",
         "data/crm_service_ticket_data.xml",
+        "data/crm_customer_document_data.xml",
         "views/crm_interaction_views.xml",
         "views/res_partner_views.xml",
         "views/crm_lead_views.xml",
@@ -31,6 +33,9 @@
         "views/crm_service_portal_templates.xml",
         "views/crm_external_invoice_views.xml",
         "views/crm_sync_views.xml",
+        "views/crm_customer_document_type_views.xml",
+        "views/crm_customer_document_views.xml",
+        "views/crm_customer_document_portal_templates.xml",
         "wizards/crm_sync_user_wizard_views.xml",
         "views/crm_relationship_menus.xml",
     ],
@@ -40,6 +45,7 @@
         "demo/account_move_demo.xml",
         "demo/crm_service_ticket_demo.xml",
         "demo/crm_external_invoice_demo.xml",
+        "demo/crm_customer_document_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -12,3 +12,6 @@ from . import crm_sync_run
 from . import crm_sync_binding
 from . import crm_external_invoice
 from . import resource_calendar_leaves
+from . import crm_customer_document_type
+from . import crm_customer_document
+from . import ir_attachment

@@ -8,6 +8,13 @@ class CrmLead(models.Model):
         "crm.interaction", "lead_id", string="Interactions"
     )
     interaction_count = fields.Integer(compute="_compute_interaction_count")
+    renewal_document_id = fields.Many2one(
+        "crm.customer.document",
+        string="Renewal Of",
+        index="btree_not_null",
+        copy=False,
+        help="The customer document whose expiry opened this opportunity.",
+    )
 
     def _compute_interaction_count(self):
         counts = dict(

@@ -69,6 +69,12 @@ class ResPartner(models.Model):
     service_ticket_count = fields.Integer(
         "Tickets", compute="_compute_service_ticket_count"
     )
+    customer_document_count = fields.Integer(
+        "Documents", compute="_compute_customer_document_figures"
+    )
+    customer_document_next_expiry = fields.Date(
+        "Nearest Document Expiry", compute="_compute_customer_document_figures"
+    )
 
     def _compute_interaction_count(self):
         counts = dict(
@@ -510,5 +516,51 @@ class ResPartner(models.Model):
         action["context"] = {"history_partner_id": self.commercial_partner_id.id}
         action["display_name"] = _(
             "History of %s", self.commercial_partner_id.display_name
+        )
+        return action
+
+    def _compute_customer_document_figures(self):
+        """Documents of the customer and the nearest Valid Until of those in
+        force (one grouped query)."""
+        Document = self.env["crm.customer.document"]
+        groups = Document._read_group(
+            [
+                ("commercial_partner_id", "in", self.commercial_partner_id.ids),
+                ("state", "not in", ("cancelled", "superseded")),
+            ],
+            ["commercial_partner_id"],
+            ["__count"],
+        )
+        counts = dict(groups)
+        expiries = dict(
+            Document._read_group(
+                [
+                    ("commercial_partner_id", "in", self.commercial_partner_id.ids),
+                    ("state", "in", ("valid", "expiring")),
+                    ("valid_until", "!=", False),
+                ],
+                ["commercial_partner_id"],
+                ["valid_until:min"],
+            )
+        )
+        for partner in self:
+            commercial = partner.commercial_partner_id
+            partner.customer_document_count = counts.get(commercial, 0)
+            partner.customer_document_next_expiry = expiries.get(commercial, False)
+
+    def action_view_customer_documents(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_relationship.crm_customer_document_action"
+        )
+        action["domain"] = [
+            ("commercial_partner_id", "=", self.commercial_partner_id.id)
+        ]
+        action["context"] = {
+            "default_partner_id": self.commercial_partner_id.id,
+            "search_default_in_force": 1,
+        }
+        action["display_name"] = _(
+            "Documents of %s", self.commercial_partner_id.display_name
         )
         return action

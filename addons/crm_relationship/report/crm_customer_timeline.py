@@ -98,6 +98,20 @@ class CrmCustomerTimeline(models.Model):
             "active",
         ],
         "res.company": ["currency_id"],
+        "crm.customer.document": [
+            "issued_on",
+            "valid_until",
+            "commercial_partner_id",
+            "contact_id",
+            "name",
+            "type_id",
+            "state",
+            "user_id",
+            "company_id",
+            "amount",
+            "currency_id",
+        ],
+        "crm.customer.document.type": ["name"],
     }
 
     kind = fields.Selection(
@@ -113,6 +127,9 @@ class CrmCustomerTimeline(models.Model):
             ("external_invoice", "Ext. Invoice"),
             ("external_credit_note", "Ext. Credit Note"),
             ("external_receipt", "Ext. Receipt"),
+            ("document", "Document"),
+            ("document_expires", "Doc. Expires"),
+            ("document_expired", "Doc. Expired"),
         ],
         readonly=True,
     )
@@ -155,6 +172,11 @@ class CrmCustomerTimeline(models.Model):
         PAYMENT_STATE_SELECTION, string="Payment Status", readonly=True
     )
     is_financial = fields.Boolean("Financial", readonly=True)
+    is_hidden_document = fields.Boolean(
+        compute="_compute_is_hidden_document",
+        search="_search_is_hidden_document",
+        help="A row of a confidential document the user may not read.",
+    )
 
     def _timeline_sources(self):
         """The registry of history rows: extend it to add a kind of row.
@@ -259,7 +281,78 @@ class CrmCustomerTimeline(models.Model):
                 },
                 where="src.status != 'cancelled'",
             ),
+            *(
+                TimelineSource(
+                    slot=slot,
+                    table="crm_customer_document src JOIN "
+                    "crm_customer_document_type doc_type ON doc_type.id = src.type_id",
+                    columns={
+                        "kind": kind,
+                        "date": f"{date_column} + interval '12 hours'",
+                        "partner_id": "src.commercial_partner_id",
+                        "contact_id": "src.contact_id",
+                        # the kind tells added / expires / expired
+                        "title": "(doc_type.name->>'en_US') || ': ' || src.name",
+                        "amount": "NULLIF(src.amount, 0)",
+                        "currency_id": "CASE WHEN src.amount != 0 "
+                        "THEN src.currency_id END",
+                        "user_id": "src.user_id",
+                        "company_id": "src.company_id",
+                        "res_model": "'crm.customer.document'",
+                        "res_id": "src.id",
+                        "is_financial": "FALSE",
+                    },
+                    where=f"src.commercial_partner_id IS NOT NULL "
+                    f"AND {date_column} IS NOT NULL "
+                    "AND src.state NOT IN ('draft', 'cancelled')",
+                )
+                for slot, kind, date_column in (
+                    (12, "'document'", "src.issued_on"),
+                    (
+                        13,
+                        "CASE WHEN src.valid_until < CURRENT_DATE "
+                        "THEN 'document_expired' ELSE 'document_expires' END",
+                        "src.valid_until",
+                    ),
+                )
+            ),
         ]
+
+    def _compute_is_hidden_document(self):
+        hidden = set(self._hidden_document_ids())
+        for row in self:
+            row.is_hidden_document = (
+                row.res_model == "crm.customer.document" and row.res_id in hidden
+            )
+
+    def _search_is_hidden_document(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(_("Operator %s is not supported on this field.", operator))
+        hidden = self._hidden_document_ids()
+        if (operator == "=") == value:
+            return [
+                ("res_model", "=", "crm.customer.document"),
+                ("res_id", "in", hidden),
+            ]
+        return [
+            "|",
+            ("res_model", "!=", "crm.customer.document"),
+            ("res_id", "not in", hidden),
+        ]
+
+    def _hidden_document_ids(self):
+        """The confidential documents the current user may not read (the
+        record rules evaluate this as superuser: read as the user)."""
+        Document = self.env["crm.customer.document"]
+        readable = Document.sudo(False).with_context(active_test=False)
+        confidential = [("confidentiality", "=", "confidential")]
+        if self.env.su and self.env.uid == self.env.ref("base.user_root").id:
+            return []
+        return (
+            Document.sudo()
+            .search(confidential + [("id", "not in", readable._search(confidential))])
+            .ids
+        )
 
     def _source_query(self, source):
         unknown = set(source.columns) - set(HISTORY_COLUMNS)

@@ -15,3 +15,6 @@ from . import test_sync_api
 from . import test_service_reports
 from . import test_customer_form
 from . import test_demo
+from . import test_customer_document
+from . import test_customer_document_http
+from . import test_customer_document_performance

@@ -151,3 +151,30 @@ class TestUi(HttpCase):
             "crm_relationship_service_dashboard_tour",
             login="admin",
         )
+
+    def test_upload_a_contract_and_see_it_in_the_history(self):
+        new_test_user(
+            self.env,
+            login="rel_tour_documents",
+            name="Tour Documents",
+            groups="sales_team.group_sale_salesman,base.group_partner_manager",
+        )
+        customer = self.env["res.partner"].create(
+            {"name": "Tour Documents Ltd", "is_company": True}
+        )
+        self.start_tour(
+            f"/odoo/contacts/{customer.id}",
+            "crm_customer_document_tour",
+            login="rel_tour_documents",
+        )
+        document = self.env["crm.customer.document"].search(
+            [("partner_id", "=", customer.id)]
+        )
+        self.assertEqual(document.name, "Tour maintenance contract")
+        self.assertEqual(
+            document.type_id,
+            self.env.ref("crm_relationship.crm_customer_document_type_contract"),
+        )
+        self.assertEqual(str(document.valid_until), "2099-12-31")
+        self.assertEqual(document.message_main_attachment_id.name, "contract.pdf")
+        self.assertEqual(document.state, "valid")

@@ -1,1 +1,2 @@
 from . import crm_sync_user_wizard
+from . import crm_customer_document_register
