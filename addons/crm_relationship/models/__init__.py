@@ -12,3 +12,5 @@ from . import crm_sync_run
 from . import crm_sync_binding
 from . import crm_external_invoice
 from . import resource_calendar_leaves
+from . import product_template
+from . import crm_customer_asset

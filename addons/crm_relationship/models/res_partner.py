@@ -440,3 +440,48 @@ class ResPartner(models.Model):
             "History of %s", self.commercial_partner_id.display_name
         )
         return action
+
+    # ------------------------------------------------------------
+    # Installed base
+    # ------------------------------------------------------------
+
+    customer_asset_count = fields.Integer(
+        "Assets", compute="_compute_customer_asset_counts"
+    )
+    customer_asset_covered_count = fields.Integer(
+        "Covered Assets", compute="_compute_customer_asset_counts"
+    )
+
+    def _compute_customer_asset_counts(self):
+        groups = self.env["crm.customer.asset"]._read_group(
+            [
+                ("commercial_partner_id", "in", self.commercial_partner_id.ids),
+                ("state", "=", "active"),
+            ],
+            ["commercial_partner_id", "coverage"],
+            ["__count"],
+        )
+        counts = {}
+        covered = {}
+        for commercial, coverage, count in groups:
+            counts[commercial] = counts.get(commercial, 0) + count
+            if coverage == "warranty":
+                covered[commercial] = count
+        for partner in self:
+            commercial = partner.commercial_partner_id
+            partner.customer_asset_count = counts.get(commercial, 0)
+            partner.customer_asset_covered_count = covered.get(commercial, 0)
+
+    def action_view_customer_assets(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_relationship.crm_customer_asset_action"
+        )
+        action["domain"] = [
+            ("commercial_partner_id", "=", self.commercial_partner_id.id)
+        ]
+        action["context"] = {
+            "default_partner_id": self.id,
+            "search_default_active_state": 1,
+        }
+        return action

@@ -93,6 +93,20 @@ class CrmCustomerTimeline(models.Model):
             "company_id",
             "active",
         ],
+        "crm.customer.asset": [
+            "purchase_date",
+            "warranty_end_date",
+            "commercial_partner_id",
+            "partner_id",
+            "name",
+            "serial_number",
+            "price_unit",
+            "quantity",
+            "currency_id",
+            "company_id",
+            "state",
+            "active",
+        ],
     }
 
     kind = fields.Selection(
@@ -107,6 +121,8 @@ class CrmCustomerTimeline(models.Model):
             ("external_invoice", "External Invoice"),
             ("external_credit_note", "External Credit Note"),
             ("external_receipt", "External Receipt"),
+            ("asset_purchased", "Asset Purchased"),
+            ("warranty_end", "Warranty Ends"),
         ],
         readonly=True,
     )
@@ -227,6 +243,43 @@ class CrmCustomerTimeline(models.Model):
                     "is_financial": "TRUE",
                 },
                 where="src.status != 'cancelled'",
+            ),
+            *(
+                TimelineSource(
+                    slot=slot,
+                    table="crm_customer_asset src",
+                    columns={
+                        "kind": f"'{kind}'",
+                        "date": f"{date_column} + interval '12 hours'",
+                        "partner_id": "src.commercial_partner_id",
+                        "contact_id": "src.partner_id",
+                        "title": """src.name || COALESCE(' (' || src.serial_number
+                            || ')', '')""",
+                        "amount": amount,
+                        "currency_id": "src.currency_id",
+                        "company_id": "src.company_id",
+                        "res_model": "'crm.customer.asset'",
+                        "res_id": "src.id",
+                        "is_financial": "FALSE",
+                    },
+                    where=f"src.active AND {date_column} IS NOT NULL{condition}",
+                )
+                for slot, kind, date_column, amount, condition in (
+                    (
+                        10,
+                        "asset_purchased",
+                        "src.purchase_date",
+                        "src.price_unit * src.quantity",
+                        "",
+                    ),
+                    (
+                        11,
+                        "warranty_end",
+                        "src.warranty_end_date",
+                        "NULL",
+                        " AND src.state = 'active'",
+                    ),
+                )
             ),
         ]
 

@@ -11,3 +11,4 @@ from . import test_service_portal
 from . import test_external_invoice
 from . import test_sync_api
 from . import test_service_reports
+from . import test_customer_asset

@@ -1,0 +1,321 @@
+from datetime import date
+
+import psycopg2
+from freezegun import freeze_time
+from lxml import etree
+
+from odoo import Command
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import new_test_user, tagged, users
+from odoo.tools import mute_logger
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+
+@tagged("post_install", "-at_install")
+class TestCustomerAsset(AccountTestInvoicingCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Partner = cls.env["res.partner"]
+        cls.customer = Partner.create({"name": "Negev Solar Ltd", "is_company": True})
+        cls.site = Partner.create(
+            {"name": "Negev Solar, Dimona plant", "parent_id": cls.customer.id}
+        )
+        Product = cls.env["product.product"]
+        cls.inverter = Product.create(
+            {
+                "name": "Solar Inverter SI-10K",
+                "is_customer_asset": True,
+                "asset_tracking": "unit",
+                "warranty_duration": 12,
+                "warranty_unit": "month",
+            }
+        )
+        cls.cable = Product.create(
+            {
+                "name": "DC Cable (m)",
+                "is_customer_asset": True,
+                "asset_tracking": "line",
+                "warranty_duration": 2,
+                "warranty_unit": "year",
+            }
+        )
+        cls.service = Product.create({"name": "Installation", "type": "service"})
+        cls.salesman = new_test_user(
+            cls.env,
+            login="asset_salesman",
+            groups="sales_team.group_sale_salesman",
+        )
+        cls.manager = new_test_user(
+            cls.env,
+            login="asset_manager",
+            groups="sales_team.group_sale_manager",
+        )
+
+    def _invoice(self, lines, partner=None, invoice_date="2026-03-10", post=True):
+        # sudo: the access tests run as a salesperson, who cannot invoice
+        move = (
+            self.env["account.move"]
+            .sudo()
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": (partner or self.site).id,
+                    "invoice_date": invoice_date,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "product_id": product.id,
+                                "quantity": quantity,
+                                "price_unit": price,
+                                "tax_ids": [],
+                            }
+                        )
+                        for product, quantity, price in lines
+                    ],
+                }
+            )
+        )
+        if post:
+            move.action_post()
+        return move
+
+    def _assets(self, moves):
+        return (
+            self.env["crm.customer.asset"]
+            .with_context(active_test=False)
+            .search([("move_id", "in", moves.ids)], order="id")
+        )
+
+    def test_posting_creates_assets_per_unit_and_per_line(self):
+        invoice = self._invoice(
+            [(self.inverter, 3, 8900), (self.cable, 40, 12), (self.service, 1, 500)]
+        )
+        assets = self._assets(invoice)
+        inverters = assets.filtered(lambda a: a.product_id == self.inverter)
+        cables = assets.filtered(lambda a: a.product_id == self.cable)
+        self.assertEqual(len(inverters), 3)
+        self.assertEqual(inverters.mapped("quantity"), [1, 1, 1])
+        self.assertEqual(len(cables), 1)
+        self.assertEqual(cables.quantity, 40)
+        self.assertEqual(len(assets), 4, "a service line creates no asset")
+        first = inverters[0]
+        self.assertEqual(first.commercial_partner_id, self.customer)
+        self.assertEqual(first.partner_id, self.site)
+        self.assertEqual(first.price_unit, 8900)
+        self.assertEqual(first.currency_id, invoice.currency_id)
+        self.assertEqual(first.purchase_date, date(2026, 3, 10))
+        self.assertEqual(first.warranty_start_date, date(2026, 3, 10))
+        self.assertEqual(first.warranty_end_date, date(2027, 3, 9))
+        self.assertEqual(cables.warranty_end_date, date(2028, 3, 9))
+        self.assertEqual(first.source, "invoice")
+        self.assertEqual(set(assets.mapped("state")), {"active"})
+
+    def test_reset_to_draft_and_repost_creates_nothing_new(self):
+        invoice = self._invoice([(self.inverter, 2, 8900)])
+        before = self._assets(invoice)
+        invoice.button_draft()
+        invoice.action_post()
+        invoice.button_draft()
+        invoice.action_post()
+        self.assertEqual(self._assets(invoice), before)
+        self.assertEqual(len(before), 2)
+
+    def test_draft_invoice_creates_no_asset(self):
+        invoice = self._invoice([(self.inverter, 2, 8900)], post=False)
+        self.assertFalse(self._assets(invoice))
+
+    def test_same_source_key_twice_is_refused(self):
+        invoice = self._invoice([(self.cable, 5, 12)])
+        asset = self._assets(invoice)
+        with (
+            self.assertRaises(psycopg2.errors.UniqueViolation),
+            mute_logger("odoo.sql_db"),
+            self.cr.savepoint(),
+        ):
+            asset.copy({"source_key": asset.source_key})
+
+    def _credit_note(self, invoice, quantities):
+        reversal = invoice._reverse_moves()
+        for line, quantity in zip(reversal.invoice_line_ids, quantities, strict=True):
+            line.quantity = quantity
+        reversal.action_post()
+        return reversal
+
+    def test_credit_note_marks_the_reversed_quantity_returned(self):
+        invoice = self._invoice([(self.inverter, 3, 8900), (self.cable, 40, 12)])
+        refund = self._credit_note(invoice, [2, 10])
+        assets = self._assets(invoice)
+        inverters = assets.filtered(lambda a: a.product_id == self.inverter)
+        self.assertEqual(inverters.mapped("state"), ["returned", "returned", "active"])
+        cable = assets.filtered(lambda a: a.product_id == self.cable)
+        self.assertEqual(cable.returned_quantity, 10)
+        self.assertEqual(cable.state, "active")
+        # posting the credit note again counts nothing twice
+        refund.button_draft()
+        refund.action_post()
+        self.assertEqual(cable.returned_quantity, 10)
+        self.assertEqual(inverters.mapped("state"), ["returned", "returned", "active"])
+        # a second credit note for the rest returns the rest
+        self._credit_note(invoice, [1, 30])
+        self.assertEqual(set(assets.mapped("state")), {"returned"})
+
+    def test_cancelling_the_invoice_retires_its_assets(self):
+        invoice = self._invoice([(self.inverter, 2, 8900)])
+        other = self._invoice([(self.inverter, 1, 8900)])
+        invoice.button_draft()
+        invoice.button_cancel()
+        self.assertEqual(set(self._assets(invoice).mapped("state")), {"retired"})
+        self.assertEqual(self._assets(other).state, "active")
+        self.assertEqual(self._assets(invoice).mapped("coverage"), ["none", "none"])
+
+    def test_backfill_creates_missing_assets_once(self):
+        invoice = self._invoice([(self.inverter, 2, 8900), (self.cable, 3, 12)])
+        refund = self._credit_note(invoice, [1, 0])
+        self._assets(invoice).unlink()  # as if posted before the addon
+        Asset = self.env["crm.customer.asset"]
+        created = Asset._backfill_from_invoices(batch_size=1)
+        self.assertEqual(created, 3)
+        assets = self._assets(invoice)
+        self.assertEqual(
+            sorted(assets.mapped("state")), ["active", "active", "returned"]
+        )
+        self.assertEqual(assets.return_line_ids.move_id, refund)
+        self.assertEqual(Asset._backfill_from_invoices(), 0)
+
+    def test_backfill_button_for_managers_only(self):
+        Asset = self.env["crm.customer.asset"]
+        with self.assertRaises(AccessError):
+            Asset.with_user(self.salesman).action_backfill_from_invoices()
+        action = Asset.with_user(self.manager).action_backfill_from_invoices()
+        self.assertEqual(action["tag"], "display_notification")
+
+    def test_coverage_follows_the_calendar(self):
+        with freeze_time("2026-03-10"):
+            invoice = self._invoice([(self.inverter, 1, 8900)])
+            asset = self._assets(invoice)
+            self.assertEqual(asset.coverage, "warranty")
+            self.assertEqual(asset.coverage_end_date, date(2027, 3, 9))
+            self.assertEqual(asset.coverage_label, "In warranty until 03/09/2027")
+        with freeze_time("2027-03-09"):
+            self.env["crm.customer.asset"]._cron_refresh_coverage()
+            self.assertEqual(asset.coverage, "warranty")
+        with freeze_time("2027-03-10"):
+            self.env["crm.customer.asset"]._cron_refresh_coverage()
+            asset.invalidate_recordset()
+            self.assertEqual(asset.coverage, "none")
+            self.assertFalse(asset.coverage_end_date)
+            self.assertEqual(asset.coverage_label, "Not covered")
+            # extending the warranty by hand covers it again at once
+            asset.warranty_end_date = date(2027, 6, 30)
+            self.assertEqual(asset.coverage, "warranty")
+
+    def test_partner_counts_assets_and_covered(self):
+        with freeze_time("2026-03-10"):
+            self._invoice([(self.inverter, 2, 8900)], invoice_date="2024-01-01")
+            self._invoice([(self.cable, 5, 12)])
+            self.customer.invalidate_recordset()
+            self.assertEqual(self.customer.customer_asset_count, 3)
+            self.assertEqual(self.customer.customer_asset_covered_count, 1)
+            self.assertEqual(self.site.customer_asset_count, 3)
+            action = self.site.action_view_customer_assets()
+            self.assertEqual(
+                self.env["crm.customer.asset"].search_count(action["domain"]), 3
+            )
+
+    def test_history_shows_purchase_and_warranty_end(self):
+        invoice = self._invoice([(self.cable, 5, 12)])
+        asset = self._assets(invoice)
+        rows = self.env["crm.customer.timeline"].search(
+            [("res_model", "=", "crm.customer.asset"), ("res_id", "=", asset.id)]
+        )
+        self.assertEqual(
+            sorted((row.kind, row.date.date()) for row in rows),
+            [
+                ("asset_purchased", date(2026, 3, 10)),
+                ("warranty_end", date(2028, 3, 9)),
+            ],
+        )
+        self.assertEqual(rows.partner_id, self.customer)
+        purchased = rows.filtered(lambda r: r.kind == "asset_purchased")
+        self.assertEqual(purchased.amount, 60)
+
+    def test_bad_input_names_the_field(self):
+        Asset = self.env["crm.customer.asset"]
+        values = {"name": "Inverter", "partner_id": self.site.id}
+        values["product_id"] = self.inverter.id
+        cases = [
+            (
+                {
+                    "warranty_start_date": "2026-05-01",
+                    "warranty_end_date": "2026-04-30",
+                },
+                "Warranty End",
+            ),
+            ({"quantity": -1}, "Quantity"),
+            ({"price_unit": -5}, "Unit Price"),
+        ]
+        for bad, field_label in cases:
+            with self.subTest(field=field_label):
+                with self.assertRaisesRegex(ValidationError, field_label):
+                    with self.cr.savepoint():
+                        Asset.create({**values, **bad})
+        other_company = self.env["res.company"].create({"name": "Other Company"})
+        stranger = self.env["res.partner"].create(
+            {"name": "Other company's customer", "company_id": other_company.id}
+        )
+        with self.assertRaisesRegex(UserError, "Site / Contact"):
+            with self.cr.savepoint():
+                Asset.create({**values, "partner_id": stranger.id})
+        with self.assertRaisesRegex(ValidationError, "Warranty Duration"):
+            with self.cr.savepoint():
+                self.inverter.warranty_duration = -3
+        self.assertFalse(Asset.search([("name", "=", "Inverter")]))
+
+    @users("asset_salesman")
+    def test_salesperson_reads_but_does_not_edit(self):
+        invoice = self._invoice([(self.cable, 5, 12)])
+        asset = self._assets(invoice).with_user(self.env.user)
+        self.assertEqual(asset.name, "DC Cable (m)")
+        with self.assertRaises(AccessError):
+            asset.serial_number = "X-1"
+        with self.assertRaises(AccessError):
+            asset.create(
+                {"name": "New", "partner_id": self.site.id, "product_id": self.cable.id}
+            )
+
+    @users("asset_manager")
+    def test_manager_edits(self):
+        Asset = self.env["crm.customer.asset"]
+        asset = Asset.create(
+            {
+                "name": "Inverter on the roof",
+                "partner_id": self.site.id,
+                "product_id": self.inverter.id,
+                "purchase_date": "2026-01-15",
+                "serial_number": "SI-0001",
+            }
+        )
+        self.assertEqual(asset.source, "manual")
+        self.assertEqual(asset.warranty_end_date, date(2027, 1, 14))
+        asset.install_date = "2026-02-01"
+        asset.state = "retired"
+        self.assertEqual(asset.coverage, "none")
+
+    def test_asset_list_query_count(self):
+        self._invoice([(self.inverter, 20, 8900), (self.cable, 3, 12)])
+        Asset = self.env["crm.customer.asset"].with_user(self.salesman)
+        arch = Asset.get_views([(False, "list")])["views"]["list"]["arch"]
+        names = {node.get("name") for node in etree.fromstring(arch).iter("field")}
+        many2ones = {"commercial_partner_id", "partner_id", "product_id", "company_id"}
+        specification = {
+            name: {"fields": {"display_name": {}}} if name in many2ones else {}
+            for name in names
+        }
+        self.env.invalidate_all()
+        with self.assertQueryCount(13):
+            result = Asset.web_search_read(
+                [("commercial_partner_id", "=", self.customer.id)], specification
+            )
+        self.assertEqual(result["length"], 21)
