@@ -14,3 +14,4 @@ from . import crm_external_invoice
 from . import resource_calendar_leaves
 from . import product_template
 from . import crm_customer_asset
+from . import crm_service_plan

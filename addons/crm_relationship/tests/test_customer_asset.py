@@ -319,3 +319,115 @@ class TestCustomerAsset(AccountTestInvoicingCommon):
                 [("commercial_partner_id", "=", self.customer.id)], specification
             )
         self.assertEqual(result["length"], 21)
+
+
+@tagged("post_install", "-at_install")
+class TestServicePlan(AccountTestInvoicingCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.salesman = new_test_user(
+            cls.env, login="plan_salesman", groups="sales_team.group_sale_salesman"
+        )
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Galil Medical", "is_company": True, "user_id": cls.salesman.id}
+        )
+        cls.plan_product = cls.env["product.product"].create(
+            {
+                "name": "Gold Maintenance",
+                "type": "service",
+                "is_service_plan": True,
+                "service_plan_term_months": 12,
+                "renewal_lead_days": 30,
+            }
+        )
+
+    def _plan(self, **values):
+        return self.env["crm.service.plan"].create(
+            {
+                "name": "Gold",
+                "partner_id": self.customer.id,
+                "product_id": self.plan_product.id,
+                "start_date": "2026-03-01",
+                "price": 4800,
+                "state": "active",
+                **values,
+            }
+        )
+
+    def _renewal_leads(self):
+        return self.env["crm.lead"].search(
+            [("partner_id", "=", self.customer.id), ("name", "like", "Renewal")]
+        )
+
+    def test_term_dates(self):
+        plan = self._plan()
+        self.assertEqual(plan.end_date, date(2027, 2, 28))
+        self.assertEqual(plan.renewal_date, date(2027, 1, 29))
+        leap = self._plan(start_date="2027-03-01")
+        self.assertEqual(leap.end_date, date(2028, 2, 29))
+
+    def test_one_renewal_opportunity_per_term(self):
+        plan = self._plan()
+        Plan = self.env["crm.service.plan"]
+        with freeze_time("2027-01-28"):
+            Plan._cron_renewals()
+        self.assertFalse(plan.renewal_lead_id)
+        with freeze_time("2027-01-29"):
+            Plan._cron_renewals()
+            Plan._cron_renewals()
+        lead = self._renewal_leads()
+        self.assertEqual(len(lead), 1)
+        self.assertEqual(plan.renewal_lead_id, lead)
+        self.assertEqual(plan.state, "expiring")
+        self.assertEqual(lead.expected_revenue, 4800)
+        self.assertEqual(lead.user_id, self.salesman)
+        self.assertEqual(lead.date_deadline, date(2027, 2, 28))
+        self.assertEqual(lead.tag_ids.name, "Renewal")
+
+    def test_won_renewal_starts_the_next_term(self):
+        plan = self._plan()
+        with freeze_time("2027-02-01"):
+            self.env["crm.service.plan"]._cron_renewals()
+        plan.renewal_lead_id.action_set_won()
+        self.assertEqual(plan.state, "renewed")
+        following = plan.next_plan_id
+        self.assertEqual(following.start_date, date(2027, 3, 1))
+        self.assertEqual(following.end_date, date(2028, 2, 29))
+        self.assertEqual(following.state, "active")
+        self.assertEqual(following.previous_plan_id, plan)
+
+    def test_lost_renewal_expires_with_the_reason(self):
+        plan = self._plan()
+        with freeze_time("2027-02-01"):
+            self.env["crm.service.plan"]._cron_renewals()
+        reason = self.env["crm.lost.reason"].create({"name": "Too expensive"})
+        plan.renewal_lead_id.action_set_lost(lost_reason_id=reason.id)
+        self.assertEqual(plan.state, "expired")
+        self.assertEqual(plan.lost_reason_id, reason)
+        self.assertFalse(plan.next_plan_id)
+
+    def test_auto_renew_renews_without_opportunity(self):
+        plan = self._plan(auto_renew=True)
+        other = self._plan()
+        with freeze_time("2027-03-01"):
+            self.env["crm.service.plan"]._cron_renewals()
+            self.env["crm.service.plan"]._cron_renewals()
+        self.assertEqual(plan.state, "renewed")
+        self.assertEqual(plan.next_plan_id.start_date, date(2027, 3, 1))
+        self.assertFalse(plan.next_plan_id.next_plan_id)
+        # the other plan's renewal opened even though the cron ran late; it
+        # stays due until its opportunity is won or lost
+        self.assertEqual(other.state, "expiring")
+        self.assertEqual(self._renewal_leads(), other.renewal_lead_id)
+        self.assertFalse(plan.renewal_lead_id)
+
+    def test_bad_plan_input_names_the_field(self):
+        for values, label in (
+            ({"end_date": "2026-02-01"}, "End Date"),
+            ({"price": -1}, "Price"),
+        ):
+            with self.subTest(field=label):
+                with self.assertRaisesRegex(ValidationError, label):
+                    with self.cr.savepoint():
+                        self._plan(**values)

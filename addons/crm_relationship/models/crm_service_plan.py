@@ -1,0 +1,253 @@
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+PLAN_STATES = [
+    ("draft", "Draft"),
+    ("active", "Active"),
+    ("expiring", "Renewal Due"),
+    ("expired", "Expired"),
+    ("renewed", "Renewed"),
+    ("cancelled", "Cancelled"),
+]
+
+
+class CrmServicePlan(models.Model):
+    _name = "crm.service.plan"
+    _description = "Service Plan"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "end_date, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, tracking=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    partner_id = fields.Many2one(
+        "res.partner",
+        "Customer",
+        required=True,
+        index=True,
+        check_company=True,
+        tracking=True,
+        domain=[("is_company", "=", True)],
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        "Salesperson",
+        compute="_compute_user_id",
+        store=True,
+        readonly=False,
+        tracking=True,
+    )
+    product_id = fields.Many2one(
+        "product.product",
+        "Plan",
+        required=True,
+        check_company=True,
+        domain=[("is_service_plan", "=", True)],
+    )
+    asset_ids = fields.Many2many(
+        "crm.customer.asset",
+        string="Covered Assets",
+        check_company=True,
+        domain="[('commercial_partner_id', '=', partner_id)]",
+    )
+    term_months = fields.Integer(
+        "Term (Months)", compute="_compute_term_months", store=True, readonly=False
+    )
+    start_date = fields.Date(required=True, default=fields.Date.context_today)
+    end_date = fields.Date(
+        compute="_compute_end_date", store=True, readonly=False, tracking=True
+    )
+    renewal_date = fields.Date(
+        "Renewal Starts",
+        compute="_compute_renewal_date",
+        store=True,
+        help="The day the renewal opportunity opens: the product's renewal lead "
+        "time before the end.",
+    )
+    currency_id = fields.Many2one(
+        "res.currency", required=True, default=lambda self: self.env.company.currency_id
+    )
+    price = fields.Monetary(currency_field="currency_id", tracking=True)
+    auto_renew = fields.Boolean(
+        help="Renews by itself at the end of the term, without an opportunity."
+    )
+    state = fields.Selection(
+        PLAN_STATES, default="draft", required=True, tracking=True, copy=False
+    )
+    previous_plan_id = fields.Many2one(
+        "crm.service.plan", "Previous Term", readonly=True, copy=False
+    )
+    next_plan_id = fields.Many2one(
+        "crm.service.plan", "Next Term", readonly=True, copy=False
+    )
+    renewal_lead_id = fields.Many2one(
+        "crm.lead", "Renewal Opportunity", readonly=True, copy=False
+    )
+    lost_reason_id = fields.Many2one(
+        "crm.lost.reason", "Lost Reason", readonly=True, copy=False, tracking=True
+    )
+
+    @api.depends("partner_id")
+    def _compute_user_id(self):
+        for plan in self:
+            plan.user_id = plan.partner_id.user_id or plan.user_id
+
+    @api.depends("product_id")
+    def _compute_term_months(self):
+        for plan in self:
+            plan.term_months = plan.product_id.service_plan_term_months or 12
+
+    @api.depends("start_date", "term_months")
+    def _compute_end_date(self):
+        for plan in self:
+            plan.end_date = (
+                plan.start_date
+                and plan.term_months > 0
+                and plan.start_date
+                + relativedelta(months=plan.term_months)
+                - timedelta(days=1)
+            )
+
+    @api.depends("end_date", "product_id.renewal_lead_days")
+    def _compute_renewal_date(self):
+        for plan in self:
+            plan.renewal_date = plan.end_date and plan.end_date - timedelta(
+                days=plan.product_id.renewal_lead_days
+            )
+
+    @api.constrains("start_date", "end_date", "price", "term_months")
+    def _check_plan_values(self):
+        for plan in self:
+            if plan.end_date and plan.end_date < plan.start_date:
+                raise ValidationError(
+                    _(
+                        "Service plan %(plan)s: the End Date (%(end)s) is before the "
+                        "Start Date (%(start)s).",
+                        plan=plan.display_name,
+                        end=plan.end_date,
+                        start=plan.start_date,
+                    )
+                )
+            if plan.currency_id.compare_amounts(plan.price, 0.0) < 0:
+                raise ValidationError(
+                    _(
+                        "Service plan %(plan)s: the Price cannot be negative.",
+                        plan=plan.display_name,
+                    )
+                )
+            if plan.term_months <= 0:
+                raise ValidationError(
+                    _(
+                        "Service plan %(plan)s: the Term (Months) must be at least 1.",
+                        plan=plan.display_name,
+                    )
+                )
+
+    @api.onchange("product_id")
+    def _onchange_product_id(self):
+        if self.product_id:
+            self.name = self.name or self.product_id.name
+            self.price = self.price or self.product_id.lst_price
+
+    def action_activate(self):
+        self.filtered(lambda plan: plan.state == "draft").state = "active"
+
+    def action_cancel(self):
+        self.filtered(
+            lambda plan: plan.state not in ("renewed", "expired")
+        ).state = "cancelled"
+
+    @api.model
+    def _cron_renewals(self):
+        """Daily: open one renewal opportunity per term when its renewal date
+        comes, renew auto-renew plans at their end, expire active ones ended."""
+        today = fields.Date.context_today(self)
+        due = self.search(
+            [
+                ("state", "=", "active"),
+                ("auto_renew", "=", False),
+                ("renewal_date", "<=", today),
+                ("renewal_lead_id", "=", False),
+            ]
+        )
+        due._open_renewal_opportunities()
+        # a plan waiting on its renewal opportunity stays due until it is won
+        # or lost; the others end with their term
+        ended = self.search([("state", "=", "active"), ("end_date", "<", today)])
+        auto = ended.filtered("auto_renew")
+        auto._create_next_terms()
+        (ended - auto).state = "expired"
+
+    def _open_renewal_opportunities(self):
+        if not self:
+            return self.env["crm.lead"]
+        Tag = self.env["crm.tag"].sudo()
+        # tag names are unique: reuse the tag a user may have made already
+        tag_name = self.env._("Renewal")
+        tag = Tag.search([("name", "=", tag_name)], limit=1) or Tag.create(
+            {"name": tag_name}
+        )
+        leads = (
+            self.env["crm.lead"]
+            .with_context(mail_create_nolog=True)
+            .create(
+                [
+                    {
+                        "name": self.env._(
+                            "Renewal: %(plan)s (%(customer)s)",
+                            plan=plan.name,
+                            customer=plan.partner_id.name,
+                        ),
+                        "type": "opportunity",
+                        "partner_id": plan.partner_id.id,
+                        "user_id": plan.user_id.id,
+                        "expected_revenue": plan.currency_id._convert(
+                            plan.price,
+                            plan.company_id.currency_id,
+                            plan.company_id,
+                            plan.end_date,
+                        ),
+                        "date_deadline": plan.end_date,
+                        "company_id": plan.company_id.id,
+                        "tag_ids": [fields.Command.link(tag.id)],
+                    }
+                    for plan in self
+                ]
+            )
+        )
+        for plan, lead in zip(self, leads, strict=True):
+            plan.write({"renewal_lead_id": lead.id, "state": "expiring"})
+        return leads
+
+    def _create_next_terms(self):
+        if not self:
+            return self
+        next_plans = self.create(
+            [
+                {
+                    "name": plan.name,
+                    "partner_id": plan.partner_id.id,
+                    "user_id": plan.user_id.id,
+                    "product_id": plan.product_id.id,
+                    "asset_ids": [fields.Command.set(plan.asset_ids.ids)],
+                    "term_months": plan.term_months,
+                    "start_date": plan.end_date + timedelta(days=1),
+                    "currency_id": plan.currency_id.id,
+                    "price": plan.price,
+                    "auto_renew": plan.auto_renew,
+                    "company_id": plan.company_id.id,
+                    "previous_plan_id": plan.id,
+                    "state": "active",
+                }
+                for plan in self
+            ]
+        )
+        for plan, next_plan in zip(self, next_plans, strict=True):
+            plan.write({"next_plan_id": next_plan.id, "state": "renewed"})
+        return next_plans
