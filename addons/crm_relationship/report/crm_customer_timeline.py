@@ -93,6 +93,17 @@ class CrmCustomerTimeline(models.Model):
             "company_id",
             "active",
         ],
+        "crm.service.plan": [
+            "start_date",
+            "end_date",
+            "partner_id",
+            "name",
+            "price",
+            "currency_id",
+            "user_id",
+            "company_id",
+            "state",
+        ],
         "crm.customer.asset": [
             "purchase_date",
             "warranty_end_date",
@@ -123,6 +134,9 @@ class CrmCustomerTimeline(models.Model):
             ("external_receipt", "External Receipt"),
             ("asset_purchased", "Asset Purchased"),
             ("warranty_end", "Warranty Ends"),
+            ("plan_started", "Plan Started"),
+            ("plan_renewed", "Plan Renewed"),
+            ("plan_expired", "Plan Expired"),
         ],
         readonly=True,
     )
@@ -280,6 +294,41 @@ class CrmCustomerTimeline(models.Model):
                         " AND src.state = 'active'",
                     ),
                 )
+            ),
+            TimelineSource(
+                slot=12,
+                table="crm_service_plan src",
+                columns={
+                    "kind": "'plan_started'",
+                    "date": "src.start_date + interval '12 hours'",
+                    "partner_id": "src.partner_id",
+                    "title": "src.name",
+                    "amount": "src.price",
+                    "currency_id": "src.currency_id",
+                    "user_id": "src.user_id",
+                    "company_id": "src.company_id",
+                    "res_model": "'crm.service.plan'",
+                    "res_id": "src.id",
+                    "is_financial": "FALSE",
+                },
+                where="src.state NOT IN ('draft', 'cancelled')",
+            ),
+            TimelineSource(
+                slot=13,
+                table="crm_service_plan src",
+                columns={
+                    "kind": "'plan_' || src.state",
+                    "date": "src.end_date + interval '12 hours'",
+                    "partner_id": "src.partner_id",
+                    "title": "src.name",
+                    "user_id": "src.user_id",
+                    "company_id": "src.company_id",
+                    "res_model": "'crm.service.plan'",
+                    "res_id": "src.id",
+                    "is_financial": "FALSE",
+                },
+                where="""src.state IN ('renewed', 'expired')
+                    AND src.end_date IS NOT NULL""",
             ),
         ]
 

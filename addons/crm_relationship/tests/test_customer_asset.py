@@ -431,3 +431,25 @@ class TestServicePlan(AccountTestInvoicingCommon):
                 with self.assertRaisesRegex(ValidationError, label):
                     with self.cr.savepoint():
                         self._plan(**values)
+
+    def test_customer_form_and_history_show_plans(self):
+        plan = self._plan(auto_renew=True)
+        self._plan(state="cancelled")
+        self.assertEqual(self.customer.service_plan_count, 1)
+        self.assertEqual(self.customer.next_renewal_date, date(2027, 2, 28))
+        with freeze_time("2027-03-01"):
+            self.env["crm.service.plan"]._cron_renewals()
+        self.customer.invalidate_recordset()
+        self.assertEqual(self.customer.service_plan_count, 1)
+        self.assertEqual(self.customer.next_renewal_date, date(2028, 2, 29))
+        rows = self.env["crm.customer.timeline"].search(
+            [("partner_id", "=", self.customer.id)], order="date, id"
+        )
+        self.assertEqual(
+            [(row.kind, row.date.date(), row.res_id) for row in rows],
+            [
+                ("plan_started", date(2026, 3, 1), plan.id),
+                ("plan_renewed", date(2027, 2, 28), plan.id),
+                ("plan_started", date(2027, 3, 1), plan.next_plan_id.id),
+            ],
+        )
