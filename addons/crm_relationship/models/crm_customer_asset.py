@@ -1,5 +1,6 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.osv import expression
 from odoo.tools import float_compare, format_date
 
 SOURCES = [
@@ -8,7 +9,12 @@ SOURCES = [
     ("manual", "Manual"),
 ]
 STATES = [("active", "Active"), ("returned", "Returned"), ("retired", "Retired")]
-COVERAGES = [("warranty", "In Warranty"), ("none", "Not Covered")]
+COVERAGES = [
+    ("warranty", "In Warranty"),
+    ("plan", "Covered by Plan"),
+    ("none", "Not Covered"),
+]
+RUNNING_PLAN_STATES = ("active", "expiring")
 
 
 class CrmCustomerAsset(models.Model):
@@ -109,7 +115,18 @@ class CrmCustomerAsset(models.Model):
     coverage_end_date = fields.Date(
         "Covered Until", compute="_compute_coverage", store=True
     )
+    coverage_plan_id = fields.Many2one(
+        "crm.service.plan", "Covering Plan", compute="_compute_coverage", store=True
+    )
     coverage_label = fields.Char("Coverage Status", compute="_compute_coverage_label")
+    plan_ids = fields.Many2many(
+        "crm.service.plan",
+        "crm_service_plan_asset_rel",
+        "asset_id",
+        "plan_id",
+        "Service Plans",
+        readonly=True,
+    )
 
     _sql_constraints = [
         (
@@ -132,19 +149,37 @@ class CrmCustomerAsset(models.Model):
                 asset.warranty_start_date
             )
 
-    @api.depends("state", "warranty_start_date", "warranty_end_date")
+    @api.depends(
+        "state",
+        "warranty_start_date",
+        "warranty_end_date",
+        "plan_ids.state",
+        "plan_ids.start_date",
+        "plan_ids.end_date",
+    )
     def _compute_coverage(self):
+        """A running plan covering today comes first, then the warranty."""
         today = fields.Date.context_today(self)
         for asset in self:
+            plans = asset.plan_ids.filtered(
+                lambda plan: plan.state in RUNNING_PLAN_STATES
+                and plan.start_date <= today
+                and plan.end_date
+                and plan.end_date >= today
+            ).sorted("end_date", reverse=True)
             start, end = asset.warranty_start_date, asset.warranty_end_date
-            in_warranty = (
-                asset.state == "active"
-                and end
-                and end >= today
-                and (not start or start <= today)
-            )
-            asset.coverage = "warranty" if in_warranty else "none"
-            asset.coverage_end_date = asset.warranty_end_date if in_warranty else False
+            in_warranty = end and end >= today and (not start or start <= today)
+            if asset.state != "active":
+                coverage, until, plan = "none", False, False
+            elif plans:
+                coverage, until, plan = "plan", plans[0].end_date, plans[0]
+            elif in_warranty:
+                coverage, until, plan = "warranty", end, False
+            else:
+                coverage, until, plan = "none", False, False
+            asset.coverage = coverage
+            asset.coverage_end_date = until
+            asset.coverage_plan_id = plan
 
     @api.depends("coverage", "coverage_end_date")
     def _compute_coverage_label(self):
@@ -153,6 +188,12 @@ class CrmCustomerAsset(models.Model):
                 asset.coverage_label = _(
                     "In warranty until %s",
                     format_date(self.env, asset.coverage_end_date),
+                )
+            elif asset.coverage == "plan":
+                asset.coverage_label = _(
+                    "Covered by %(plan)s until %(date)s",
+                    plan=asset.coverage_plan_id.name,
+                    date=format_date(self.env, asset.coverage_end_date),
                 )
             else:
                 asset.coverage_label = _("Not covered")
@@ -250,22 +291,34 @@ class CrmCustomerAsset(models.Model):
     def _cron_refresh_coverage(self):
         """Coverage depends on today: recompute the assets whose day has come."""
         today = fields.Date.context_today(self)
+        running_plan_today = [
+            ("plan_ids.state", "in", RUNNING_PLAN_STATES),
+            ("plan_ids.start_date", "<=", today),
+            ("plan_ids.end_date", ">=", today),
+        ]
+        in_warranty_today = [
+            ("warranty_start_date", "<=", today),
+            ("warranty_end_date", ">=", today),
+        ]
         stale = self.search(
-            [
-                "|",
-                "&",
-                ("coverage", "=", "warranty"),
-                ("warranty_end_date", "<", today),
-                "&",
-                "&",
-                ("coverage", "=", "none"),
-                ("state", "=", "active"),
-                "&",
-                ("warranty_end_date", ">=", today),
-                ("warranty_start_date", "<=", today),
-            ]
+            expression.OR(
+                [
+                    [("coverage", "!=", "none"), ("coverage_end_date", "<", today)],
+                    [
+                        ("state", "=", "active"),
+                        ("coverage", "!=", "plan"),
+                        *running_plan_today,
+                    ],
+                    [
+                        ("state", "=", "active"),
+                        ("coverage", "=", "none"),
+                        *in_warranty_today,
+                    ],
+                ]
+            )
         )
-        self.env.add_to_compute(self._fields["coverage"], stale)
-        self.env.add_to_compute(self._fields["coverage_end_date"], stale)
-        stale.flush_recordset(["coverage", "coverage_end_date"])
+        fields_to_compute = ("coverage", "coverage_end_date", "coverage_plan_id")
+        for name in fields_to_compute:
+            self.env.add_to_compute(self._fields[name], stale)
+        stale.flush_recordset(list(fields_to_compute))
         return len(stale)

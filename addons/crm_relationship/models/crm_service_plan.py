@@ -52,6 +52,9 @@ class CrmServicePlan(models.Model):
     )
     asset_ids = fields.Many2many(
         "crm.customer.asset",
+        "crm_service_plan_asset_rel",
+        "plan_id",
+        "asset_id",
         string="Covered Assets",
         check_company=True,
         domain="[('commercial_partner_id', '=', partner_id)]",

@@ -465,8 +465,8 @@ class ResPartner(models.Model):
         covered = {}
         for commercial, coverage, count in groups:
             counts[commercial] = counts.get(commercial, 0) + count
-            if coverage == "warranty":
-                covered[commercial] = count
+            if coverage != "none":
+                covered[commercial] = covered.get(commercial, 0) + count
         for partner in self:
             commercial = partner.commercial_partner_id
             partner.customer_asset_count = counts.get(commercial, 0)

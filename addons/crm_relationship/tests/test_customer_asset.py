@@ -453,3 +453,39 @@ class TestServicePlan(AccountTestInvoicingCommon):
                 ("plan_started", date(2027, 3, 1), plan.next_plan_id.id),
             ],
         )
+
+    def test_plan_covers_its_assets(self):
+        product = self.env["product.product"].create(
+            {"name": "Sterilizer", "is_customer_asset": True, "warranty_duration": 1}
+        )
+        asset = self.env["crm.customer.asset"].create(
+            {
+                "name": "Sterilizer",
+                "partner_id": self.customer.id,
+                "product_id": product.id,
+                "purchase_date": "2024-01-01",
+            }
+        )
+        Asset = self.env["crm.customer.asset"]
+        with freeze_time("2026-06-01"):
+            asset._compute_coverage()
+            self.assertEqual(asset.coverage, "none")
+            plan = self._plan(
+                start_date="2026-07-01", asset_ids=[Command.link(asset.id)]
+            )
+            self.assertEqual(asset.coverage, "none", "the plan has not started")
+            self.assertEqual(self.customer.customer_asset_covered_count, 0)
+        with freeze_time("2026-07-01"):
+            Asset._cron_refresh_coverage()
+            asset.invalidate_recordset()
+            self.assertEqual(asset.coverage, "plan")
+            self.assertEqual(asset.coverage_plan_id, plan)
+            self.assertEqual(asset.coverage_end_date, date(2027, 6, 30))
+            self.assertEqual(asset.coverage_label, "Covered by Gold until 06/30/2027")
+            self.customer.invalidate_recordset()
+            self.assertEqual(self.customer.customer_asset_covered_count, 1)
+        with freeze_time("2027-06-01"):
+            self.env["crm.service.plan"]._cron_renewals()
+            plan.renewal_lead_id.action_set_lost()
+            self.assertEqual(plan.state, "expired")
+            self.assertEqual(asset.coverage, "none")
