@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.osv import expression
@@ -119,6 +121,14 @@ class CrmCustomerAsset(models.Model):
         "crm.service.plan", "Covering Plan", compute="_compute_coverage", store=True
     )
     coverage_label = fields.Char("Coverage Status", compute="_compute_coverage_label")
+    upsell_lead_id = fields.Many2one(
+        "crm.lead",
+        "Service Plan Opportunity",
+        readonly=True,
+        copy=False,
+        help="Opened once, before the warranty ends, to offer the product's "
+        "default service plan.",
+    )
     plan_ids = fields.Many2many(
         "crm.service.plan",
         "crm_service_plan_asset_rel",
@@ -322,3 +332,60 @@ class CrmCustomerAsset(models.Model):
             self.env.add_to_compute(self._fields[name], stale)
         stale.flush_recordset(list(fields_to_compute))
         return len(stale)
+
+    @api.model
+    def _open_upsell_opportunities(self):
+        """Offer the product's default plan before an uncovered warranty ends:
+        one opportunity per customer and plan, each asset offered once."""
+        today = fields.Date.context_today(self)
+        candidates = self.search(
+            [
+                ("state", "=", "active"),
+                ("upsell_lead_id", "=", False),
+                ("product_id.default_service_plan_id", "!=", False),
+                ("warranty_end_date", ">=", today),
+            ]
+        )
+        groups = {}
+        for asset in candidates:
+            template = asset.product_id.product_tmpl_id
+            offer_from = asset.warranty_end_date - timedelta(
+                days=template.renewal_lead_days
+            )
+            plan_ends = [
+                plan.end_date
+                for plan in asset.plan_ids
+                if plan.state in RUNNING_PLAN_STATES and plan.end_date
+            ]
+            if offer_from > today or max(plan_ends, default=today) > today:
+                continue
+            key = (asset.commercial_partner_id, template.default_service_plan_id)
+            groups.setdefault(key, []).append(asset.id)
+        if not groups:
+            return self.env["crm.lead"]
+        leads = (
+            self.env["crm.lead"]
+            .with_context(mail_create_nolog=True)
+            .create(
+                [
+                    {
+                        "name": self.env._(
+                            "%(plan)s for %(customer)s: warranty ending",
+                            plan=plan_product.name,
+                            customer=customer.name,
+                        ),
+                        "type": "opportunity",
+                        "partner_id": customer.id,
+                        "user_id": customer.user_id.id,
+                        "expected_revenue": plan_product.lst_price * len(asset_ids),
+                        "date_deadline": min(
+                            self.browse(asset_ids).mapped("warranty_end_date")
+                        ),
+                    }
+                    for (customer, plan_product), asset_ids in groups.items()
+                ]
+            )
+        )
+        for asset_ids, lead in zip(groups.values(), leads, strict=True):
+            self.browse(asset_ids).upsell_lead_id = lead
+        return leads

@@ -186,6 +186,7 @@ class CrmServicePlan(models.Model):
         auto = ended.filtered("auto_renew")
         auto._create_next_terms()
         (ended - auto).state = "expired"
+        self.env["crm.customer.asset"]._open_upsell_opportunities()
 
     def _open_renewal_opportunities(self):
         if not self:

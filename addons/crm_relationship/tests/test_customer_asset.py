@@ -489,3 +489,43 @@ class TestServicePlan(AccountTestInvoicingCommon):
             plan.renewal_lead_id.action_set_lost()
             self.assertEqual(plan.state, "expired")
             self.assertEqual(asset.coverage, "none")
+
+    def test_uncovered_warranty_end_offers_the_default_plan_once(self):
+        product = self.env["product.product"].create(
+            {
+                "name": "Sterilizer",
+                "is_customer_asset": True,
+                "warranty_duration": 12,
+                "renewal_lead_days": 30,
+                "default_service_plan_id": self.plan_product.id,
+            }
+        )
+        Asset = self.env["crm.customer.asset"]
+        values = {
+            "name": "Sterilizer",
+            "partner_id": self.customer.id,
+            "product_id": product.id,
+            "purchase_date": "2026-03-10",
+        }
+        first, second, covered = Asset.create([values, values, values])
+        plan = self._plan(start_date="2026-03-10", asset_ids=[Command.link(covered.id)])
+        Plan = self.env["crm.service.plan"]
+        with freeze_time("2027-02-06"):
+            Plan._cron_renewals()
+        self.assertFalse(first.upsell_lead_id)
+        with freeze_time("2027-02-07"):
+            Plan._cron_renewals()
+            Plan._cron_renewals()
+        lead = first.upsell_lead_id
+        self.assertTrue(lead)
+        self.assertEqual(second.upsell_lead_id, lead)
+        self.assertFalse(covered.upsell_lead_id)
+        self.assertEqual(lead.expected_revenue, 2 * self.plan_product.lst_price)
+        self.assertEqual(lead.user_id, self.salesman)
+        self.assertEqual(lead.date_deadline, date(2027, 3, 9))
+        self.assertEqual(
+            self.env["crm.lead"].search(
+                [("partner_id", "=", self.customer.id)], order="id"
+            ),
+            plan.renewal_lead_id | lead,
+        )
