@@ -37,6 +37,15 @@ class AccountMove(models.Model):
         refunds = customer_moves.filtered(lambda m: m.move_type == "out_refund")
         if invoices:
             invoices._create_customer_assets()
+            plan_lines = invoices.line_ids.filtered(
+                lambda line: line.display_type == "product"
+                and line.product_id.is_service_plan
+                and line.quantity > 0
+            )
+            if plan_lines:
+                self.env["crm.service.plan"].sudo()._create_from_invoice_lines(
+                    plan_lines
+                )
         if refunds:
             refunds._return_customer_assets()
 

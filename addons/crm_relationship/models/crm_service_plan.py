@@ -92,9 +92,26 @@ class CrmServicePlan(models.Model):
     renewal_lead_id = fields.Many2one(
         "crm.lead", "Renewal Opportunity", readonly=True, copy=False
     )
+    source_key = fields.Char(
+        readonly=True,
+        copy=False,
+        index=True,
+        help="The invoice line that started this term, so that it counts once.",
+    )
+    move_line_id = fields.Many2one(
+        "account.move.line", "Invoice Line", readonly=True, copy=False
+    )
     lost_reason_id = fields.Many2one(
         "crm.lost.reason", "Lost Reason", readonly=True, copy=False, tracking=True
     )
+
+    _sql_constraints = [
+        (
+            "source_key_unique",
+            "UNIQUE(source_key)",
+            "A service plan already exists for this invoice line.",
+        ),
+    ]
 
     @api.depends("partner_id")
     def _compute_user_id(self):
@@ -175,6 +192,7 @@ class CrmServicePlan(models.Model):
             [
                 ("state", "=", "active"),
                 ("auto_renew", "=", False),
+                ("next_plan_id", "=", False),
                 ("renewal_date", "<=", today),
                 ("renewal_lead_id", "=", False),
             ]
@@ -183,6 +201,16 @@ class CrmServicePlan(models.Model):
         # a plan waiting on its renewal opportunity stays due until it is won
         # or lost; the others end with their term
         ended = self.search([("state", "=", "active"), ("end_date", "<", today)])
+        # a next term invoiced before the end already renewed the plan
+        followed = self.search(
+            [
+                ("state", "in", ("active", "expiring")),
+                ("end_date", "<", today),
+                ("next_plan_id", "!=", False),
+            ]
+        )
+        followed.state = "renewed"
+        ended -= followed
         auto = ended.filtered("auto_renew")
         auto._create_next_terms()
         (ended - auto).state = "expired"
@@ -255,3 +283,74 @@ class CrmServicePlan(models.Model):
         for plan, next_plan in zip(self, next_plans, strict=True):
             plan.write({"next_plan_id": next_plan.id, "state": "renewed"})
         return next_plans
+
+    @api.model
+    def _create_from_invoice_lines(self, lines):
+        """A posted invoice line of a plan product starts the customer's plan,
+        or its next term when one of the same plan is running. Once per line."""
+        keys = {f"account.move.line:{line.id}": line for line in lines}
+        known = set(
+            self.search_fetch(
+                [("source_key", "in", list(keys))], ["source_key"]
+            ).mapped("source_key")
+        )
+        lines = [line for key, line in keys.items() if key not in known]
+        if not lines:
+            return self
+        running = self.search(
+            [
+                (
+                    "partner_id",
+                    "in",
+                    [line.move_id.commercial_partner_id.id for line in lines],
+                ),
+                ("product_id", "in", [line.product_id.id for line in lines]),
+                ("state", "in", ("active", "expiring")),
+                ("next_plan_id", "=", False),
+            ],
+            order="end_date desc",
+        )
+        latest = {}
+        for plan in running:
+            latest.setdefault((plan.partner_id.id, plan.product_id.id), plan.end_date)
+        previous_by_key = {
+            (plan.partner_id.id, plan.product_id.id): plan for plan in reversed(running)
+        }
+        values = []
+        for line in lines:
+            move = line.move_id
+            customer = move.commercial_partner_id
+            key = (customer.id, line.product_id.id)
+            term = line.product_id.service_plan_term_months * max(
+                round(line.quantity), 1
+            )
+            start = (
+                latest[key] + timedelta(days=1)
+                if latest.get(key)
+                else move.invoice_date or move.date
+            )
+            latest[key] = start + relativedelta(months=term) - timedelta(days=1)
+            values.append(
+                {
+                    "name": line.product_id.name,
+                    "partner_id": customer.id,
+                    "product_id": line.product_id.id,
+                    "term_months": term,
+                    "start_date": start,
+                    "price": line.price_subtotal,
+                    "currency_id": line.currency_id.id,
+                    "company_id": move.company_id.id,
+                    "state": "active",
+                    "source_key": f"account.move.line:{line.id}",
+                    "move_line_id": line.id,
+                }
+            )
+        plans = self.create(values)
+        for plan in plans:
+            key = (plan.partner_id.id, plan.product_id.id)
+            previous = previous_by_key.get(key)
+            if previous:
+                previous.next_plan_id = plan
+                plan.previous_plan_id = previous
+            previous_by_key[key] = plan
+        return plans

@@ -529,3 +529,47 @@ class TestServicePlan(AccountTestInvoicingCommon):
             ),
             plan.renewal_lead_id | lead,
         )
+
+    def test_invoiced_plan_starts_then_extends_once(self):
+        def invoice(invoice_date):
+            move = self.env["account.move"].create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": self.customer.id,
+                    "invoice_date": invoice_date,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "product_id": self.plan_product.id,
+                                "quantity": 1,
+                                "price_unit": 4800,
+                                "tax_ids": [],
+                            }
+                        )
+                    ],
+                }
+            )
+            move.action_post()
+            return move
+
+        Plan = self.env["crm.service.plan"]
+        first_invoice = invoice("2026-03-01")
+        first = Plan.search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(len(first), 1)
+        self.assertEqual(first.state, "active")
+        self.assertEqual(first.end_date, date(2027, 2, 28))
+        self.assertEqual(first.price, 4800)
+        first_invoice.button_draft()
+        first_invoice.action_post()
+        self.assertEqual(Plan.search([("partner_id", "=", self.customer.id)]), first)
+        invoice("2027-01-15")
+        second = first.next_plan_id
+        self.assertEqual(second.start_date, date(2027, 3, 1))
+        self.assertEqual(second.previous_plan_id, first)
+        with freeze_time("2027-02-10"):
+            Plan._cron_renewals()
+        self.assertFalse(first.renewal_lead_id, "already renewed by the invoice")
+        with freeze_time("2027-03-01"):
+            Plan._cron_renewals()
+        self.assertEqual(first.state, "renewed")
+        self.assertEqual(second.state, "active")
