@@ -15,3 +15,6 @@ from . import resource_calendar_leaves
 from . import crm_customer_document_type
 from . import crm_customer_document
 from . import ir_attachment
+from . import product_template
+from . import crm_customer_asset
+from . import crm_service_plan

@@ -59,3 +59,42 @@ class CrmLead(models.Model):
             "default_partner_id": self.partner_id.commercial_partner_id.id,
         }
         return action
+
+    # ------------------------------------------------------------
+    # Service plan renewals
+    # ------------------------------------------------------------
+
+    def write(self, vals):
+        result = super().write(vals)
+        # action_set_lost archives first, then writes the lost reason
+        if {"stage_id", "active", "lost_reason_id"} & set(vals):
+            self._update_renewed_service_plans()
+        return result
+
+    def _update_renewed_service_plans(self):
+        """A won renewal starts the plan's next term; a lost one lets it expire."""
+        plans = (
+            self.env["crm.service.plan"]
+            .sudo()
+            .search(
+                [
+                    ("renewal_lead_id", "in", self.ids),
+                    ("state", "in", ("expiring", "expired")),
+                ]
+            )
+        )
+        if not plans:
+            return
+        won = plans.filtered(
+            lambda plan: plan.state == "expiring"
+            and plan.renewal_lead_id.active
+            and plan.renewal_lead_id.stage_id.is_won
+        )
+        won._create_next_terms()
+        for plan in plans.filtered(lambda plan: not plan.renewal_lead_id.active):
+            plan.write(
+                {
+                    "state": "expired",
+                    "lost_reason_id": plan.renewal_lead_id.lost_reason_id.id,
+                }
+            )

@@ -564,3 +564,82 @@ class ResPartner(models.Model):
             "Documents of %s", self.commercial_partner_id.display_name
         )
         return action
+
+    # ------------------------------------------------------------
+    # Installed base
+    # ------------------------------------------------------------
+
+    customer_asset_count = fields.Integer(
+        "Assets", compute="_compute_customer_asset_counts"
+    )
+    customer_asset_covered_count = fields.Integer(
+        "Covered Assets", compute="_compute_customer_asset_counts"
+    )
+
+    def _compute_customer_asset_counts(self):
+        groups = self.env["crm.customer.asset"]._read_group(
+            [
+                ("commercial_partner_id", "in", self.commercial_partner_id.ids),
+                ("state", "=", "active"),
+            ],
+            ["commercial_partner_id", "coverage"],
+            ["__count"],
+        )
+        counts = {}
+        covered = {}
+        for commercial, coverage, count in groups:
+            counts[commercial] = counts.get(commercial, 0) + count
+            if coverage != "none":
+                covered[commercial] = covered.get(commercial, 0) + count
+        for partner in self:
+            commercial = partner.commercial_partner_id
+            partner.customer_asset_count = counts.get(commercial, 0)
+            partner.customer_asset_covered_count = covered.get(commercial, 0)
+
+    def action_view_customer_assets(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_relationship.crm_customer_asset_action"
+        )
+        action["domain"] = [
+            ("commercial_partner_id", "=", self.commercial_partner_id.id)
+        ]
+        action["context"] = {
+            "default_partner_id": self.id,
+            "search_default_active_state": 1,
+        }
+        return action
+
+    service_plan_count = fields.Integer(
+        "Running Plans", compute="_compute_service_plan_figures"
+    )
+    next_renewal_date = fields.Date(
+        "Next Plan End", compute="_compute_service_plan_figures"
+    )
+
+    def _compute_service_plan_figures(self):
+        groups = self.env["crm.service.plan"]._read_group(
+            [
+                ("partner_id", "in", self.commercial_partner_id.ids),
+                ("state", "in", ("active", "expiring")),
+            ],
+            ["partner_id"],
+            ["__count", "end_date:min"],
+        )
+        figures = {partner: (count, end) for partner, count, end in groups}
+        for partner in self:
+            count, end = figures.get(partner.commercial_partner_id, (0, False))
+            partner.service_plan_count = count
+            partner.next_renewal_date = end
+
+    def action_view_service_plans(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_relationship.crm_service_plan_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {
+            "default_partner_id": self.commercial_partner_id.id,
+            "search_default_running": 1,
+        }
+        return action

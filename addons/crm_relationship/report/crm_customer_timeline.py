@@ -112,6 +112,31 @@ class CrmCustomerTimeline(models.Model):
             "currency_id",
         ],
         "crm.customer.document.type": ["name"],
+        "crm.service.plan": [
+            "start_date",
+            "end_date",
+            "partner_id",
+            "name",
+            "price",
+            "currency_id",
+            "user_id",
+            "company_id",
+            "state",
+        ],
+        "crm.customer.asset": [
+            "purchase_date",
+            "warranty_end_date",
+            "commercial_partner_id",
+            "partner_id",
+            "name",
+            "serial_number",
+            "price_unit",
+            "quantity",
+            "currency_id",
+            "company_id",
+            "state",
+            "active",
+        ],
     }
 
     kind = fields.Selection(
@@ -130,6 +155,11 @@ class CrmCustomerTimeline(models.Model):
             ("document", "Document"),
             ("document_expires", "Doc. Expires"),
             ("document_expired", "Doc. Expired"),
+            ("asset_purchased", "Asset Bought"),
+            ("warranty_end", "Warranty Ends"),
+            ("plan_started", "Plan Started"),
+            ("plan_renewed", "Plan Renewed"),
+            ("plan_expired", "Plan Expired"),
         ],
         readonly=True,
     )
@@ -289,6 +319,7 @@ class CrmCustomerTimeline(models.Model):
                     columns={
                         "kind": kind,
                         "date": f"{date_column} + interval '12 hours'",
+                        "has_time": "FALSE",
                         "partner_id": "src.commercial_partner_id",
                         "contact_id": "src.contact_id",
                         # the kind tells added / expires / expired
@@ -307,14 +338,89 @@ class CrmCustomerTimeline(models.Model):
                     "AND src.state NOT IN ('draft', 'cancelled')",
                 )
                 for slot, kind, date_column in (
-                    (12, "'document'", "src.issued_on"),
+                    (14, "'document'", "src.issued_on"),
                     (
-                        13,
+                        15,
                         "CASE WHEN src.valid_until < CURRENT_DATE "
                         "THEN 'document_expired' ELSE 'document_expires' END",
                         "src.valid_until",
                     ),
                 )
+            ),
+            *(
+                TimelineSource(
+                    slot=slot,
+                    table="crm_customer_asset src",
+                    columns={
+                        "kind": f"'{kind}'",
+                        "date": f"{date_column} + interval '12 hours'",
+                        "has_time": "FALSE",
+                        "partner_id": "src.commercial_partner_id",
+                        "contact_id": "src.partner_id",
+                        "title": """src.name || COALESCE(' (' || src.serial_number
+                            || ')', '')""",
+                        "amount": amount,
+                        "currency_id": "src.currency_id",
+                        "company_id": "src.company_id",
+                        "res_model": "'crm.customer.asset'",
+                        "res_id": "src.id",
+                        "is_financial": "FALSE",
+                    },
+                    where=f"src.active AND {date_column} IS NOT NULL{condition}",
+                )
+                for slot, kind, date_column, amount, condition in (
+                    (
+                        10,
+                        "asset_purchased",
+                        "src.purchase_date",
+                        "src.price_unit * src.quantity",
+                        "",
+                    ),
+                    (
+                        11,
+                        "warranty_end",
+                        "src.warranty_end_date",
+                        "NULL",
+                        " AND src.state = 'active'",
+                    ),
+                )
+            ),
+            TimelineSource(
+                slot=12,
+                table="crm_service_plan src",
+                columns={
+                    "kind": "'plan_started'",
+                    "date": "src.start_date + interval '12 hours'",
+                    "has_time": "FALSE",
+                    "partner_id": "src.partner_id",
+                    "title": "src.name",
+                    "amount": "src.price",
+                    "currency_id": "src.currency_id",
+                    "user_id": "src.user_id",
+                    "company_id": "src.company_id",
+                    "res_model": "'crm.service.plan'",
+                    "res_id": "src.id",
+                    "is_financial": "FALSE",
+                },
+                where="src.state NOT IN ('draft', 'cancelled')",
+            ),
+            TimelineSource(
+                slot=13,
+                table="crm_service_plan src",
+                columns={
+                    "kind": "'plan_' || src.state",
+                    "date": "src.end_date + interval '12 hours'",
+                    "has_time": "FALSE",
+                    "partner_id": "src.partner_id",
+                    "title": "src.name",
+                    "user_id": "src.user_id",
+                    "company_id": "src.company_id",
+                    "res_model": "'crm.service.plan'",
+                    "res_id": "src.id",
+                    "is_financial": "FALSE",
+                },
+                where="""src.state IN ('renewed', 'expired')
+                    AND src.end_date IS NOT NULL""",
             ),
         ]
 

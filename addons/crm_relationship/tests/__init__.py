@@ -18,3 +18,4 @@ from . import test_demo
 from . import test_customer_document
 from . import test_customer_document_http
 from . import test_customer_document_performance
+from . import test_customer_asset

@@ -1,0 +1,391 @@
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.osv import expression
+from odoo.tools import float_compare, format_date
+
+SOURCES = [
+    ("invoice", "Odoo Invoice Line"),
+    ("external", "External Invoice Line"),
+    ("manual", "Manual"),
+]
+STATES = [("active", "Active"), ("returned", "Returned"), ("retired", "Retired")]
+COVERAGES = [
+    ("warranty", "In Warranty"),
+    ("plan", "Covered by Plan"),
+    ("none", "Not Covered"),
+]
+RUNNING_PLAN_STATES = ("active", "expiring")
+
+
+class CrmCustomerAsset(models.Model):
+    _name = "crm.customer.asset"
+    _description = "Customer Asset"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "purchase_date desc, id desc"
+    _check_company_auto = True
+    _rec_names_search = ["name", "serial_number", "commercial_partner_id.name"]
+
+    name = fields.Char(required=True, tracking=True)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    partner_id = fields.Many2one(
+        "res.partner",
+        "Site / Contact",
+        required=True,
+        index=True,
+        check_company=True,
+        tracking=True,
+        help="The address where the asset is installed, or the contact using it.",
+    )
+    commercial_partner_id = fields.Many2one(
+        "res.partner",
+        "Customer",
+        related="partner_id.commercial_partner_id",
+        store=True,
+        index=True,
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        "Salesperson",
+        related="commercial_partner_id.user_id",
+    )
+    product_id = fields.Many2one(
+        "product.product", required=True, index=True, check_company=True
+    )
+    serial_number = fields.Char(tracking=True, copy=False)
+    quantity = fields.Float(default=1.0, digits="Product Unit of Measure")
+    returned_quantity = fields.Float(
+        copy=False, readonly=True, digits="Product Unit of Measure"
+    )
+    currency_id = fields.Many2one(
+        "res.currency",
+        required=True,
+        default=lambda self: self.env.company.currency_id,
+    )
+    price_unit = fields.Monetary("Unit Price", currency_field="currency_id")
+    purchase_date = fields.Date(default=fields.Date.context_today, tracking=True)
+    install_date = fields.Date(tracking=True)
+    source = fields.Selection(SOURCES, required=True, default="manual", readonly=True)
+    source_key = fields.Char(
+        readonly=True,
+        copy=False,
+        index=True,
+        help="Identifies the document line the asset comes from, so that it is "
+        "created only once.",
+    )
+    move_line_id = fields.Many2one(
+        "account.move.line", "Invoice Line", readonly=True, index="btree_not_null"
+    )
+    move_id = fields.Many2one(
+        related="move_line_id.move_id", string="Invoice", store=True, index=True
+    )
+    return_line_ids = fields.Many2many(
+        "account.move.line",
+        "crm_customer_asset_return_line_rel",
+        "asset_id",
+        "move_line_id",
+        "Credit Note Lines",
+        readonly=True,
+        copy=False,
+    )
+    warranty_start_date = fields.Date(
+        compute="_compute_warranty_start_date",
+        store=True,
+        readonly=False,
+        tracking=True,
+    )
+    warranty_end_date = fields.Date(
+        compute="_compute_warranty_end_date",
+        store=True,
+        readonly=False,
+        tracking=True,
+        help="The last day covered by the warranty.",
+    )
+    state = fields.Selection(
+        STATES, default="active", required=True, tracking=True, copy=False
+    )
+    coverage = fields.Selection(
+        COVERAGES,
+        compute="_compute_coverage",
+        store=True,
+        help="Refreshed every day.",
+    )
+    coverage_end_date = fields.Date(
+        "Covered Until", compute="_compute_coverage", store=True
+    )
+    coverage_plan_id = fields.Many2one(
+        "crm.service.plan", "Covering Plan", compute="_compute_coverage", store=True
+    )
+    coverage_label = fields.Char("Coverage Status", compute="_compute_coverage_label")
+    upsell_lead_id = fields.Many2one(
+        "crm.lead",
+        "Service Plan Opportunity",
+        readonly=True,
+        copy=False,
+        help="Opened once, before the warranty ends, to offer the product's "
+        "default service plan.",
+    )
+    plan_ids = fields.Many2many(
+        "crm.service.plan",
+        "crm_service_plan_asset_rel",
+        "asset_id",
+        "plan_id",
+        "Service Plans",
+        readonly=True,
+    )
+
+    _sql_constraints = [
+        (
+            "source_key_unique",
+            "UNIQUE(source_key)",
+            "An asset already exists for this document line.",
+        ),
+    ]
+
+    @api.depends("purchase_date", "install_date")
+    def _compute_warranty_start_date(self):
+        for asset in self:
+            asset.warranty_start_date = asset.purchase_date or asset.install_date
+
+    @api.depends("warranty_start_date", "product_id")
+    def _compute_warranty_end_date(self):
+        for asset in self:
+            template = asset.product_id.product_tmpl_id
+            asset.warranty_end_date = template._warranty_end_date(
+                asset.warranty_start_date
+            )
+
+    @api.depends(
+        "state",
+        "warranty_start_date",
+        "warranty_end_date",
+        "plan_ids.state",
+        "plan_ids.start_date",
+        "plan_ids.end_date",
+    )
+    def _compute_coverage(self):
+        """A running plan covering today comes first, then the warranty."""
+        today = fields.Date.context_today(self)
+        for asset in self:
+            plans = asset.plan_ids.filtered(
+                lambda plan: plan.state in RUNNING_PLAN_STATES
+                and plan.start_date <= today
+                and plan.end_date
+                and plan.end_date >= today
+            ).sorted("end_date", reverse=True)
+            start, end = asset.warranty_start_date, asset.warranty_end_date
+            in_warranty = end and end >= today and (not start or start <= today)
+            if asset.state != "active":
+                coverage, until, plan = "none", False, False
+            elif plans:
+                coverage, until, plan = "plan", plans[0].end_date, plans[0]
+            elif in_warranty:
+                coverage, until, plan = "warranty", end, False
+            else:
+                coverage, until, plan = "none", False, False
+            asset.coverage = coverage
+            asset.coverage_end_date = until
+            asset.coverage_plan_id = plan
+
+    @api.depends("coverage", "coverage_end_date")
+    def _compute_coverage_label(self):
+        for asset in self:
+            if asset.coverage == "warranty":
+                asset.coverage_label = _(
+                    "In warranty until %s",
+                    format_date(self.env, asset.coverage_end_date),
+                )
+            elif asset.coverage == "plan":
+                asset.coverage_label = _(
+                    "Covered by %(plan)s until %(date)s",
+                    plan=asset.coverage_plan_id.name,
+                    date=format_date(self.env, asset.coverage_end_date),
+                )
+            else:
+                asset.coverage_label = _("Not covered")
+
+    @api.constrains("warranty_start_date", "warranty_end_date")
+    def _check_warranty_dates(self):
+        for asset in self:
+            if (
+                asset.warranty_start_date
+                and asset.warranty_end_date
+                and asset.warranty_end_date < asset.warranty_start_date
+            ):
+                raise ValidationError(
+                    _(
+                        "Asset %(asset)s: the Warranty End (%(end)s) is before the "
+                        "Warranty Start (%(start)s).",
+                        asset=asset.display_name,
+                        end=asset.warranty_end_date,
+                        start=asset.warranty_start_date,
+                    )
+                )
+
+    @api.constrains("quantity", "returned_quantity", "price_unit")
+    def _check_amounts(self):
+        for asset in self:
+            if float_compare(asset.quantity, 0.0, precision_digits=6) < 0:
+                raise ValidationError(
+                    _(
+                        "Asset %(asset)s: the Quantity cannot be negative (%(value)s).",
+                        asset=asset.display_name,
+                        value=asset.quantity,
+                    )
+                )
+            if asset.currency_id.compare_amounts(asset.price_unit, 0.0) < 0:
+                raise ValidationError(
+                    _(
+                        "Asset %(asset)s: the Unit Price cannot be negative "
+                        "(%(value)s).",
+                        asset=asset.display_name,
+                        value=asset.price_unit,
+                    )
+                )
+
+    @api.onchange("product_id")
+    def _onchange_product_id(self):
+        if self.product_id and not self.name:
+            self.name = self.product_id.display_name
+
+    def action_backfill_from_invoices(self):
+        """Create the assets of customer invoices posted before the addon."""
+        self.check_access("create")
+        created = self.sudo()._backfill_from_invoices()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": _("%s assets created from posted invoices.", created),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    @api.model
+    def _backfill_from_invoices(self, batch_size=1000):
+        """Set-based and batched: invoices, then the credit notes reversing them.
+
+        Returns the number of assets created.
+        """
+        # every company's invoices, whoever asks
+        Move = self.env["account.move"].sudo()
+        before = self.with_context(active_test=False).search_count([])
+        for move_types in (("out_invoice", "out_receipt"), ("out_refund",)):
+            self.env.cr.execute(
+                """
+                SELECT DISTINCT aml.move_id
+                  FROM account_move_line aml
+                  JOIN account_move am ON am.id = aml.move_id
+                  JOIN product_product pp ON pp.id = aml.product_id
+                  JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                 WHERE am.state = 'posted' AND am.move_type IN %s
+                   AND aml.display_type = 'product' AND pt.is_customer_asset
+                 ORDER BY aml.move_id
+                """,
+                [move_types],
+            )
+            move_ids = [row[0] for row in self.env.cr.fetchall()]
+            for start in range(0, len(move_ids), batch_size):
+                moves = Move.browse(move_ids[start : start + batch_size])
+                moves._sync_customer_assets()
+                self.env.flush_all()
+                self.env.invalidate_all()
+        return self.with_context(active_test=False).search_count([]) - before
+
+    @api.model
+    def _cron_refresh_coverage(self):
+        """Coverage depends on today: recompute the assets whose day has come."""
+        today = fields.Date.context_today(self)
+        running_plan_today = [
+            ("plan_ids.state", "in", RUNNING_PLAN_STATES),
+            ("plan_ids.start_date", "<=", today),
+            ("plan_ids.end_date", ">=", today),
+        ]
+        in_warranty_today = [
+            ("warranty_start_date", "<=", today),
+            ("warranty_end_date", ">=", today),
+        ]
+        stale = self.search(
+            expression.OR(
+                [
+                    [("coverage", "!=", "none"), ("coverage_end_date", "<", today)],
+                    [
+                        ("state", "=", "active"),
+                        ("coverage", "!=", "plan"),
+                        *running_plan_today,
+                    ],
+                    [
+                        ("state", "=", "active"),
+                        ("coverage", "=", "none"),
+                        *in_warranty_today,
+                    ],
+                ]
+            )
+        )
+        fields_to_compute = ("coverage", "coverage_end_date", "coverage_plan_id")
+        for name in fields_to_compute:
+            self.env.add_to_compute(self._fields[name], stale)
+        stale.flush_recordset(list(fields_to_compute))
+        return len(stale)
+
+    @api.model
+    def _open_upsell_opportunities(self):
+        """Offer the product's default plan before an uncovered warranty ends:
+        one opportunity per customer and plan, each asset offered once."""
+        today = fields.Date.context_today(self)
+        candidates = self.search(
+            [
+                ("state", "=", "active"),
+                ("upsell_lead_id", "=", False),
+                ("product_id.default_service_plan_id", "!=", False),
+                ("warranty_end_date", ">=", today),
+            ]
+        )
+        groups = {}
+        for asset in candidates:
+            template = asset.product_id.product_tmpl_id
+            offer_from = asset.warranty_end_date - timedelta(
+                days=template.renewal_lead_days
+            )
+            plan_ends = [
+                plan.end_date
+                for plan in asset.plan_ids
+                if plan.state in RUNNING_PLAN_STATES and plan.end_date
+            ]
+            if offer_from > today or max(plan_ends, default=today) > today:
+                continue
+            key = (asset.commercial_partner_id, template.default_service_plan_id)
+            groups.setdefault(key, []).append(asset.id)
+        if not groups:
+            return self.env["crm.lead"]
+        leads = (
+            self.env["crm.lead"]
+            .with_context(mail_create_nolog=True)
+            .create(
+                [
+                    {
+                        "name": self.env._(
+                            "%(plan)s for %(customer)s: warranty ending",
+                            plan=plan_product.name,
+                            customer=customer.name,
+                        ),
+                        "type": "opportunity",
+                        "partner_id": customer.id,
+                        "user_id": customer.user_id.id,
+                        "expected_revenue": plan_product.lst_price * len(asset_ids),
+                        "date_deadline": min(
+                            self.browse(asset_ids).mapped("warranty_end_date")
+                        ),
+                    }
+                    for (customer, plan_product), asset_ids in groups.items()
+                ]
+            )
+        )
+        for asset_ids, lead in zip(groups.values(), leads, strict=True):
+            self.browse(asset_ids).upsell_lead_id = lead
+        return leads
