@@ -182,9 +182,10 @@ class CrmSyncBinding(models.Model):
                     ]
                 )
             }
+            payloads = partners._sync_push_payloads(db_uuid, fields_)
             for partner in partners:
                 cursor.partner_id = partner.id
-                payload = partner._sync_push_payload(db_uuid, fields_)
+                payload = payloads[partner.id]
                 binding = bindings.get(payload["uid"])
                 if (
                     binding
@@ -382,6 +383,13 @@ class CrmSyncBinding(models.Model):
             "SELECT id, write_date FROM res_partner WHERE id IN %s", [tuple(by_id)]
         )
         write_dates = dict(self.env.cr.fetchall())
+        hashes = {
+            id_: payload["content_hash"]
+            for id_, payload in self.env["res.partner"]
+            .browse(list(by_id))
+            ._sync_push_payloads(db_uuid, fields_)
+            .items()
+        }
         now = fields.Datetime.now()
         values_by_uid = {}
         for result in pushed:
@@ -389,10 +397,7 @@ class CrmSyncBinding(models.Model):
             if not partner:
                 continue
             content_hash = result.get("content_hash") or False
-            unchanged = (
-                content_hash
-                == partner._sync_push_payload(db_uuid, fields_)["content_hash"]
-            )
+            unchanged = content_hash == hashes[partner.id]
             values_by_uid[f"{prefix}{partner.id}"] = {
                 "job_id": job.id,
                 "partner_id": partner.id,

@@ -268,35 +268,54 @@ class ResPartner(models.Model):
         asked = {"name", *field_names}
         return tuple(field for field in PUSHABLE_FIELDS if field in asked)
 
-    def _sync_push_value(self, field):
-        self.ensure_one()
-        if field == "company_name":
-            return self.parent_id.name or False
-        if field == "state":
-            return self.state_id.name or False
-        if field == "country":
-            return self.country_id.name or False
-        if field == "country_code":
-            return self.country_id.code or False
-        if field == "comment":
-            if not self.comment:
-                return False
-            return html2plaintext(self.comment, include_references=False)
-        return self[field] or False
+    def _sync_push_payloads(self, db_uuid, field_names=DEFAULT_PUSH_FIELDS):
+        """{partner id: what a target receives of the customer}: the fields
+        ``field_names`` (checked by ``_sync_push_fields``), its id and uid,
+        the hash of all that, and when it was written; read in one go."""
+        related = {
+            "company_name": "parent_id",
+            "state": "state_id",
+            "country": "country_id",
+            "country_code": "country_id",
+        }
+        own = [name for name in field_names if name not in related]
+        rows = self.read(
+            [*own, *{related[name] for name in field_names if name in related}]
+            + ["write_date"],
+            load=None,
+        )
+        names = {
+            "company_name": self.parent_id.mapped(lambda p: (p.id, p.name)),
+            "state": self.state_id.mapped(lambda s: (s.id, s.name)),
+            "country": self.country_id.mapped(lambda c: (c.id, c.name)),
+            "country_code": self.country_id.mapped(lambda c: (c.id, c.code)),
+        }
+        names = {key: dict(pairs) for key, pairs in names.items() if key in field_names}
+        payloads = {}
+        for row in rows:
+            payload = {}
+            for name in field_names:
+                if name in related:
+                    value = names[name].get(row[related[name]])
+                elif name == "comment" and row[name]:
+                    value = html2plaintext(row[name], include_references=False)
+                else:
+                    value = row[name]
+                payload[name] = value or False
+            payload["partner_id"] = row["id"]
+            payload["uid"] = f"crm-{db_uuid}-partner-{row['id']}"
+            payload["content_hash"] = hashlib.sha256(
+                json.dumps(payload, sort_keys=True, default=str).encode()
+            ).hexdigest()
+            payload["write_date"] = fields.Datetime.to_string(row["write_date"])
+            payloads[row["id"]] = payload
+        return payloads
 
     def _sync_push_payload(self, db_uuid, field_names=DEFAULT_PUSH_FIELDS):
-        """What a target receives of the customer: ``field_names`` (checked by
-        ``_sync_push_fields``), its id and uid, and the hash of all that."""
+        """What a target receives of this customer (see
+        ``_sync_push_payloads``)."""
         self.ensure_one()
-        payload = {field: self._sync_push_value(field) for field in field_names}
-        payload.update(
-            {"partner_id": self.id, "uid": f"crm-{db_uuid}-partner-{self.id}"}
-        )
-        payload["content_hash"] = hashlib.sha256(
-            json.dumps(payload, sort_keys=True, default=str).encode()
-        ).hexdigest()
-        payload["write_date"] = fields.Datetime.to_string(self.write_date)
-        return payload
+        return self._sync_push_payloads(db_uuid, field_names)[self.id]
 
     @api.model
     def _sync_push_domain(self):

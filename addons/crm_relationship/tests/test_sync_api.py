@@ -129,13 +129,13 @@ class TestPushCustomers(CrmRelationshipCase):
             [{"name": f"Customer {i}", "customer_rank": 1} for i in range(6)]
         )
         built = []
-        payload = ResPartner._sync_push_payload
+        payloads = ResPartner._sync_push_payloads
 
-        def counting(partner, *args, **kwargs):
-            built.append(partner.id)
-            return payload(partner, *args, **kwargs)
+        def counting(partners, *args, **kwargs):
+            built.extend(partners.ids)
+            return payloads(partners, *args, **kwargs)
 
-        with patch.object(ResPartner, "_sync_push_payload", counting):
+        with patch.object(ResPartner, "_sync_push_payloads", counting):
             run_id = self._start()
             first = self._all_changes(run_id, limit=2)
             customers = [c["partner_id"] for c in first["upserts"]]
@@ -308,7 +308,9 @@ class TestPushCustomers(CrmRelationshipCase):
         self.assertEqual(counts["pushed"], len(changes["upserts"]))
         run = self.env["crm.sync.run"].browse(run_id)
         self.assertEqual((run.status, run.dry_run), ("dry_run", True))
-        self.assertFalse(self.env["crm.sync.binding"].search([]))
+        self.assertFalse(
+            self.env["crm.sync.binding"].search([("job_id", "=", run.job_id.id)])
+        )
 
 
 @tagged("post_install", "-at_install")
