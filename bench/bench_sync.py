@@ -5,19 +5,25 @@ in the same run, a naive import of one record per call, and compares their rates
 (PASS when batched is at least 15 times faster; the exit code is 1 on FAIL).
 Re-imports the same invoices (nothing changed) and counts exactly what it wrote:
 invoice rows whose write_date moved and sync issues created, read with psql over
-the Unix socket Odoo uses. Pushes customers to a Radicale address book, then again
-with nothing changed, counting the card files Radicale wrote.
+the Unix socket Odoo uses. Pushes the first customers to a Radicale address book,
+then again with nothing changed, counting the card files Radicale wrote. Then
+pushes every customer to a CSV file target: a first push, a push with nothing
+changed, and a push after one customer changed, each with its time, the calls
+crm-sync made and the SQL queries Odoo ran for them (from Odoo's request log).
 
-    .venv/bin/python bench/bench_sync.py  # 10k invoices, 1k naive, 5k customers
-    .venv/bin/python bench/bench_sync.py --invoices 2000 --naive 200 --customers 500
+    .venv/bin/python bench/bench_sync.py  # 10k invoices, 1k naive, 5k + 50k customers
+    .venv/bin/python bench/bench_sync.py --invoices 2000 --naive 200 \\
+        --radicale-customers 500 --customers 5000
 
 With --keep the database stays; a later run on it makes its own sync jobs (named
-after the time) and adds only the customers that are missing.
+after the time) and adds only the customers that are missing. Radicale is pushed
+only while the database has no more customers than --radicale-customers (0: never).
 """
 
 import argparse
 import csv
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -47,8 +53,11 @@ from sync_service.config import (  # noqa: E402
     TargetConfig,
 )
 from sync_service.job import Job, pull_invoices, push_customers  # noqa: E402
+from sync_service.odoo import JsonRpcTransport, OdooClient  # noqa: E402
 
 TARGET_RATIO = 15
+# Odoo's log of a request: ... "POST /jsonrpc HTTP/1.1" 200 - <queries> <s> <s>
+REQUEST_LINE = re.compile(r'"POST /jsonrpc HTTP/1\.1" \d+ - (\d+) [\d.]+ [\d.]+')
 SYNC_LOGIN, SYNC_PASSWORD = "crm-sync-bench", "bench-Key-1"
 COLUMNS = {
     "external_id": "id",
@@ -69,7 +78,15 @@ def parse_args():
     parser.add_argument(
         "--naive", type=int, default=1_000, help="rows of the naive import"
     )
-    parser.add_argument("--customers", type=int, default=5_000)
+    parser.add_argument(
+        "--customers", type=int, default=50_000, help="customers pushed to a file"
+    )
+    parser.add_argument(
+        "--radicale-customers",
+        type=int,
+        default=5_000,
+        help="customers pushed to Radicale (0: no Radicale)",
+    )
     parser.add_argument("--page-size", type=int, default=500)
     parser.add_argument("--keep", action="store_true", help="keep the database")
     return parser.parse_args()
@@ -99,8 +116,8 @@ def vat(i):
 
 
 def prepare(admin, customers):
-    """The sync user, ILS, and ``customers`` customers; on a database kept
-    from an earlier run only what is missing is added."""
+    """The sync user, ILS, and ``customers`` customers: the number added; on
+    a database kept from an earlier run only what is missing is added."""
     [group] = admin(
         "ir.model.data",
         "search_read",
@@ -177,6 +194,51 @@ def write_csv(path, count, customers, prefix="INV"):
             )
 
 
+class CountingTransport(JsonRpcTransport):
+    """The Odoo transport of crm-sync, counting its calls."""
+
+    calls = 0
+
+    def call(self, *args, **kwargs):
+        self.calls += 1
+        return super().call(*args, **kwargs)
+
+
+def queries_logged(log_path, since_offset):
+    """(requests, SQL queries) Odoo logged for /jsonrpc after ``since_offset``
+    of its log: the werkzeug line of each request ends with its query count,
+    query time and other time."""
+    requests = queries = 0
+    with open(log_path, encoding="utf-8", errors="replace") as log:
+        log.seek(since_offset)
+        for line in log:
+            match = REQUEST_LINE.search(line)
+            if match:
+                requests += 1
+                queries += int(match.group(1))
+    return requests, queries
+
+
+def timed_push(job, target, log_path):
+    """(totals, seconds, calls, requests, queries) of one push."""
+    transport = job.client.transport
+    calls_before, offset = transport.calls, log_path.stat().st_size
+    started = time.perf_counter()
+    totals = push_customers(job, target)
+    seconds = time.perf_counter() - started
+    time.sleep(0.5)  # the request log line of the last call
+    requests, queries = queries_logged(log_path, offset)
+    return totals, seconds, transport.calls - calls_before, requests, queries
+
+
+def push_figure(totals, seconds, calls, requests, queries):
+    return (
+        f"{totals['pushed']:,} customers pushed in {seconds:.1f} s, "
+        f"{calls} calls, {queries:,} SQL queries in Odoo "
+        f"({requests} requests logged)"
+    )
+
+
 def psql(database, query):
     """One value, through the Unix socket as Odoo connects (db_host empty)."""
     return subprocess.run(
@@ -219,7 +281,10 @@ def cards_written_since(folder, since):
 
 def main():
     args = parse_args()
-    config_path = write_config("bench-sync", free_port(), db_name=args.db)
+    # each request's query count in the log (Odoo runs at --log-level=warn)
+    config_path = write_config(
+        "bench-sync", free_port(), db_name=args.db, log_handler="werkzeug:INFO"
+    )
     if not database_exists(args.db):
         create_database(config_path, args.db)
     server = OdooServer(config_path, args.db).start()
@@ -229,8 +294,9 @@ def main():
     figures, failures, passed = {}, [], True
     try:
         admin = admin_rpc(server)
-        added = prepare(admin, args.customers)
-        figures["customers"] = f"{args.customers:,} ({added:,} added now)"
+        # the invoices go to the first customers, Radicale gets those only
+        first_customers = min(args.radicale_customers or args.customers, args.customers)
+        added = prepare(admin, first_customers)
         odoo = OdooConfig(
             server.url,
             args.db,
@@ -251,9 +317,14 @@ def main():
                 columns=COLUMNS,
             )
 
+        def sync_job(sources=(), targets=()):
+            transport = CountingTransport(odoo)
+            config = Config(odoo, list(sources), list(targets), work / "lock", work)
+            return Job(config, client=OdooClient(transport))
+
         batched = source("batched")
-        write_csv(batched.folder / "export-1.csv", args.invoices, args.customers)
-        job = Job(Config(odoo, [batched], [], work / "lock", work / "crm-sync.toml"))
+        write_csv(batched.folder / "export-1.csv", args.invoices, first_customers)
+        job = sync_job([batched])
         started = time.perf_counter()
         totals = pull_invoices(job, batched)
         batched_seconds = time.perf_counter() - started
@@ -262,7 +333,7 @@ def main():
 
         naive = source("naive")
         write_csv(
-            naive.folder / "export-1.csv", args.naive, args.customers, prefix="NAIVE"
+            naive.folder / "export-1.csv", args.naive, first_customers, prefix="NAIVE"
         )
         naive_odoo = OdooConfig(**{**odoo.__dict__, "page_size": 1})
         naive_job = Job(Config(naive_odoo, [naive], [], work / "lock", work / "x"))
@@ -274,7 +345,7 @@ def main():
         ratio = batched_rate / naive_rate
         passed = ratio >= TARGET_RATIO
 
-        write_csv(batched.folder / "export-2.csv", args.invoices, args.customers)
+        write_csv(batched.folder / "export-2.csv", args.invoices, first_customers)
         since = db_now(args.db)
         started = time.perf_counter()
         totals = pull_invoices(job, batched)
@@ -298,38 +369,68 @@ def main():
             f"{invoice_writes} invoice rows written, {issues} sync issues created, "
             f"{unchanged_seconds:.1f} s"
         )
-
-        radicale = Radicale(work / "radicale").start()
-        book = radicale.make_address_book("bench")
+        push_jobs = []
+        in_database = customer_count(admin)
+        if args.radicale_customers and in_database <= args.radicale_customers:
+            radicale = Radicale(work / "radicale").start()
+            book = radicale.make_address_book("bench")
+            target = TargetConfig(
+                name=f"bench-phones-{stamp}",
+                kind="carddav",
+                url=book,
+                username="test",
+                password=Secret("x"),
+            )
+            push_job = sync_job(targets=[target])
+            push_jobs.append(push_job)
+            cards = work / "radicale" / "collections"
+            first = timed_push(push_job, target, server.log_path)
+            written_first = cards_written_since(cards, 0)
+            time.sleep(1.1)  # file times: a clear second between the two runs
+            since_push = time.time()
+            again = timed_push(push_job, target, server.log_path)
+            written_again = cards_written_since(cards, since_push)
+            figures[f"push to Radicale ({in_database:,} customers), first run"] = (
+                f"{push_figure(*first)}, {written_first:,} cards written "
+                f"({first[0]['pushed'] / first[1]:,.0f} customers/s)"
+            )
+            figures["push to Radicale, nothing changed"] = (
+                f"{push_figure(*again)}, {written_again} cards written"
+            )
+        elif args.radicale_customers:
+            figures["push to Radicale"] = (
+                f"skipped: the database has {in_database:,} customers, more than "
+                f"--radicale-customers {args.radicale_customers:,}"
+            )
+        added += prepare(admin, args.customers)
+        figures["customers"] = f"{args.customers:,} ({added:,} added now)"
+        csv_path = work / "customers.csv"
         target = TargetConfig(
-            name=f"bench-phones-{stamp}",
-            kind="carddav",
-            url=book,
-            username="test",
-            password=Secret("x"),
+            name=f"bench-file-{stamp}", kind="csv_file", path=csv_path
         )
-        push_job = Job(Config(odoo, [], [target], work / "lock", work / "y"))
-        cards = work / "radicale" / "collections"
-        started = time.perf_counter()
-        totals = push_customers(push_job, target)
-        first_seconds = time.perf_counter() - started
-        written_first = cards_written_since(cards, 0)
-        time.sleep(1.1)  # file times: a clear second between the two runs
-        since_push = time.time()
-        started = time.perf_counter()
-        again = push_customers(push_job, target)
-        again_seconds = time.perf_counter() - started
-        written_again = cards_written_since(cards, since_push)
-        figures["push to Radicale, first run"] = (
-            f"{totals['pushed']:,} customers pushed, {written_first:,} cards written "
-            f"in {first_seconds:.1f} s "
-            f"({totals['pushed'] / first_seconds:,.0f} customers/s)"
+        push_job = sync_job(targets=[target])
+        push_jobs.append(push_job)
+        first = timed_push(push_job, target, server.log_path)
+        lines = len(csv_path.read_text(encoding="utf-8-sig").splitlines()) - 1
+        written_at = csv_path.stat().st_mtime_ns
+        again = timed_push(push_job, target, server.log_path)
+        rewritten = csv_path.stat().st_mtime_ns != written_at
+        [one] = admin("res.partner", "search", [("vat", "=", vat(0))], limit=1)
+        admin("res.partner", "write", [one], {"phone": f"+972 3 {time.time():.0f}"})
+        changed = timed_push(push_job, target, server.log_path)
+        figures[f"push to a CSV file ({args.customers:,} customers), first run"] = (
+            f"{push_figure(*first)}, {lines:,} rows in the file"
         )
-        figures["push to Radicale, nothing changed"] = (
-            f"{again['pushed']:,} customers pushed, {written_again} cards written, "
-            f"{again_seconds:.1f} s"
+        figures["push to the CSV file, nothing changed"] = (
+            f"{push_figure(*again)}, file "
+            f"{'written again' if rewritten else 'left as it was'}"
         )
-        failures = job.failures + naive_job.failures + push_job.failures
+        figures["push to the CSV file, one customer changed"] = (
+            f"{push_figure(*changed)} (the whole file is written again)"
+        )
+        failures = job.failures + naive_job.failures
+        for push_job in push_jobs:
+            failures += push_job.failures
         if failures:
             figures["failures"] = "; ".join(failures)
     finally:
@@ -344,6 +445,14 @@ def main():
     for name, value in figures.items():
         print(f"  {name}: {value}")
     return 0 if passed and not failures else 1
+
+
+def customer_count(admin):
+    return admin(
+        "res.partner",
+        "search_count",
+        [("parent_id", "=", False), ("customer_rank", ">", 0)],
+    )
 
 
 if __name__ == "__main__":

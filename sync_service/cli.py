@@ -154,6 +154,13 @@ def main(argv=None):
         return EXIT_FAILED
     for failure in job.failures:
         print(f"crm-sync: failed: {failure}", file=sys.stderr)
+    if job.dry_run:
+        print(
+            "crm-sync: dry run: the counts are what a run would do; no invoice, "
+            "customer, bookmark or file was written (Odoo lists the run as a "
+            "dry run)",
+            file=sys.stderr,
+        )
     return job.exit_code()
 
 

@@ -48,6 +48,29 @@ TARGET_KINDS = ("carddav", "webhook", "csv_file", "xlsx_file", "vcard_file")
 ODOO_MAX_CONTENT_LENGTH = 128 * 1024 * 1024
 DEFAULT_MAX_PAGE_BYTES = 32 * 1024 * 1024
 MIN_PAGE_BYTES = 64 * 1024
+
+# what a target may receive of a customer (Odoo checks the same list); its
+# name always goes, the internal notes (comment) only when a target names them
+PUSHABLE_FIELDS = (
+    "name",
+    "is_company",
+    "company_name",
+    "email",
+    "phone",
+    "mobile",
+    "street",
+    "street2",
+    "city",
+    "zip",
+    "state",
+    "country",
+    "country_code",
+    "vat",
+    "website",
+    "lang",
+    "comment",
+)
+DEFAULT_PUSH_FIELDS = tuple(name for name in PUSHABLE_FIELDS if name != "comment")
 INVOICE_COLUMNS = (
     "external_id",
     "number",
@@ -125,6 +148,9 @@ class TargetConfig:
     path: Path | None = None
     timeout: float = 30.0
     max_retries: int = 4
+    # the customer fields pushed (contact data unless the configuration
+    # names others)
+    fields: tuple = DEFAULT_PUSH_FIELDS
 
 
 @dataclass
@@ -435,6 +461,26 @@ def _uniform_source(reader, name):
     return source
 
 
+def _push_fields(reader):
+    """The ``fields`` of a target: names of PUSHABLE_FIELDS, each once."""
+    names = reader.get("fields", list, None)
+    if names is None:
+        return DEFAULT_PUSH_FIELDS
+    key = reader.key("fields")
+    if not names:
+        raise ConfigError(f"{key}: empty (leave it out for contact data)")
+    for name in names:
+        if not isinstance(name, str):
+            raise ConfigError(f"{key}: expected field names, got {name!r}")
+        if name not in PUSHABLE_FIELDS:
+            raise ConfigError(
+                f"{key}: {name!r} cannot be pushed; one of {', '.join(PUSHABLE_FIELDS)}"
+            )
+        if names.count(name) > 1:
+            raise ConfigError(f"{key}: {name!r} is named twice")
+    return tuple(names)
+
+
 def _target(reader):
     name = reader.get("name")
     kind = reader.get("kind", choices=TARGET_KINDS)
@@ -450,6 +496,7 @@ def _target(reader):
         target.max_retries = reader.get("max_retries", int, 4)
     else:
         target.path = reader.path("path")
+    target.fields = _push_fields(reader)
     target.timeout = reader.get("timeout", float, 30.0)
     if target.url and not target.url.startswith(("http://", "https://")):
         raise ConfigError(f"{reader.key('url')}: must start with http:// or https://")

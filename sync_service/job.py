@@ -135,7 +135,10 @@ class Job:
             self.client = OdooClient(JsonRpcTransport(self.config.odoo))
 
     def log(self, event, **values):
-        """A JSON line on stderr; on a terminal a progress bar instead."""
+        """A JSON line on stderr; on a terminal a progress bar instead. Every
+        line of a dry run says so."""
+        if self.dry_run:
+            values["dry_run"] = True
         if self.terminal is None:
             on_terminal = sys.stderr.isatty()
             self.terminal = TerminalProgress(sys.stderr) if on_terminal else False
@@ -373,12 +376,16 @@ def _retry_queued(job, run_id, source_config, source, bookmark, totals):
 
 
 def push_customers(job, target_config, target=None):
-    """Push the customers changed since the last run to one target.
+    """Push the customers changed since the last run to one target, page
+    after page by customer id, with the fields the target's configuration
+    names.
 
     A customer the target refuses (a 4xx for its card) is reported to Odoo as
-    an error entry, becomes a sync issue there and the others go on; it is
-    not offered again in the same run. A failure of the target itself
-    (unreachable, 5xx or 429 after retries, 401/403) fails the run."""
+    an error entry, becomes a sync issue there and the others go on; the next
+    page starts after it, so it is not offered again in the same run. A
+    target holding every customer at once (a file) gets all of them when
+    anything changed and is left as it is otherwise. A failure of the target
+    itself (unreachable, 5xx or 429 after retries, 401/403) fails the run."""
     client = job.client
     totals = dict.fromkeys(PUSH_COUNTS, 0)
     if target is None:
@@ -393,65 +400,35 @@ def push_customers(job, target_config, target=None):
     begin = getattr(target, "begin", None)
     if begin:
         begin(run_id)
-    full_refresh = job.full_refresh or getattr(target, "full_refresh", False)
-    page_size = job.config.odoo.page_size
-    refused_partners, refused_bindings = set(), set()
+    whole = getattr(target, "full_refresh", False)
+    path = getattr(target_config, "path", None)
+    full_refresh = job.full_refresh or (whole and not (path and path.exists()))
+    fields = getattr(target_config, "fields", None)
+    after, rewrite = False, full_refresh
     try:
         while True:
-            # the refused customers come back (still changed): ask for as
-            # many more, so that every page moves on
             changes = client.sync_push_changes(
-                target_config.name, page_size + len(refused_partners), full_refresh
-            )
-            upserts = [
-                customer
-                for customer in changes["upserts"]
-                if customer["partner_id"] not in refused_partners
-            ]
-            deletes = [
-                binding
-                for binding in changes["deletes"]
-                if binding["binding_id"] not in refused_bindings
-            ]
-            if job.dry_run:
-                totals["pushed"] += len(upserts)
-                totals["deleted"] += len(deletes)
-                break
-            if not upserts and not deletes:
-                break
-            results = target.apply({**changes, "upserts": upserts, "deletes": deletes})
-            for result in results:
-                if "error" in result:
-                    totals["failed"] += 1
-                    if result.get("binding_id"):
-                        refused_bindings.add(result["binding_id"])
-                    if result.get("partner_id"):
-                        refused_partners.add(result["partner_id"])
-                    job.log(
-                        "refused",
-                        target=target_config.name,
-                        partner_id=result.get("partner_id"),
-                        error=result["error"],
-                    )
-                elif result.get("deleted"):
-                    totals["deleted"] += 1
-                else:
-                    totals["pushed"] += 1
-            client.sync_push_record(
                 target_config.name,
-                [
-                    {k: v for k, v in result.items() if k != "binding_id"}
-                    if "error" in result
-                    else result
-                    for result in results
-                    if not ("error" in result and not result.get("partner_id"))
-                ],
                 run_id,
+                after,
+                job.config.odoo.page_size,
+                full_refresh,
+                fields,
+                everyone_if_changed=whole,
             )
+            rewrite = rewrite or changes.get("full_refresh", False)
+            if job.dry_run:
+                totals["pushed"] += len(changes["upserts"])
+                totals["deleted"] += len(changes["deletes"])
+            elif changes["upserts"] or changes["deletes"]:
+                results = target.apply(changes)
+                _count_results(job, target_config, results, totals)
+                client.sync_push_record(target_config.name, run_id, results)
             job.log("page", target=target_config.name, **totals)
             if not changes["more"]:
                 break
-        if not job.dry_run:
+            after = changes["after"]
+        if not job.dry_run and (rewrite or not whole):
             target.finish()
     except Exception as error:  # noqa: BLE001 - reported, never a traceback
         message = _describe(error)
@@ -460,16 +437,27 @@ def push_customers(job, target_config, target=None):
         _finish_quietly(client, run_id, "failed", message)
         return totals
     status = "done_with_rejects" if totals["failed"] else "done"
-    server = client.sync_finish(run_id, status)
-    if client.push_record_counts is False:
-        server = None  # a server that did not count the pushes
-    final = _final_counts(job, server, totals, PUSH_COUNTS)
-    # a refused delete of a customer gone from Odoo is only counted here
-    final["failed"] = max(final["failed"], totals["failed"])
+    final = _final_counts(job, client.sync_finish(run_id, status), totals, PUSH_COUNTS)
     job.refused += final["failed"]
     job.counts[target_config.name] = final
     job.log("done", target=target_config.name, status=status, **final)
     return final
+
+
+def _count_results(job, target_config, results, totals):
+    for result in results:
+        if "error" in result:
+            totals["failed"] += 1
+            job.log(
+                "refused",
+                target=target_config.name,
+                partner_id=result.get("partner_id"),
+                error=result["error"],
+            )
+        elif result.get("deleted"):
+            totals["deleted"] += 1
+        else:
+            totals["pushed"] += 1
 
 
 def nightly(job, opened=None):

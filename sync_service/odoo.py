@@ -181,81 +181,84 @@ def _call_name(model, method, args):
 
 
 class OdooClient:
-    """The sync methods of the crm_relationship addon."""
+    """The sync API of the crm_relationship addon: the model ``crm.sync.api``,
+    the only one the integration user may call."""
+
+    model = "crm.sync.api"
 
     def __init__(self, transport):
         self.transport = transport
-        # None until known: does sync_push_record take run_id and error entries
-        self.push_record_counts = None
+        # the job of each run this client started: every call names both
+        self._jobs = {}
 
     def whoami(self):
         return self.transport.check()
 
     def sync_start(self, job, kind, dry_run=False):
-        return self.transport.call("crm.sync.run", "sync_start", job, kind, dry_run)
+        started = self.transport.call(self.model, "start_run", job, kind, dry_run)
+        self._jobs[started["run_id"]] = job
+        return started
 
     def sync_finish(self, run_id, status, error=False):
         """The run's counts as the server recorded them over all its pages
         (a dict), or None from a server that answers only True."""
         answer = self.transport.call(
-            "crm.sync.run", "sync_finish", run_id, status, error, retry_safe=True
+            self.model,
+            "finish_run",
+            self._jobs.get(run_id),
+            run_id,
+            status,
+            error,
+            retry_safe=True,
         )
         return answer if isinstance(answer, dict) else None
 
     def sync_import_page(self, run_id, job, rows, before, after, dry_run=False):
+        """A page of invoices with its bookmark (``dry_run``: the run started
+        as one; Odoo knows it from the run)."""
         # safe to repeat: Odoo applies a page only from its bookmark_before
         return self.transport.call(
-            "crm.external.invoice",
-            "sync_import_page",
-            run_id,
+            self.model,
+            "import_page",
             job,
+            run_id,
             rows,
             before,
             after,
-            dry_run,
             retry_safe=True,
         )
 
     def sync_pending_retries(self, job):
-        return self.transport.call(
-            "crm.sync.issue", "sync_pending_retries", job, retry_safe=True
-        )
+        return self.transport.call(self.model, "pending_retries", job, retry_safe=True)
 
-    def sync_push_changes(self, job, limit, full_refresh=False):
+    def sync_push_changes(
+        self,
+        job,
+        run_id,
+        after,
+        limit,
+        full_refresh=False,
+        fields=None,
+        everyone_if_changed=False,
+    ):
+        """The page of customers after ``after`` (what the previous page
+        answered; False first)."""
         return self.transport.call(
-            "res.partner",
-            "sync_push_changes",
+            self.model,
+            "push_changes",
             job,
+            run_id,
+            after,
             limit=limit,
             full_refresh=full_refresh,
+            fields=list(fields) if fields is not None else None,
+            everyone_if_changed=everyone_if_changed,
             retry_safe=True,
         )
 
-    def sync_push_record(self, job, results, run_id=False):
-        """Record what the target now holds. A server without ``run_id``
-        (before it counted pushes and refusals) gets the bindings only, and
-        ``push_record_counts`` turns False: the caller counts for itself."""
-        if self.push_record_counts is not False:
-            try:
-                answer = self.transport.call(
-                    "res.partner",
-                    "sync_push_record",
-                    job,
-                    results,
-                    run_id=run_id,
-                    retry_safe=True,
-                )
-            except OdooError as error:
-                if self.push_record_counts or "run_id" not in str(error):
-                    raise
-                self.push_record_counts = False
-            else:
-                self.push_record_counts = True
-                return answer
+    def sync_push_record(self, job, run_id, results):
+        """Record what the target now holds; safe to repeat: Odoo counts each
+        customer once per run."""
         return self.transport.call(
-            "res.partner",
-            "sync_push_record",
-            job,
-            [result for result in results if "error" not in result],
-            retry_safe=True,
+            self.model, "push_record", job, run_id, results, retry_safe=True
         )

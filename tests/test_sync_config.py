@@ -96,6 +96,34 @@ def test_bad_config_names_the_key(write, change, message):
     assert message in str(error.value)
 
 
+def test_pushed_fields_are_contact_data_unless_a_target_names_them(write):
+    config = load(write(GOOD))
+    fields = config.target("phones").fields
+    assert "comment" not in fields, "internal notes stay in Odoo"
+    assert {"name", "email", "phone", "mobile", "street", "vat"} <= set(fields)
+    asked = GOOD.replace(
+        'kind = "carddav"', 'kind = "carddav"\nfields = ["name", "phone", "comment"]'
+    )
+    assert load(write(asked)).target("phones").fields == ("name", "phone", "comment")
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ('["name", "password"]', "targets[0].fields: 'password' cannot be pushed"),
+        ('["phone", "phone"]', "targets[0].fields: 'phone' is named twice"),
+        ("[]", "targets[0].fields: empty"),
+        ("[1]", "targets[0].fields: expected field names"),
+        ('"phone"', "targets[0].fields: expected list"),
+    ],
+)
+def test_bad_pushed_fields_name_the_key(write, fields, message):
+    text = GOOD.replace('kind = "carddav"', f'kind = "carddav"\nfields = {fields}')
+    with pytest.raises(ConfigError) as error:
+        load(write(text))
+    assert message in str(error.value)
+
+
 def test_secret_never_prints():
     assert str(Secret("abc")) == "Secret('***')"
     assert "abc" not in repr({"key": Secret("abc")})

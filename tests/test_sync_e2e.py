@@ -269,10 +269,20 @@ def test_pull_csv_rejects_bad_rows_and_reruns_idempotently(
     code, _out, err = crm_sync(config, "pull-invoices", "--dry-run")
     assert code == 2, err
     assert done_event(err)["created"] == 7 and done_event(err)["rejected"] == 4
+    assert done_event(err)["dry_run"] is True
+    assert "crm-sync: dry run: " in err
     assert invoices(admin, source) == []
     assert not admin("crm.sync.issue", "search", [("job_id.name", "=", source)])
     assert job_bookmark(admin, source) is False
     assert len(list(drop.glob("*.csv"))) == 2, "no file moved"
+    [dry] = admin(
+        "crm.sync.run",
+        "search_read",
+        [("job_id.name", "=", source)],
+        fields=["status", "dry_run", "count_created", "count_rejected"],
+    )
+    assert (dry["status"], dry["dry_run"]) == ("dry_run", True)
+    assert (dry["count_created"], dry["count_rejected"]) == (7, 4)
     code, _out, err = crm_sync(config, "pull-invoices")
     assert code == 2, err
     assert len(invoices(admin, source)) == 7
@@ -480,3 +490,52 @@ def test_a_refused_card_is_an_issue_the_others_go_in(
         assert issue["state"] == "resolved"
     finally:
         book.close()
+
+
+def test_dry_run_counts_an_invoice_in_two_files_once(
+    admin, setup, odoo_server, tmp_path
+):
+    config = write_config(tmp_path, odoo_server.url, odoo_server.database)
+    drop = tmp_path / "drop"
+    write_csv(drop / "2026-08-01.csv", good_rows("T", 3))
+    # the next export repeats an invoice of the first
+    write_csv(drop / "2026-08-02.csv", good_rows("T", 1) + good_rows("U", 1))
+    code, _out, err = crm_sync(config, "pull-invoices", "--dry-run")
+    assert code == 0, err
+    done = done_event(err)
+    assert (done["read"], done["created"], done["unchanged"]) == (5, 4, 1)
+    code, _out, err = crm_sync(config, "pull-invoices")
+    assert code == 0, err
+    assert done_event(err)["created"] == 4
+
+
+def test_push_sends_the_internal_notes_only_to_a_target_that_asks(
+    admin, setup, odoo_server, tmp_path
+):
+    customer = setup["IL511111118"]
+    admin("res.partner", "write", [customer], {"comment": "<p>Prefers mornings</p>"})
+    config = write_config(tmp_path, odoo_server.url, odoo_server.database)
+    text = config.read_text()
+    for name, fields in (("plain", None), ("notes", '["name", "email", "comment"]')):
+        text += f"""
+[[targets]]
+name = "{name}-{tmp_path.name}-{RUN}"
+kind = "vcard_file"
+path = "{tmp_path / name}.vcf"
+"""
+        if fields:
+            text += f"fields = {fields}\n"
+    config.write_text(text)
+    code, _out, err = crm_sync(config, "push-customers")
+    assert code == 0, err
+    plain = (tmp_path / "plain.vcf").read_text()
+    notes = (tmp_path / "notes.vcf").read_text()
+    assert "E2E חשמל בע״מ" in plain and "E2E חשמל בע״מ" in notes
+    assert "Prefers mornings" not in plain and "NOTE" not in plain
+    assert "NOTE:Prefers mornings" in notes
+    assert "TEL" not in notes, "only the fields asked for"
+    # nothing changed: the files are left as they are
+    before = {path: path.stat().st_mtime_ns for path in tmp_path.glob("*.vcf")}
+    code, _out, err = crm_sync(config, "push-customers")
+    assert code == 0, err
+    assert {path: path.stat().st_mtime_ns for path in tmp_path.glob("*.vcf")} == before

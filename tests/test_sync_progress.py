@@ -53,10 +53,9 @@ class FakeClient:
     """The Odoo client as the job sees it; ``finish_answer`` is what
     sync_finish answers (True from a server before it counted)."""
 
-    def __init__(self, finish_answer=True, push_pages=(), push_counts=True):
+    def __init__(self, finish_answer=True, push_pages=()):
         self.finish_answer = finish_answer
         self.push_pages = list(push_pages)
-        self.push_record_counts = None if push_counts else False
         self.calls = []
 
     def sync_start(self, job, kind, dry_run=False):
@@ -82,14 +81,23 @@ class FakeClient:
             "applied": not dry_run,
         }
 
-    def sync_push_changes(self, job, limit, full_refresh=False):
-        self.calls.append(("sync_push_changes", limit))
+    def sync_push_changes(
+        self,
+        job,
+        run_id,
+        after,
+        limit,
+        full_refresh=False,
+        fields=None,
+        everyone_if_changed=False,
+    ):
+        self.calls.append(
+            ("sync_push_changes", after, limit, full_refresh, everyone_if_changed)
+        )
         return self.push_pages.pop(0)
 
-    def sync_push_record(self, job, results, run_id=False):
+    def sync_push_record(self, job, run_id, results):
         self.calls.append(("sync_push_record", results, run_id))
-        if self.push_record_counts is None:
-            self.push_record_counts = True
 
 
 def csv_source(folder, name="finance"):
@@ -185,6 +193,7 @@ class Refusing:
     def __init__(self, refuse):
         self.refuse = refuse
         self.seen = []
+        self.finished = False
 
     def apply(self, changes):
         results = []
@@ -197,34 +206,42 @@ class Refusing:
         return results
 
     def finish(self):
-        pass
+        self.finished = True
 
 
-def _page(ids, more):
+class WholeFile(Refusing):
+    """A target that holds every customer at once, as a file does."""
+
+    full_refresh = True
+
+
+def _page(ids, after, full_refresh=False):
     return {
         "upserts": [{"partner_id": i} for i in ids],
         "deletes": [],
-        "more": more,
+        "after": after,
+        "more": after is not None,
+        "full_refresh": full_refresh,
     }
 
 
-def test_push_goes_on_after_refused_customers_and_exits_2(tmp_path, capsys):
+def test_push_pages_by_the_position_odoo_answers_and_exits_2(tmp_path, capsys):
     target = TargetConfig(name="phones", kind="carddav", url="http://x/")
-    # the server offers the refused customers again (still changed): the
-    # client asks for more each page and sends each customer once
+    # Odoo pages by customer id: the next page starts after the refused ones
     client = FakeClient(
         finish_answer={"pushed": 3, "deleted": 0, "failed": 2},
         push_pages=[
-            _page([1, 2], True),
-            _page([1, 2, 3, 4], True),
-            _page([1, 2, 5], False),
+            _page([1, 2], "2:end:0"),
+            _page([3, 4], "4:end:0"),
+            _page([5], None),
         ],
     )
     job = make_job(tmp_path, client, targets=[target])
     refusing = Refusing({1, 2})
     totals = push_customers(job, target, refusing)
     assert refusing.seen == [1, 2, 3, 4, 5]
-    assert [c[1] for c in client.calls if c[0] == "sync_push_changes"] == [2, 4, 4]
+    asked = [c[1:3] for c in client.calls if c[0] == "sync_push_changes"]
+    assert asked == [(False, 2), ("2:end:0", 2), ("4:end:0", 2)]
     recorded = [c for c in client.calls if c[0] == "sync_push_record"]
     assert recorded[0][1] == [
         {"partner_id": 1, "error": "413"},
@@ -238,14 +255,37 @@ def test_push_goes_on_after_refused_customers_and_exits_2(tmp_path, capsys):
     assert err.count('"event": "refused"') == 2
 
 
-def test_push_counts_itself_with_a_server_that_does_not(tmp_path):
-    target = TargetConfig(name="phones", kind="carddav", url="http://x/")
-    client = FakeClient(
-        finish_answer={"pushed": 0, "deleted": 0, "failed": 0},
-        push_pages=[_page([1, 2, 3], False)],
-        push_counts=False,
+def test_a_file_is_left_as_it_is_when_nothing_changed(tmp_path):
+    path = tmp_path / "customers.csv"
+    path.write_text("Name\n")
+    target = TargetConfig(name="office", kind="csv_file", path=path)
+    client = FakeClient(push_pages=[_page([], None)])
+    whole = WholeFile(set())
+    push_customers(make_job(tmp_path, client, targets=[target]), target, whole)
+    [asked] = [c for c in client.calls if c[0] == "sync_push_changes"]
+    assert asked[3:] == (False, True), "everyone, if anything changed"
+    assert not whole.finished, "the file is not written again"
+    # something changed: Odoo sends everyone, the file is written
+    client = FakeClient(push_pages=[_page([1, 2], None, full_refresh=True)])
+    push_customers(make_job(tmp_path, client, targets=[target]), target, whole)
+    assert whole.finished
+    # no file yet: everyone, whatever changed
+    path.unlink()
+    client = FakeClient(push_pages=[_page([1, 2], None, full_refresh=True)])
+    push_customers(
+        make_job(tmp_path, client, targets=[target]), target, WholeFile(set())
     )
-    job = make_job(tmp_path, client, targets=[target])
-    totals = push_customers(job, target, Refusing({3}))
-    assert totals == {"pushed": 2, "deleted": 0, "failed": 1}
-    assert job.exit_code() == EXIT_REJECTED
+    [asked] = [c for c in client.calls if c[0] == "sync_push_changes"]
+    assert asked[3] is True
+
+
+def test_dry_run_push_goes_through_every_page_and_says_so(tmp_path, capsys):
+    target = TargetConfig(name="phones", kind="carddav", url="http://x/")
+    client = FakeClient(push_pages=[_page([1, 2], "2:end:0"), _page([3], None)])
+    job = make_job(tmp_path, client, targets=[target], dry_run=True)
+    refusing = Refusing(set())
+    assert push_customers(job, target, refusing)["pushed"] == 3
+    assert refusing.seen == [] and not refusing.finished
+    assert not [c for c in client.calls if c[0] == "sync_push_record"]
+    events = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert events and all(event["dry_run"] is True for event in events)

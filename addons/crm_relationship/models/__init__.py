@@ -8,9 +8,13 @@ from . import crm_service_team
 from . import crm_service_ticket
 from . import crm_service_ticket_sla
 from . import crm_sla_policy
+from . import crm_sync_job
 from . import crm_sync_run
+from . import crm_sync_issue
 from . import crm_sync_binding
+from . import crm_sync_customer_ref
 from . import crm_external_invoice
+from . import crm_sync_api
 from . import resource_calendar_leaves
 from . import crm_customer_document_type
 from . import crm_customer_document

@@ -203,26 +203,20 @@ class CrmExternalInvoice(models.Model):
     # Import of a page
     # ------------------------------------------------------------
 
-    @api.model
-    def sync_import_page(
-        self, run_id, job, rows, bookmark_before, bookmark_after, dry_run=False
-    ):
+    def _import_page(self, run, rows, bookmark_before, bookmark_after):
         """Apply one page of a source in one transaction, with its bookmark.
 
         Safe to repeat: when the job's bookmark is no longer
         ``bookmark_before`` the page was applied already, nothing is written.
         Rows that cannot be imported become sync issues; the others go on.
+        A dry run's page is rolled back; only its counts stay on the run.
         """
-        self.env["crm.sync.job"]._check_sync_access()
-        run = self.env["crm.sync.run"].sudo().browse(run_id).exists()
-        if not run or run.job_id.name != job:
-            raise UserError(
-                _("Sync run %(run)s is not a run of %(job)s.", run=run_id, job=job)
-            )
         if not isinstance(rows, list):
             raise UserError(_("rows must be a list of invoice rows."))
         sync_job = run.job_id
         sync_job._lock()
+        if run.dry_run:
+            return self._import_dry_run_page(run, rows, bookmark_before)
         if (sync_job.bookmark or False) != (bookmark_before or False):
             return {
                 "created": 0,
@@ -232,31 +226,38 @@ class CrmExternalInvoice(models.Model):
                 "bookmark": sync_job.bookmark or False,
                 "applied": False,
             }
+        with self.env.cr.savepoint():
+            counts = self._apply_rows(run, rows)
+            sync_job.bookmark = bookmark_after or False
+            run._add_counts({"read": len(rows), **counts})
+            run.bookmark_after = bookmark_after or False
+        return {**counts, "bookmark": bookmark_after or False, "applied": True}
+
+    def _import_dry_run_page(self, run, rows, bookmark_before):
+        """Count what the page would do, then roll it back; an invoice an
+        earlier page of the same dry run counted (the same id in two files)
+        is not counted as created again."""
+        seen = run._dry_run_seen()
         counts = {}
         try:
             with self.env.cr.savepoint():
-                counts = (
-                    self.sudo().with_company(sync_job.company_id)._apply_rows(run, rows)
-                )
-                sync_job.bookmark = bookmark_after or False
-                run._add_counts({"read": len(rows), **counts})
-                run.bookmark_after = bookmark_after or False
-                if dry_run:
-                    raise _DryRun
+                counts = self._apply_rows(run, rows, dry_run_seen=seen)
+                raise _DryRun
         except _DryRun:
             self.env.invalidate_all()
-        return {
-            **counts,
-            "bookmark": (bookmark_before if dry_run else bookmark_after) or False,
-            "applied": not dry_run,
-        }
+        run._set_dry_run_seen(seen)
+        run._add_counts({"read": len(rows), **counts})
+        return {**counts, "bookmark": bookmark_before or False, "applied": False}
 
-    def _apply_rows(self, run, rows):
+    def _apply_rows(self, run, rows, dry_run_seen=None):
+        """Write the page's invoices; ``dry_run_seen`` ({external id: content
+        hash}, updated here) holds what earlier pages of a dry run counted,
+        which counts instead of the invoices they did not write."""
         job = run.job_id
         counts = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0}
         normalised, issues = [], []
         for index, row in enumerate(rows):
-            key = row.get("external_id") if isinstance(row, dict) else None
+            key = _row_key(row)
             try:
                 normalised.append(self._normalise_row(row, index))
             except _RowRejected as rejection:
@@ -302,6 +303,14 @@ class CrmExternalInvoice(models.Model):
                 )
                 continue
             applied_ids.append(external_id)
+            if dry_run_seen is not None:
+                # a prefix of the hash: the run keeps one per invoice
+                digest = values["content_hash"][:16]
+                seen_digest = dry_run_seen.get(external_id)
+                dry_run_seen[external_id] = digest
+                if seen_digest:
+                    counts["unchanged" if seen_digest == digest else "updated"] += 1
+                    continue
             invoice = existing.get(external_id)
             if (
                 invoice
@@ -327,7 +336,7 @@ class CrmExternalInvoice(models.Model):
         counts["rejected"] = len(issues)
         Issue = self.env["crm.sync.issue"]
         retried = {
-            str(row.get("external_id") or ""): row["retry_issue_id"]
+            _row_key(row) or "": row["retry_issue_id"]
             for row in rows
             if isinstance(row, dict) and isinstance(row.get("retry_issue_id"), int)
         }
@@ -602,23 +611,15 @@ class CrmExternalInvoice(models.Model):
             replaced.unlink()
 
 
-class CrmSyncCustomerRef(models.Model):
-    """The customer id a source uses for a partner, learnt on first match."""
-
-    _name = "crm.sync.customer.ref"
-    _description = "External Customer ID"
-
-    job_id = fields.Many2one("crm.sync.job", required=True, ondelete="cascade")
-    external_id = fields.Char(required=True)
-    partner_id = fields.Many2one("res.partner", required=True, ondelete="cascade")
-
-    _sql_constraints = [
-        (
-            "job_external_id_uniq",
-            "unique(job_id, external_id)",
-            "An external customer id maps to one customer per job.",
-        )
-    ]
+def _row_key(row):
+    """The key of a row's sync issue: its invoice id or, for a row without
+    one, the ``record_key`` the service gives it (file digest and line)."""
+    if not isinstance(row, dict):
+        return None
+    key = row.get("external_id") or row.get("record_key")
+    if isinstance(key, bool) or not isinstance(key, str | int):
+        return None
+    return str(key).strip() or None
 
 
 def _clean_vat(vat):

@@ -11,6 +11,29 @@ from odoo.exceptions import UserError
 from odoo.osv import expression
 from odoo.tools import html2plaintext
 
+# what a target may receive of a customer; the internal notes (comment) only
+# when the target's configuration names them
+PUSHABLE_FIELDS = (
+    "name",
+    "is_company",
+    "company_name",
+    "email",
+    "phone",
+    "mobile",
+    "street",
+    "street2",
+    "city",
+    "zip",
+    "state",
+    "country",
+    "country_code",
+    "vat",
+    "website",
+    "lang",
+    "comment",
+)
+DEFAULT_PUSH_FIELDS = tuple(field for field in PUSHABLE_FIELDS if field != "comment")
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -286,42 +309,78 @@ class ResPartner(models.Model):
     # Push of customers to external targets (sync service)
     # ------------------------------------------------------------
 
-    PUSHED_FIELDS = (
-        "name",
-        "is_company",
-        "email",
-        "phone",
-        "mobile",
-        "street",
-        "street2",
-        "city",
-        "zip",
-        "vat",
-        "website",
-        "lang",
-    )
+    @api.model
+    def _sync_push_fields(self, field_names=None):
+        """The fields a target asked for, checked against what may leave
+        Odoo, in one order; the name always goes, the internal notes only
+        when asked for by name. No list: contact data only."""
+        if field_names is None or field_names is False:
+            return DEFAULT_PUSH_FIELDS
+        if not isinstance(field_names, list | tuple) or not all(
+            isinstance(field, str) for field in field_names
+        ):
+            raise UserError(_("fields: expected a list of field names."))
+        unknown = sorted(set(field_names) - set(PUSHABLE_FIELDS))
+        if unknown:
+            raise UserError(
+                _(
+                    "fields: %(unknown)s cannot be pushed; the fields that can: "
+                    "%(allowed)s.",
+                    unknown=", ".join(unknown),
+                    allowed=", ".join(PUSHABLE_FIELDS),
+                )
+            )
+        asked = {"name", *field_names}
+        return tuple(field for field in PUSHABLE_FIELDS if field in asked)
 
-    def _sync_push_payload(self, db_uuid):
-        self.ensure_one()
-        payload = {field: self[field] or False for field in self.PUSHED_FIELDS}
-        payload.update(
-            {
-                "partner_id": self.id,
-                "uid": f"crm-{db_uuid}-partner-{self.id}",
-                "company_name": self.parent_id.name or False,
-                "state": self.state_id.name or False,
-                "country_code": self.country_id.code or False,
-                "country": self.country_id.name or False,
-                "comment": html2plaintext(self.comment, include_references=False)
-                if self.comment
-                else False,
-            }
+    def _sync_push_payloads(self, db_uuid, field_names=DEFAULT_PUSH_FIELDS):
+        """{partner id: what a target receives of the customer}: the fields
+        ``field_names`` (checked by ``_sync_push_fields``), its id and uid,
+        the hash of all that, and when it was written; read in one go."""
+        related = {
+            "company_name": "parent_id",
+            "state": "state_id",
+            "country": "country_id",
+            "country_code": "country_id",
+        }
+        own = [name for name in field_names if name not in related]
+        rows = self.read(
+            [*own, *{related[name] for name in field_names if name in related}]
+            + ["write_date"],
+            load=None,
         )
-        payload["content_hash"] = hashlib.sha256(
-            json.dumps(payload, sort_keys=True, default=str).encode()
-        ).hexdigest()
-        payload["write_date"] = fields.Datetime.to_string(self.write_date)
-        return payload
+        names = {
+            "company_name": self.parent_id.mapped(lambda p: (p.id, p.name)),
+            "state": self.state_id.mapped(lambda s: (s.id, s.name)),
+            "country": self.country_id.mapped(lambda c: (c.id, c.name)),
+            "country_code": self.country_id.mapped(lambda c: (c.id, c.code)),
+        }
+        names = {key: dict(pairs) for key, pairs in names.items() if key in field_names}
+        payloads = {}
+        for row in rows:
+            payload = {}
+            for name in field_names:
+                if name in related:
+                    value = names[name].get(row[related[name]])
+                elif name == "comment" and row[name]:
+                    value = html2plaintext(row[name], include_references=False)
+                else:
+                    value = row[name]
+                payload[name] = value or False
+            payload["partner_id"] = row["id"]
+            payload["uid"] = f"crm-{db_uuid}-partner-{row['id']}"
+            payload["content_hash"] = hashlib.sha256(
+                json.dumps(payload, sort_keys=True, default=str).encode()
+            ).hexdigest()
+            payload["write_date"] = fields.Datetime.to_string(row["write_date"])
+            payloads[row["id"]] = payload
+        return payloads
+
+    def _sync_push_payload(self, db_uuid, field_names=DEFAULT_PUSH_FIELDS):
+        """What a target receives of this customer (see
+        ``_sync_push_payloads``)."""
+        self.ensure_one()
+        return self._sync_push_payloads(db_uuid, field_names)[self.id]
 
     @api.model
     def _sync_push_domain(self):
@@ -332,168 +391,6 @@ class ResPartner(models.Model):
             ("customer_rank", ">", 0),
             ("interaction_ids", "!=", False),
         ]
-
-    @api.model
-    def sync_push_changes(self, job, limit=500, full_refresh=False):
-        """Customers to push to ``job``'s target: those changed since their
-        last push (or never pushed) and the bindings to delete."""
-        self.env["crm.sync.job"]._check_sync_access()
-        sync_job = self.env["crm.sync.job"]._get(job, "push", create=True)
-        Binding = self.env["crm.sync.binding"].sudo()
-        bindings = Binding.search([("job_id", "=", sync_job.id)])
-        # a full refresh sends again every customer this run has not sent yet
-        running = self._sync_running_run(sync_job)
-        partners = self.sudo().search(self._sync_push_domain(), order="id")
-        db_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
-        # a merge moves the bindings of the merged-away partner onto the one
-        # kept: the uid tells them apart
-        by_partner = {
-            b.partner_id.id: b
-            for b in bindings
-            if b.partner_id and b.uid == f"crm-{db_uuid}-partner-{b.partner_id.id}"
-        }
-        upserts = []
-        more = False
-        for partner in partners:
-            payload = partner._sync_push_payload(db_uuid)
-            binding = by_partner.get(partner.id)
-            if (
-                binding
-                and binding.content_hash == payload["content_hash"]
-                and not (full_refresh and binding.run_id != running)
-            ):
-                continue
-            if len(upserts) == limit:
-                more = True
-                break
-            payload["binding"] = binding and {
-                "binding_id": binding.id,
-                "external_id": binding.external_id or False,
-                "href": binding.href or False,
-                "etag": binding.etag or False,
-                "content_hash": binding.content_hash or False,
-            }
-            upserts.append(payload)
-        kept = set(partners.ids)
-        deletes = [
-            {
-                "binding_id": binding.id,
-                "external_id": binding.external_id or False,
-                "href": binding.href or False,
-                "etag": binding.etag or False,
-                "uid": binding.uid,
-            }
-            for binding in bindings
-            if binding.partner_id.id not in kept
-            or by_partner.get(binding.partner_id.id) != binding
-        ]
-        return {"upserts": upserts, "deletes": deletes, "more": more}
-
-    @api.model
-    def _sync_running_run(self, sync_job):
-        return (
-            self.env["crm.sync.run"]
-            .sudo()
-            .search([("job_id", "=", sync_job.id), ("status", "=", "running")], limit=1)
-        )
-
-    @api.model
-    def sync_push_record(self, job, results, run_id=False):
-        """Record what the target now holds: bindings upserted or deleted,
-        customers the target refused (an entry with an ``error``) as sync
-        issues; the counts go on the run."""
-        self.env["crm.sync.job"]._check_sync_access()
-        sync_job = self.env["crm.sync.job"]._get(job, "push", create=True)
-        run = (
-            self.env["crm.sync.run"].sudo().browse(run_id).exists()
-            if run_id
-            else self._sync_running_run(sync_job)
-        )
-        if run and run.job_id != sync_job:
-            raise UserError(
-                _("Sync run %(run)s is not a run of %(job)s.", run=run_id, job=job)
-            )
-        Binding = self.env["crm.sync.binding"].sudo()
-        now = fields.Datetime.now()
-        db_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
-        if not all(isinstance(result, dict) for result in results):
-            raise UserError(_("results: each entry must be a record."))
-        refused, deleted, pushed = [], [], []
-        for result in results:
-            if result.get("error"):
-                refused.append(result)
-            elif result.get("deleted"):
-                deleted.append(result)
-            else:
-                pushed.append(result)
-        partners = (
-            self.sudo()
-            .browse(
-                {r.get("partner_id") for r in refused + pushed if r.get("partner_id")}
-            )
-            .exists()
-        )
-        by_id = {partner.id: partner for partner in partners}
-        self.env["crm.sync.issue"].sudo()._record_many(
-            sync_job,
-            run,
-            [
-                (
-                    f"partner {partner.id}" if partner else False,
-                    _(
-                        "%(customer)s: %(error)s",
-                        customer=partner.display_name or _("customer"),
-                        error=result["error"],
-                    ),
-                    result,
-                    None,
-                )
-                for result in refused
-                for partner in [by_id.get(result.get("partner_id"), self.browse())]
-            ],
-        )
-        Binding.browse([r.get("binding_id") for r in deleted]).exists().unlink()
-        values_by_uid = {
-            f"crm-{db_uuid}-partner-{partner.id}": {
-                "job_id": sync_job.id,
-                "partner_id": partner.id,
-                "partner_name": partner.name,
-                "uid": f"crm-{db_uuid}-partner-{partner.id}",
-                "external_id": result.get("external_id") or False,
-                "href": result.get("href") or False,
-                "etag": result.get("etag") or False,
-                "content_hash": result.get("content_hash") or False,
-                "pushed_at": now,
-                "run_id": run.id or False,
-            }
-            for result in pushed
-            if (partner := by_id.get(result.get("partner_id")))
-        }
-        existing = Binding.search(
-            [("job_id", "=", sync_job.id), ("uid", "in", list(values_by_uid))]
-        )
-        for binding in existing:
-            binding.write(values_by_uid.pop(binding.uid))
-        Binding.create(list(values_by_uid.values()))
-        # pushed at last: an earlier refusal of these customers is over
-        pushed_keys = [
-            f"partner {r['partner_id']}" for r in pushed if r.get("partner_id") in by_id
-        ]
-        self.env["crm.sync.issue"].sudo().search(
-            [
-                ("job_id", "=", sync_job.id),
-                ("record_key", "in", pushed_keys),
-                ("state", "!=", "resolved"),
-            ]
-        ).write({"state": "resolved"})
-        counts = {
-            "pushed": len(pushed_keys),
-            "deleted": len(deleted),
-            "failed": len(refused),
-        }
-        if run:
-            run._add_counts(counts)
-        return True
 
     def action_view_financial_history(self):
         """The customer's history with only its invoices, credit notes and

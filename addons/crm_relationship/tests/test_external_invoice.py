@@ -50,16 +50,15 @@ class TestExternalInvoiceImport(CrmRelationshipCase):
             name="Sync Service",
             groups="crm_relationship.group_sync",
         )
-        cls.Invoice = cls.env["crm.external.invoice"].with_user(cls.sync_user)
-        cls.Run = cls.env["crm.sync.run"].with_user(cls.sync_user)
+        cls.Api = cls.env["crm.sync.api"].with_user(cls.sync_user)
 
-    def _start(self, job="finance"):
-        started = self.Run.sync_start(job, "pull")
+    def _start(self, job="finance", dry_run=False):
+        started = self.Api.start_run(job, "pull", dry_run)
         return started["run_id"], started["bookmark"]
 
     def _import(self, rows, before=False, after="page-1", job="finance"):
         run_id, _bookmark = self._start(job)
-        return run_id, self.Invoice.sync_import_page(run_id, job, rows, before, after)
+        return run_id, self.Api.import_page(job, run_id, rows, before, after)
 
     def _invoices(self):
         return self.env["crm.external.invoice"].search(
@@ -176,9 +175,7 @@ class TestExternalInvoiceImport(CrmRelationshipCase):
         issue = self.env["crm.sync.issue"].search([("record_key", "=", "late")])
         issue.action_retry()
         self.assertEqual(
-            self.env["crm.sync.issue"]
-            .with_user(self.sync_user)
-            .sync_pending_retries("finance"),
+            self.Api.pending_retries("finance"),
             [{"issue_id": issue.id, "payload": json.loads(issue.payload)}],
         )
         self.other_customer.vat = "123456782"
@@ -213,7 +210,7 @@ class TestExternalInvoiceImport(CrmRelationshipCase):
             """
         )
         with self.assertRaises(psycopg2.Error):
-            self.Invoice.sync_import_page(run_id, "finance", rows, False, "page-1")
+            self.Api.import_page("finance", run_id, rows, False, "page-1")
         self.env.invalidate_all()
         self.assertFalse(self._invoices())
         job = self.env["crm.sync.job"].search([("name", "=", "finance")])
@@ -221,24 +218,23 @@ class TestExternalInvoiceImport(CrmRelationshipCase):
         self.assertEqual(self.env["crm.sync.run"].browse(run_id).count_read, 0)
         # the same page then goes through
         self.env.cr.execute("DROP TRIGGER crm_test_refuse ON crm_sync_issue")
-        result = self.Invoice.sync_import_page(run_id, "finance", rows, False, "page-1")
+        result = self.Api.import_page("finance", run_id, rows, False, "page-1")
         self.assertEqual((result["created"], result["rejected"]), (1, 1))
         self.assertEqual(job.bookmark, "page-1")
 
     def test_not_a_list_is_refused(self):
         run_id, _bookmark = self._start()
         with self.assertRaises(UserError):
-            self.Invoice.sync_import_page(run_id, "finance", {"a": 1}, False, "p")
+            self.Api.import_page("finance", run_id, {"a": 1}, False, "p")
 
     def test_dry_run_counts_but_writes_nothing(self):
-        run_id, _bookmark = self._start()
-        result = self.Invoice.sync_import_page(
-            run_id,
+        run_id, _bookmark = self._start(dry_run=True)
+        result = self.Api.import_page(
             "finance",
+            run_id,
             [invoice_row("1", customer={"vat": "514000000"})],
             False,
             "page-1",
-            dry_run=True,
         )
         self.assertEqual(result["created"], 1)
         self.assertFalse(result["applied"])
@@ -518,15 +514,15 @@ class TestExternalInvoiceImport(CrmRelationshipCase):
     def test_page_sent_twice_and_nightly_rejections_show_once(self):
         rows = [invoice_row("ghost", customer={"vat": "999999999"})]
         run_id, _bookmark = self._start()
-        self.Invoice.sync_import_page(run_id, "finance", rows, False, "p1")
+        self.Api.import_page("finance", run_id, rows, False, "p1")
         # the answer was lost and the same page is sent again
-        again = self.Invoice.sync_import_page(run_id, "finance", rows, False, "p1")
+        again = self.Api.import_page("finance", run_id, rows, False, "p1")
         self.assertFalse(again["applied"])
         # the next night the same row comes again
-        self.Invoice.sync_import_page(run_id, "finance", rows, "p1", "p2")
+        self.Api.import_page("finance", run_id, rows, "p1", "p2")
         issues = self.env["crm.sync.issue"].search([("record_key", "=", "ghost")])
         self.assertEqual(len(issues), 1)
-        counts = self.Run.sync_finish(run_id, "done_with_rejects")
+        counts = self.Api.finish_run("finance", run_id, "done_with_rejects")
         self.assertEqual((counts["read"], counts["rejected"]), (2, 2))
 
     def test_retried_record_without_a_key_is_resolved_once_fixed(self):
@@ -534,11 +530,7 @@ class TestExternalInvoiceImport(CrmRelationshipCase):
         self._import([broken])
         issue = self.env["crm.sync.issue"].search([("job_id.name", "=", "finance")])
         issue.action_retry()
-        [queued] = (
-            self.env["crm.sync.issue"]
-            .with_user(self.sync_user)
-            .sync_pending_retries("finance")
-        )
+        [queued] = self.Api.pending_retries("finance")
         # the line was fixed in the source: the retried row goes through
         fixed = invoice_row("7", customer={"vat": "514000000"})
         fixed["retry_issue_id"] = queued["issue_id"]
@@ -574,9 +566,7 @@ class TestExternalInvoiceImport(CrmRelationshipCase):
     def test_a_source_and_a_target_of_the_same_name_are_refused(self):
         self._start("shared-name")
         with self.assertRaisesRegex(UserError, "different names"):
-            self.env["res.partner"].with_user(self.sync_user).sync_push_changes(
-                "shared-name"
-            )
+            self.Api.start_run("shared-name", "push")
 
     @mute_logger("odoo.addons.base.models.ir_model", "odoo.addons.base.models.ir_rule")
     def test_sync_user_reaches_nothing_else(self):
@@ -597,6 +587,6 @@ class TestExternalInvoiceImport(CrmRelationshipCase):
 
     def test_other_users_cannot_sync(self):
         with self.assertRaises(AccessError):
-            self.env["crm.sync.run"].with_user(self.salesman).sync_start(
+            self.env["crm.sync.api"].with_user(self.salesman).start_run(
                 "finance", "pull"
             )

@@ -13,6 +13,13 @@ class CrmSyncUserWizard(models.TransientModel):
     name = fields.Char(required=True, default="crm-sync")
     login = fields.Char(required=True, default="crm-sync")
     key_name = fields.Char(required=True, default="crm-sync nightly")
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        default=lambda self: self.env.company,
+        help="The company whose invoices the sync service pulls and whose "
+        "customers it pushes: the integration user works in it only.",
+    )
     user_id = fields.Many2one("res.users", readonly=True)
     api_key = fields.Char("API Key", readonly=True)
 
@@ -31,15 +38,20 @@ class CrmSyncUserWizard(models.TransientModel):
                     login=self.login,
                 )
             )
+        company = {
+            "company_id": self.company_id.id,
+            "company_ids": [Command.set(self.company_id.ids)],
+        }
         if not user:
             user = Users.create(
                 {
                     "name": self.name,
                     "login": self.login,
                     "groups_id": [Command.set(group.ids)],
+                    **company,
                 }
             )
-        user.active = True
+        user.write({"active": True, **company})
         key = (
             self.env["res.users.apikeys"]
             .with_user(user)
