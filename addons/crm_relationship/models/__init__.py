@@ -11,4 +11,6 @@ from . import crm_sla_policy
 from . import crm_sync_run
 from . import crm_sync_binding
 from . import crm_external_invoice
+from . import resource_calendar
+from . import resource_calendar_attendance
 from . import resource_calendar_leaves

@@ -179,6 +179,64 @@ class TestSlaClock(ServiceTicketCase):
         holiday.unlink()
         self.assertEqual(response.deadline, local("2026-11-22 12:30"))
 
+    def test_working_hours_changed_move_the_deadline(self):
+        ticket = self._ticket(local("2026-11-22 08:30"))
+        response = self._sla(ticket, "first_response")
+        self.assertEqual(response.deadline, local("2026-11-22 12:30"))
+        sunday = self.sun_thu.attendance_ids.filtered(lambda a: a.dayofweek == "6")
+        # Sundays start at 10:30 from now on, saved from the calendar's form
+        self.sun_thu.attendance_ids = [Command.update(sunday.id, {"hour_from": 10.5})]
+        self.assertEqual(response.deadline, local("2026-11-22 14:30"))
+        self.assertEqual(ticket.sla_deadline, local("2026-11-22 14:30"))
+        # a line removed: no working Sunday, 4 hours on Monday from 08:30
+        sunday.unlink()
+        self.assertEqual(response.deadline, local("2026-11-23 12:30"))
+        self.assertEqual(ticket.sla_deadline, local("2026-11-23 12:30"))
+
+    def test_many_rows_are_replanned_by_the_cron_with_its_progress(self):
+        tickets = [
+            self._ticket(local("2026-11-22 08:30"), name=f"T{i}") for i in range(3)
+        ]
+        Sla = self.env["crm.service.ticket.sla"]
+        responses = Sla.concat(*(self._sla(t, "first_response") for t in tickets))
+        cron = self.env.ref("crm_relationship.ir_cron_crm_service_ticket_sla_replan")
+        triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+        with patch(
+            "odoo.addons.crm_relationship.models.crm_service_ticket_sla."
+            "REPLAN_INLINE_ROWS",
+            2,
+        ):
+            self.env["resource.calendar.leaves"].create(
+                {
+                    "name": "Unplanned closure",
+                    "calendar_id": self.sun_thu.id,
+                    "date_from": local("2026-11-22 10:00"),
+                    "date_to": local("2026-11-22 11:00"),
+                }
+            )
+        # more running rows than replanned right away: handed over, the cron
+        # is called
+        self.assertEqual(set(responses.mapped("replan_pending")), {True})
+        self.assertEqual(set(responses.mapped("deadline")), {local("2026-11-22 12:30")})
+        self.assertEqual(
+            self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]),
+            triggers + 1,
+        )
+        # with the running rows of the demo tickets on this calendar
+        pending = Sla.search_count([("replan_pending", "=", True)])
+        self.assertGreaterEqual(pending, 6)
+        progress = self.env["ir.cron.progress"].create(
+            {"cron_id": cron.id, "done": 0, "remaining": 0}
+        )
+        Sla.with_context(ir_cron_progress_id=progress.id)._cron_replan_deadlines(
+            batch_size=4
+        )
+        self.assertEqual((progress.done, progress.remaining), (pending, 0))
+        self.assertEqual(set(responses.mapped("replan_pending")), {False})
+        self.assertEqual(set(responses.mapped("deadline")), {local("2026-11-22 13:30")})
+        for ticket in tickets:
+            self.assertEqual(ticket.sla_deadline, local("2026-11-22 13:30"))
+
 
 @tagged("post_install", "-at_install")
 class TestSlaPauses(ServiceTicketCase):
