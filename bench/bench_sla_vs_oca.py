@@ -99,8 +99,8 @@ STEP_HOLIDAYS = (
     ("Closed on Tuesday", "2026-11-10 00:00", "2026-11-11 00:00"),
 )
 # small sizes are timed this many times (holiday added, removed, added...)
-SMALL_ROWS = 5_000
-SMALL_REPEATS = 5
+SMALL_ROWS = 2_000
+SMALL_REPEATS = 3
 
 
 def local(text):

@@ -237,6 +237,62 @@ class TestSlaClock(ServiceTicketCase):
         for ticket in tickets:
             self.assertEqual(ticket.sla_deadline, local("2026-11-22 13:30"))
 
+    def test_summaries_written_in_batch_are_the_computed_ones(self):
+        """The engine writes the tickets' SLA summaries itself (in SQL, or
+        in the cache for new tickets): the same values the ORM computes."""
+        Sla = self.env["crm.service.ticket.sla"]
+        express = self.env["crm.sla.policy"].create(
+            {"name": "Express", "team_id": self.team.id, "first_response_hours": 1}
+        )
+        tickets = self._ticket(local("2026-11-19 16:00"), name="Breached")
+        tickets |= self._ticket(local("2026-11-22 08:30"), name="At risk")
+        tickets |= self._ticket(local("2026-11-22 08:30"), name="Paused")
+        tickets |= self._ticket(local("2026-11-22 08:30"), name="Met")
+        with freeze_time(local("2026-11-22 09:00")):
+            tickets[2].stage_id = self.stage_waiting
+            tickets[3].stage_id = self.stage_solved
+        self._assert_summaries_as_computed(tickets)
+        with freeze_time(local("2026-11-22 11:45")):
+            Sla._cron_refresh()
+            self._assert_summaries_as_computed(tickets)
+            self.env["resource.calendar.leaves"].create(
+                {
+                    "name": "Closed",
+                    "calendar_id": self.sun_thu.id,
+                    "date_from": local("2026-11-22 12:00"),
+                    "date_to": local("2026-11-23 12:00"),
+                }
+            )
+            self._assert_summaries_as_computed(tickets)
+            express.first_response_hours = 0.5
+            self._assert_summaries_as_computed(tickets)
+        self.assertEqual(tickets[0].sla_status, "breached")
+        self.assertEqual(tickets[1].sla_status, "breached")
+        # Express has no pause stage: its clock ran on
+        self.assertEqual(tickets[2].sla_status, "breached")
+        self.assertEqual(
+            set(self._sla(tickets[2], "resolution").mapped("status")), {"paused"}
+        )
+        self.assertEqual(tickets[3].sla_status, "met")
+
+    def _assert_summaries_as_computed(self, tickets):
+        names = [
+            "sla_deadline",
+            "sla_status",
+            "sla_breached",
+            "sla_at_risk",
+            "sla_warning",
+        ]
+        self.env.invalidate_all()
+        stored = [tickets.browse(t.id).read(names)[0] for t in tickets]
+        for name in names:
+            self.env.add_to_compute(tickets._fields[name], tickets)
+        computed = [
+            {"id": ticket.id, **{name: ticket[name] for name in names}}
+            for ticket in tickets
+        ]
+        self.assertEqual(stored, computed)
+
 
 @tagged("post_install", "-at_install")
 class TestSlaPauses(ServiceTicketCase):
