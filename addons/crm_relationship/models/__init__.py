@@ -8,6 +8,7 @@ from . import crm_service_team
 from . import crm_service_ticket
 from . import crm_service_ticket_sla
 from . import crm_sla_policy
+from . import crm_sla_replan
 from . import crm_sync_run
 from . import crm_sync_binding
 from . import crm_external_invoice

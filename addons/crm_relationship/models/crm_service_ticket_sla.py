@@ -1,5 +1,6 @@
 import operator
 import threading
+from ast import literal_eval
 from collections import defaultdict
 from datetime import timedelta
 
@@ -8,7 +9,6 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.models import LOG_ACCESS_COLUMNS
 from odoo.tools import SQL, split_every
-from odoo.tools.sql import create_index
 
 from .working_time import WorkingTimes
 
@@ -32,6 +32,8 @@ BATCH_SIZE = 5000
 # a replanning of more rows is handed to the replanning cron, which commits
 # after each batch
 REPLAN_INLINE_ROWS = 20000
+# the rows whose deadline depends on the working time ahead
+REPLANNED = [("reached_at", "=", False), ("clock_running", "=", True)]
 # the columns the engine reads
 ROW_FIELDS = (
     "ticket_id",
@@ -54,7 +56,6 @@ ROW_FIELDS = (
     "clock_running",
     "at_risk_notified",
     "breach_notified",
-    "replan_pending",
 )
 # ... and those it changes
 ENGINE_FIELDS = (
@@ -70,7 +71,6 @@ ENGINE_FIELDS = (
     "clock_at",
     "clock_running",
     "breach_notified",
-    "replan_pending",
 )
 # stored copies of the ticket's fields a new row is inserted with, besides
 # the ones the engine reads
@@ -82,7 +82,6 @@ BOOLEAN_FIELDS = (
     "clock_running",
     "at_risk_notified",
     "breach_notified",
-    "replan_pending",
 )
 
 
@@ -184,9 +183,6 @@ class CrmServiceTicketSla(models.Model):
     clock_running = fields.Boolean()
     at_risk_notified = fields.Boolean(copy=False)
     breach_notified = fields.Boolean(copy=False)
-    replan_pending = fields.Boolean(
-        copy=False, help="The working time changed: the replanning cron is on it."
-    )
     consumed_hours = fields.Float(
         "Consumed (working hours)", compute="_compute_consumed_hours"
     )
@@ -210,16 +206,6 @@ class CrmServiceTicketSla(models.Model):
             "A ticket has one status per SLA policy and target.",
         )
     ]
-
-    def init(self):
-        # the replanning cron looks for the few rows it has to do
-        create_index(
-            self.env.cr,
-            "crm_service_ticket_sla_replan_pending_index",
-            self._table,
-            ["id"],
-            where="replan_pending",
-        )
 
     @api.depends("clock_hours", "clock_at", "clock_running", "target_hours")
     def _compute_consumed_hours(self):
@@ -613,8 +599,6 @@ class CrmServiceTicketSla(models.Model):
         notify = []
         for rows in self._engine_batches():
             self._engine_plan(rows, times, segments, remeasured)
-            for row in rows:
-                row.replan_pending = False
             if now:
                 self._engine_decide(rows, now, times)
                 notify += self._engine_to_notify(rows)
@@ -775,23 +759,15 @@ class CrmServiceTicketSla(models.Model):
     def _replan_deadlines(self, scope):
         """Deadlines of the running targets in the domain ``scope`` after the
         working time of their calendar changed: in batches right away, or,
-        above REPLAN_INLINE_ROWS rows, marked for the replanning cron. Left
+        above REPLAN_INLINE_ROWS rows, queued for the replanning cron. Left
         to the caller in the context ``crm_sla_replan_later`` (a calendar
         saving its lines and leaves replans once)."""
         if self.env.context.get("crm_sla_replan_later"):
             return
         Sla = self.sudo()
-        domain = [("reached_at", "=", False), ("clock_running", "=", True), *scope]
+        domain = [*REPLANNED, *scope]
         if Sla.search_count(domain, limit=REPLAN_INLINE_ROWS + 1) > REPLAN_INLINE_ROWS:
-            Sla.flush_model()
-            self.env.cr.execute(
-                SQL(
-                    "UPDATE crm_service_ticket_sla SET replan_pending = TRUE "
-                    "WHERE id IN %s",
-                    Sla._search(domain).subselect(),
-                )
-            )
-            Sla.invalidate_model(["replan_pending"])
+            self.env["crm.sla.replan"].sudo().create({"domain": repr(scope)})
             Sla.env.ref(
                 "crm_relationship.ir_cron_crm_service_ticket_sla_replan"
             )._trigger()
@@ -800,18 +776,30 @@ class CrmServiceTicketSla(models.Model):
 
     @api.model
     def _cron_replan_deadlines(self, batch_size=BATCH_SIZE):
-        """Replan the rows marked by ``_replan_deadlines``, a batch at a time,
-        each committed with its progress."""
+        """Replan the rows of the queued scopes, a batch at a time, each
+        committed with the queue's progress: a run stopped midway resumes
+        after the last batch done."""
         Sla = self.sudo()
-        pending = Sla.search([("replan_pending", "=", True)], order="id")
         commit = not getattr(threading.current_thread(), "testing", False)
         done = 0
-        for ids in split_every(batch_size, pending.ids, list):
-            Sla.browse(ids)._plan_deadlines(now=fields.Datetime.now())
-            done += len(ids)
-            self.env["ir.cron"]._notify_progress(
-                done=done, remaining=len(pending) - done
-            )
+        for replan in self.env["crm.sla.replan"].sudo().search([], order="id"):
+            domain = [*REPLANNED, *literal_eval(replan.domain)]
+            while True:
+                rows = Sla.search(
+                    [*domain, ("id", ">", replan.last_id)], order="id", limit=batch_size
+                )
+                if not rows:
+                    break
+                rows._plan_deadlines(now=fields.Datetime.now())
+                replan.last_id = rows[-1].id
+                done += len(rows)
+                self.env["ir.cron"]._notify_progress(
+                    done=done,
+                    remaining=Sla.search_count([*domain, ("id", ">", replan.last_id)]),
+                )
+                if commit:
+                    self.env.cr.commit()
+            replan.unlink()
             if commit:
                 self.env.cr.commit()
 

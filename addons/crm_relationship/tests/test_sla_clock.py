@@ -214,25 +214,32 @@ class TestSlaClock(ServiceTicketCase):
                     "date_to": local("2026-11-22 11:00"),
                 }
             )
-        # more running rows than replanned right away: handed over, the cron
-        # is called
-        self.assertEqual(set(responses.mapped("replan_pending")), {True})
+        # more running rows than replanned right away: queued, the cron is
+        # called
+        queued = self.env["crm.sla.replan"].search([])
+        self.assertEqual(len(queued), 1)
         self.assertEqual(set(responses.mapped("deadline")), {local("2026-11-22 12:30")})
         self.assertEqual(
             self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]),
             triggers + 1,
         )
         # with the running rows of the demo tickets on this calendar
-        pending = Sla.search_count([("replan_pending", "=", True)])
-        self.assertGreaterEqual(pending, 6)
+        running = Sla.search_count(
+            [
+                ("calendar_id", "=", self.sun_thu.id),
+                ("clock_running", "=", True),
+                ("reached_at", "=", False),
+            ]
+        )
+        self.assertGreaterEqual(running, 6)
         progress = self.env["ir.cron.progress"].create(
             {"cron_id": cron.id, "done": 0, "remaining": 0}
         )
         Sla.with_context(ir_cron_progress_id=progress.id)._cron_replan_deadlines(
             batch_size=4
         )
-        self.assertEqual((progress.done, progress.remaining), (pending, 0))
-        self.assertEqual(set(responses.mapped("replan_pending")), {False})
+        self.assertEqual((progress.done, progress.remaining), (running, 0))
+        self.assertFalse(queued.exists(), "done: out of the queue")
         self.assertEqual(set(responses.mapped("deadline")), {local("2026-11-22 13:30")})
         for ticket in tickets:
             self.assertEqual(ticket.sla_deadline, local("2026-11-22 13:30"))
