@@ -25,6 +25,7 @@ change). OCA counts from `create_date`: its tickets are created with the cursor'
 """
 
 import argparse
+import gc
 import os
 import random
 import shutil
@@ -735,6 +736,10 @@ def main():
         sides = [OcaSide(odoo, databases["OCA"]), OursSide(odoo, databases["ours"])]
         for side in sides:
             side.setup()
+        # two registries in one process: the collector would otherwise walk
+        # both of them at random moments of either side's timings
+        gc.collect()
+        gc.freeze()
         sample = print_sample(*sides)
         print(f"load average at start: {load_average()}", flush=True)
         results, creation = run(sides, sizes, ours_only)

@@ -784,6 +784,7 @@ class CrmServiceTicketSla(models.Model):
         done = 0
         for replan in self.env["crm.sla.replan"].sudo().search([], order="id"):
             domain = [*REPLANNED, *literal_eval(replan.domain)]
+            remaining = Sla.search_count([*domain, ("id", ">", replan.last_id)])
             while True:
                 rows = Sla.search(
                     [*domain, ("id", ">", replan.last_id)], order="id", limit=batch_size
@@ -793,10 +794,8 @@ class CrmServiceTicketSla(models.Model):
                 rows._plan_deadlines(now=fields.Datetime.now())
                 replan.last_id = rows[-1].id
                 done += len(rows)
-                self.env["ir.cron"]._notify_progress(
-                    done=done,
-                    remaining=Sla.search_count([*domain, ("id", ">", replan.last_id)]),
-                )
+                remaining = max(remaining - len(rows), 0)
+                self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
                 if commit:
                     self.env.cr.commit()
             replan.unlink()
