@@ -8,6 +8,7 @@ from . import crm_service_team
 from . import crm_service_ticket
 from . import crm_service_ticket_sla
 from . import crm_sla_policy
+from . import crm_sla_replan
 from . import crm_sync_job
 from . import crm_sync_run
 from . import crm_sync_issue
@@ -15,6 +16,8 @@ from . import crm_sync_binding
 from . import crm_sync_customer_ref
 from . import crm_external_invoice
 from . import crm_sync_api
+from . import resource_calendar
+from . import resource_calendar_attendance
 from . import resource_calendar_leaves
 from . import crm_customer_document_type
 from . import crm_customer_document

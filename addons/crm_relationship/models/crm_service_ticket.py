@@ -1,7 +1,9 @@
+from collections import defaultdict
 from datetime import timedelta
 
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL, split_every
 
 from .working_time import WorkingTime
 
@@ -19,6 +21,41 @@ SLA_SUMMARY = [
     ("breached", "Breached"),
     ("met", "Met"),
 ]
+
+# the ticket's summary of its SLA rows, stored for lists, filters and reports
+SLA_SUMMARY_FIELDS = (
+    "sla_deadline",
+    "sla_status",
+    "sla_breached",
+    "sla_at_risk",
+    "sla_warning",
+)
+SUMMARY_BATCH_SIZE = 5000
+
+
+def sla_summary(statuses, deadline, at_risk, warnings):
+    """The summary of a ticket's SLA rows from their statuses (a set), the
+    nearest deadline of a target not reached, whether a target not decided is
+    at risk, and their warnings in order."""
+    if not statuses:
+        status = "none"
+    elif "breached" in statuses:
+        status = "breached"
+    elif at_risk:
+        status = "at_risk"
+    elif "ongoing" in statuses:
+        status = "ongoing"
+    elif "paused" in statuses:
+        status = "paused"
+    else:
+        status = "met"
+    return {
+        "sla_deadline": deadline or False,
+        "sla_status": status,
+        "sla_breached": "breached" in statuses,
+        "sla_at_risk": at_risk,
+        "sla_warning": "\n".join(warnings),
+    }
 
 
 class CrmServiceTicket(models.Model):
@@ -172,39 +209,32 @@ class CrmServiceTicket(models.Model):
     )
     def _compute_sla_summary(self):
         for ticket in self:
-            slas = ticket.sla_ids
-            undecided = slas.filtered(lambda s: s.status in ("ongoing", "paused"))
-            # a target breached and not reached yet keeps its (past) deadline
-            deadlines = slas.filtered(lambda s: s.deadline and not s.reached_at).mapped(
-                "deadline"
+            statuses = set()
+            deadlines = []
+            warnings = []
+            at_risk = False
+            for sla in ticket.sla_ids:
+                statuses.add(sla.status)
+                # a target breached and not reached yet keeps its (past) deadline
+                if sla.deadline and not sla.reached_at:
+                    deadlines.append(sla.deadline)
+                if sla.status in ("ongoing", "paused") and sla.at_risk:
+                    at_risk = True
+                if sla.warning:
+                    warnings.append(sla.warning)
+            ticket.update(
+                sla_summary(statuses, min(deadlines, default=False), at_risk, warnings)
             )
-            ticket.sla_deadline = min(deadlines) if deadlines else False
-            ticket.sla_breached = "breached" in slas.mapped("status")
-            ticket.sla_at_risk = any(undecided.mapped("at_risk"))
-            ticket.sla_warning = "\n".join(slas.filtered("warning").mapped("warning"))
-            if not slas:
-                status = "none"
-            elif ticket.sla_breached:
-                status = "breached"
-            elif ticket.sla_at_risk:
-                status = "at_risk"
-            elif "ongoing" in undecided.mapped("status"):
-                status = "ongoing"
-            elif undecided:
-                status = "paused"
-            else:
-                status = "met"
-            ticket.sla_status = status
 
     def _compute_sla_hours_left(self):
         """The least time left of the targets not reached: negative when
         overdue."""
         slas = self.sla_ids.filtered(lambda s: not s.reached_at)
+        left = defaultdict(list)
+        for sla in slas:
+            left[sla.ticket_id.id].append(sla.remaining_hours)
         for ticket in self:
-            left = slas.filtered(lambda s, t=ticket: s.ticket_id == t).mapped(
-                "remaining_hours"
-            )
-            ticket.sla_hours_left = min(left) if left else 0.0
+            ticket.sla_hours_left = min(left[ticket.id], default=0.0)
 
     def _compute_access_url(self):
         result = super()._compute_access_url()
@@ -326,43 +356,170 @@ class CrmServiceTicket(models.Model):
     # SLA
     # ------------------------------------------------------------
 
-    def _sla_apply_policies(self, now):
+    def _sla_apply_policies(self, now, sync_existing=True):
         """Create the status rows of the policies matching each ticket; drop
-        the undecided rows of policies that no longer match."""
+        the undecided rows of policies that no longer match; bring the
+        others in line with their ticket unless ``sync_existing`` is False
+        (they are known to be)."""
+        Sla = self.env["crm.service.ticket.sla"].sudo()
         policies = self.env["crm.sla.policy"].search(
             [("company_id", "in", self.company_id.ids)]
         )
+        targets = {policy: policy._targets() for policy in policies}
+        existing = Sla._rows_of_tickets(self.ids)
+        # what matching and new rows read, not whole tickets
+        self.fetch(
+            [
+                "company_id",
+                "team_id",
+                "ticket_type_id",
+                "priority",
+                "partner_id",
+                "user_id",
+                "opened_at",
+            ]
+        )
         new_rows = []
         obsolete = []
+        kept = []
+        calendars = {}  # (policy, team, company) -> calendar id
         for ticket in self:
             matching = policies.filtered(lambda p, t=ticket: p._matches(t))
-            existing = {(sla.policy_id, sla.target): sla for sla in ticket.sla_ids}
-            for (policy, _target), sla in existing.items():
+            rows = existing.get(ticket.id, {})
+            for (policy_id, _target), (sla_id, status) in rows.items():
                 # a breach stays in the history, as a target met does
-                if policy not in matching and sla.status not in ("met", "breached"):
-                    obsolete.append(sla.id)
+                if policy_id not in matching.ids and status not in ("met", "breached"):
+                    obsolete.append(sla_id)
+                else:
+                    kept.append(sla_id)
+            if not matching:
+                continue
+            team, company = ticket.team_id, ticket.company_id
+            opening = {
+                "ticket_id": ticket.id,
+                "company_id": company.id,
+                "team_id": team.id or None,
+                "user_id": ticket.user_id.id or None,
+                "opened_at": ticket.opened_at,
+            }
             for policy in matching:
-                for target, hours in policy._targets():
-                    if (policy, target) in existing:
-                        continue
-                    new_rows.append(
-                        {
-                            "ticket_id": ticket.id,
-                            "policy_id": policy.id,
-                            "target": target,
-                            "target_hours": hours,
-                            "calendar_id": policy._calendar_for(ticket).id,
-                            "clock_at": ticket.opened_at,
-                            # the clock runs from the opening, unless the
-                            # ticket starts in a pause or closing stage
-                            "clock_running": ticket._sla_clock_runs(policy)
-                            or bool(ticket._sla_reached_at(target)),
-                        }
-                    )
-        self.env["crm.service.ticket.sla"].sudo().browse(obsolete).unlink()
-        created = self.env["crm.service.ticket.sla"].sudo().create(new_rows)
-        created.filtered("clock_running")._plan_deadlines()
-        self.sla_ids.sudo()._sync_clock(now)
+                place = (policy, team, company)
+                if place not in calendars:
+                    calendars[place] = policy._calendar_for_team(team, company).id
+                for target, hours in targets[policy]:
+                    if (policy.id, target) not in rows:
+                        new_rows.append(
+                            Sla._new_row(
+                                opening, policy, target, hours, calendars[place]
+                            )
+                        )
+        Sla.browse(obsolete).unlink()
+        Sla._create_rows(
+            new_rows, now, alone=[t for t in self.ids if t not in existing]
+        )
+        if sync_existing and kept:
+            Sla.browse(kept)._sync_clock(now)
+
+    def _sla_set_summaries(self, rows_by_ticket):
+        """Set the SLA summaries of these tickets, as ``_compute_sla_summary``
+        does, from all their rows given as ``SlaRow`` (``rows_by_ticket``):
+        the ORM writes them with the tickets' other computed fields."""
+        by_value = defaultdict(list)  # (field name, value) -> ticket ids
+        for ticket_id in self.ids:
+            # in the order of sla_ids: by deadline, the empty ones last
+            rows = sorted(
+                rows_by_ticket[ticket_id],
+                key=lambda r: (r.deadline is None, r.deadline or 0, r.id),
+            )
+            summary = sla_summary(
+                {row.status for row in rows},
+                min(
+                    (r.deadline for r in rows if r.deadline and not r.reached_at),
+                    default=False,
+                ),
+                any(
+                    row.at_risk and row.status in ("ongoing", "paused") for row in rows
+                ),
+                [row.warning for row in rows if row.warning],
+            )
+            for item in summary.items():
+                by_value[item].append(ticket_id)
+        summary_fields = [self._fields[name] for name in SLA_SUMMARY_FIELDS]
+        with self.env.protecting(summary_fields, self):
+            for (name, value), ids in by_value.items():
+                self.browse(ids)[name] = value
+
+    def _sla_store_summaries(self):
+        """Write the SLA summaries of these saved tickets as
+        ``_compute_sla_summary`` does, from their rows in the table: one query
+        to read and one ``UPDATE ... FROM (VALUES ...)`` per batch, instead of
+        the ORM computing them one ticket at a time after the SLA engine
+        changed thousands of rows."""
+        for name in SLA_SUMMARY_FIELDS:
+            self.env.remove_to_compute(self._fields[name], self)
+        self.flush_recordset(list(SLA_SUMMARY_FIELDS))
+        self.env["crm.service.ticket.sla"].flush_model(
+            ["ticket_id", "status", "deadline", "reached_at", "at_risk", "warning"]
+        )
+        changed = []
+        for ids in split_every(SUMMARY_BATCH_SIZE, self.ids, list):
+            self.env.cr.execute(
+                SQL(
+                    """
+                SELECT ticket.id, ticket.sla_deadline, ticket.sla_status,
+                       ticket.sla_breached, ticket.sla_at_risk, ticket.sla_warning,
+                       array_remove(array_agg(DISTINCT sla.status), NULL),
+                       min(sla.deadline) FILTER (WHERE sla.reached_at IS NULL),
+                       coalesce(bool_or(sla.at_risk AND sla.status IN
+                                        ('ongoing', 'paused')), FALSE),
+                       array_remove(array_agg(NULLIF(sla.warning, '')
+                                              ORDER BY sla.deadline, sla.id), NULL)
+                  FROM crm_service_ticket ticket
+             LEFT JOIN crm_service_ticket_sla sla ON sla.ticket_id = ticket.id
+                 WHERE ticket.id = ANY(%s)
+              GROUP BY ticket.id
+                    """,
+                    ids,
+                )
+            )
+            for (
+                ticket_id,
+                *stored,
+                statuses,
+                deadline,
+                at_risk,
+                warnings,
+            ) in self.env.cr.fetchall():
+                values = sla_summary(set(statuses), deadline, at_risk, warnings)
+                before = dict(zip(SLA_SUMMARY_FIELDS, stored, strict=True))
+                if any(
+                    (before[name] or False) != (value or False)
+                    for name, value in values.items()
+                ):
+                    values["sla_deadline"] = values["sla_deadline"] or None
+                    changed.append((ticket_id, *values.values()))
+        columns = [self._fields[name].column_type[1] for name in SLA_SUMMARY_FIELDS]
+        template = "(%s, " + ", ".join(f"%s::{cast}" for cast in columns) + ")"
+        for rows in split_every(SUMMARY_BATCH_SIZE, changed):
+            self.env.cr.execute(
+                SQL(
+                    # computed values: write_date stays, as when the ORM
+                    # flushes a recomputation
+                    "UPDATE crm_service_ticket AS ticket SET %s "
+                    "FROM (VALUES %s) AS new (id, %s) WHERE ticket.id = new.id",
+                    SQL(", ").join(
+                        SQL("%s = new.%s", SQL.identifier(name), SQL.identifier(name))
+                        for name in SLA_SUMMARY_FIELDS
+                    ),
+                    SQL(
+                        ", ".join([template] * len(rows)),
+                        *(value for row in rows for value in row),
+                    ),
+                    SQL(", ").join(map(SQL.identifier, SLA_SUMMARY_FIELDS)),
+                )
+            )
+        self.invalidate_recordset(list(SLA_SUMMARY_FIELDS), flush=False)
+        self.browse([row[0] for row in changed]).modified(list(SLA_SUMMARY_FIELDS))
 
     def _sla_clock_runs(self, policy):
         """Whether the clock of ``policy`` runs for this ticket now."""

@@ -1,11 +1,16 @@
+import operator
+import threading
+from ast import literal_eval
 from collections import defaultdict
 from datetime import timedelta
 
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
+from odoo.models import LOG_ACCESS_COLUMNS
+from odoo.tools import SQL, split_every
 
-from .working_time import WorkingTime
+from .working_time import WorkingTimes
 
 SLA_TARGETS = [("first_response", "First Response"), ("resolution", "Resolution")]
 SLA_STATUSES = [
@@ -17,10 +22,119 @@ SLA_STATUSES = [
 AT_RISK_RATIO = 0.8
 # Deadlines are searched this many days ahead, then further: a calendar with
 # no working time in the last window gives a warning, never a silent "never".
-DEADLINE_WINDOWS = (60, 400, 1500)
+DEADLINE_WINDOWS = (14, 60, 400, 1500)
 # Deadlines are rounded to the second: a target reached on its deadline may
 # show up to half a second over it, and is met.
 BREACH_TOLERANCE_HOURS = 1 / 3600
+SUCCESS_RATES = {"met": 100.0, "breached": 0.0}
+# rows read, computed and written per query
+BATCH_SIZE = 5000
+# a replanning of more rows is handed to the replanning cron, which commits
+# after each batch
+REPLAN_INLINE_ROWS = 20000
+# the rows whose deadline depends on the working time ahead
+REPLANNED = [("reached_at", "=", False), ("clock_running", "=", True)]
+# the columns the engine reads
+ROW_FIELDS = (
+    "ticket_id",
+    "policy_id",
+    "target",
+    "target_hours",
+    "calendar_id",
+    "company_id",
+    "team_id",
+    "user_id",
+    "opened_at",
+    "deadline",
+    "reached_at",
+    "status",
+    "at_risk",
+    "success_rate",
+    "warning",
+    "clock_hours",
+    "clock_at",
+    "clock_running",
+    "at_risk_notified",
+    "breach_notified",
+)
+# ... and those it changes
+ENGINE_FIELDS = (
+    "target_hours",
+    "calendar_id",
+    "deadline",
+    "reached_at",
+    "status",
+    "at_risk",
+    "success_rate",
+    "warning",
+    "clock_hours",
+    "clock_at",
+    "clock_running",
+    "breach_notified",
+)
+# stored copies of the ticket's fields a new row is inserted with, besides
+# the ones the engine reads
+RELATED_COPIES = ("partner_id", "ticket_type_id")
+# the ticket fields that start, stop or reach a clock
+TICKET_CLOCK_FIELDS = ["stage_id", "is_closed", "closed_at", "first_response_at"]
+BOOLEAN_FIELDS = (
+    "at_risk",
+    "clock_running",
+    "at_risk_notified",
+    "breach_notified",
+)
+
+
+engine_values = operator.attrgetter(*ENGINE_FIELDS)
+EMPTY_ROW = {
+    "id": None,
+    "saved": None,
+    **dict.fromkeys(ROW_FIELDS),
+    **dict.fromkeys(BOOLEAN_FIELDS, False),
+}
+
+
+class SlaRow:
+    """One SLA row as the engine reads, computes and writes it: plain values,
+    None when empty, no ORM."""
+
+    def __init__(self, **values):
+        self.__dict__.update(EMPTY_ROW, **values)
+
+    @classmethod
+    def from_db(cls, values):
+        """From ``id, *ROW_FIELDS`` as read in the table."""
+        row = cls.__new__(cls)
+        row.__dict__.update(zip(("id", *ROW_FIELDS), values, strict=True))
+        row.target_hours = row.target_hours or 0.0
+        row.clock_hours = row.clock_hours or 0.0
+        row.warning = row.warning or None
+        for name in BOOLEAN_FIELDS:
+            setattr(row, name, bool(getattr(row, name)))
+        row.mark_saved()
+        return row
+
+    @property
+    def key(self):
+        """The working time a row counts in: its calendar, with the holidays
+        of its company."""
+        return (self.calendar_id, self.company_id)
+
+    def mark_saved(self):
+        self.saved = engine_values(self)
+
+    def changed(self):
+        """Names of the fields changed since read or written."""
+        values = engine_values(self)
+        if values == self.saved:
+            return ()
+        return tuple(
+            name
+            for name, value, saved in zip(
+                ENGINE_FIELDS, values, self.saved, strict=True
+            )
+            if value != saved
+        )
 
 
 class CrmServiceTicketSla(models.Model):
@@ -100,45 +214,371 @@ class CrmServiceTicketSla(models.Model):
             sla.consumed_hours = consumed.get(sla.id, sla.clock_hours)
             sla.remaining_hours = sla.target_hours - sla.consumed_hours
 
-    # ------------------------------------------------------------
-    # Working time, batched per calendar and company
-    # ------------------------------------------------------------
-
-    @staticmethod
-    def _time_key(sla):
-        # a calendar may serve several companies, each with its own holidays
-        return (sla.calendar_id.id, sla.company_id.id)
-
-    def _working_times(self, until, since=None):
-        """{(calendar id, company id): WorkingTime} from the earliest moment of
-        the rows of each calendar and company (their checkpoint, or
-        ``since[row id]``) until ``until``: one calendar query per key."""
-        since = since or {}
-        starts = {}
-        for sla in self:
-            if sla.calendar_id:
-                key = (sla.calendar_id, sla.company_id)
-                moment = since.get(sla.id, sla.clock_at)
-                starts[key] = min(starts.get(key, moment), moment)
-        return {
-            (calendar.id, company.id): WorkingTime.from_calendar(
-                calendar, start, max(until, start), company
-            )
-            for (calendar, company), start in starts.items()
-        }
-
     def _consumed_now(self, now):
+        """{row id: working hours consumed at ``now``} of the running rows."""
         running = self.filtered(
             lambda s: s.id and s.clock_running and s.calendar_id and s.clock_at < now
         )
-        times = running._working_times(now)
+        keys = {sla: (sla.calendar_id.id, sla.company_id.id) for sla in running}
+        times = WorkingTimes(self.env)
+        times.cover_all((keys[sla], sla.clock_at, now) for sla in running)
         return {
             sla.id: sla.clock_hours
-            + times[self._time_key(sla)].hours_between(sla.clock_at, now)
+            + times.known[keys[sla]].hours_between(sla.clock_at, now)
             for sla in running
         }
 
-    def _plan_deadlines(self, segments=None, remeasured=()):
+    # ------------------------------------------------------------
+    # The engine: rows read, computed and written in batches as plain
+    # values, one query each way per batch, no ORM call per row
+    # ------------------------------------------------------------
+
+    def _engine_batches(self):
+        """The rows of self as lists of ``SlaRow``, BATCH_SIZE at most, each
+        read in one query when the previous one is done."""
+        self.flush_model(ROW_FIELDS)
+        columns = SQL(", ").join(map(SQL.identifier, ("id", *ROW_FIELDS)))
+        for ids in split_every(BATCH_SIZE, self.ids, list):
+            self.env.cr.execute(
+                SQL(
+                    "SELECT %s FROM crm_service_ticket_sla WHERE id = ANY(%s) "
+                    "ORDER BY id",
+                    columns,
+                    ids,
+                )
+            )
+            yield [SlaRow.from_db(values) for values in self.env.cr.fetchall()]
+
+    def _engine_consumed(self, rows, now, times):
+        """{row: working hours consumed at ``now``}."""
+        running = [
+            row
+            for row in rows
+            if row.clock_running and row.calendar_id and row.clock_at < now
+        ]
+        times.cover_all((row.key, row.clock_at, now) for row in running)
+        consumed = {row: row.clock_hours for row in rows}
+        for row in running:
+            consumed[row] += times.known[row.key].hours_between(row.clock_at, now)
+        return consumed
+
+    def _engine_plan(self, rows, times, segments=None, remeasured=()):
+        """Each row's deadline: see ``_plan_deadlines``."""
+        segments = segments or {}
+        plans = {}  # row -> (moment, working hours after it)
+        for row in rows:
+            left = row.target_hours - row.clock_hours
+            segment = row.clock_running and segments.get(
+                row.id, (row.clock_at, row.clock_hours)
+            )
+            if left > 0:
+                if row.clock_running:
+                    plans[row] = (row.clock_at, left)
+                else:
+                    row.deadline = None
+            elif segment and segment[1] <= row.target_hours:
+                plans[row] = (segment[0], row.target_hours - segment[1])
+            elif row.id in remeasured:
+                plans[row] = (row.opened_at, row.target_hours)
+        for window in DEADLINE_WINDOWS:
+            if not plans:
+                break
+            times.cover_all(
+                (row.key, moment, moment + timedelta(days=window))
+                for row, (moment, _hours) in plans.items()
+            )
+            for row, (moment, hours) in list(plans.items()):
+                working_time = times.known.get(row.key)
+                deadline = working_time and working_time.add_hours(moment, hours)
+                if deadline:
+                    row.deadline = deadline
+                    row.warning = None
+                    del plans[row]
+        for row in plans:
+            row.deadline = None
+            row.warning = self._no_working_time_warning(row)
+
+    def _no_working_time_warning(self, row):
+        calendar = self.env["resource.calendar"].browse(row.calendar_id)
+        return _(
+            "The working hours '%(calendar)s' have no working time in the next "
+            "%(days)s days: the %(target)s deadline of '%(policy)s' cannot be "
+            "computed. Fix the calendar or the policy.",
+            calendar=calendar.name or _("(none)"),
+            days=DEADLINE_WINDOWS[-1],
+            target=dict(SLA_TARGETS)[row.target],
+            policy=self.env["crm.sla.policy"].browse(row.policy_id).name,
+        )
+
+    def _engine_decide(self, rows, now, times):
+        """Status, risk and compliance of the rows at ``now``: see
+        ``_refresh_status``."""
+        consumed = self._engine_consumed(rows, now, times)
+        for row in rows:
+            hours = consumed[row]
+            if hours - row.target_hours > BREACH_TOLERANCE_HOURS:
+                status = "breached"
+            elif row.reached_at:
+                status = "met"
+            elif row.clock_running:
+                status = "ongoing"
+            else:
+                status = "paused"
+            at_risk = (
+                not row.reached_at
+                and status != "breached"
+                and hours >= AT_RISK_RATIO * row.target_hours
+            )
+            rate = SUCCESS_RATES.get(status)
+            stored_rate = row.success_rate if row.status in SUCCESS_RATES else None
+            if (row.status, row.at_risk, stored_rate) != (status, at_risk, rate):
+                row.status, row.at_risk, row.success_rate = status, at_risk, rate
+                if status != "breached":
+                    # a raised target undid the breach: a new one is told again
+                    row.breach_notified = False
+
+    def _engine_ticket_states(self, rows):
+        """({(ticket id, target): reached at or None},
+        {(ticket id, policy id): whether the clock runs}), asked of the
+        tickets once each."""
+        tickets = self.env["crm.service.ticket"].browse({row.ticket_id for row in rows})
+        # what _sla_reached_at and _sla_clock_runs read, not whole tickets
+        tickets.fetch(TICKET_CLOCK_FIELDS)
+        policies = {
+            policy.id: policy
+            for policy in self.env["crm.sla.policy"].browse(
+                {row.policy_id for row in rows}
+            )
+        }
+        pairs = defaultdict(set)  # ticket id -> policy ids
+        for row in rows:
+            pairs[row.ticket_id].add(row.policy_id)
+        reached, runs = {}, {}
+        for ticket in tickets:
+            for target, _label in SLA_TARGETS:
+                reached[ticket.id, target] = ticket._sla_reached_at(target) or None
+            for policy_id in pairs[ticket.id]:
+                runs[ticket.id, policy_id] = ticket._sla_clock_runs(policies[policy_id])
+        return reached, runs
+
+    def _engine_sync(self, rows, at, times, states=None):
+        """Clocks in line with the tickets at ``at``: see ``_sync_clock``."""
+        reached, runs = states or self._engine_ticket_states(rows)
+        stops = []  # (row, moment)
+        started = []
+        for row in rows:
+            reached_at = reached[row.ticket_id, row.target]
+            running = runs[row.ticket_id, row.policy_id]
+            if reached_at and not row.reached_at:
+                if row.clock_running:
+                    stops.append((row, max(reached_at, row.clock_at)))
+                row.reached_at = reached_at
+            elif row.reached_at and not reached_at:
+                row.reached_at = None
+                if running:
+                    started.append(row)
+            elif not row.reached_at:
+                if row.clock_running and not running:
+                    stops.append((row, max(at, row.clock_at)))
+                elif running and not row.clock_running:
+                    started.append(row)
+        times.cover_all((row.key, row.clock_at, moment) for row, moment in stops)
+        for row, moment in stops:
+            working_time = times.known.get(row.key)
+            if working_time:
+                row.clock_hours += working_time.hours_between(row.clock_at, moment)
+            row.clock_at = moment
+            row.clock_running = False
+        for row in started:
+            row.clock_at = max(at, row.clock_at)
+            row.clock_running = True
+        # a stopped clock below its target has no deadline until it restarts
+        stopped = [row for row in rows if not row.clock_running and not row.reached_at]
+        self._engine_plan(stopped + started, times)
+        self._engine_decide(rows, at, times)
+
+    def _engine_save(self, rows):
+        """Write what changed in one ``UPDATE ... FROM (VALUES ...)`` per set
+        of fields changed and batch; then the ORM forgets the old values and
+        recomputes what depends on them (the tickets' summaries)."""
+        groups = defaultdict(list)  # names of the fields changed -> rows
+        for row in rows:
+            names = row.changed()
+            if names:
+                groups[names].append(row)
+        for names, group in groups.items():
+            for chunk in split_every(BATCH_SIZE, group):
+                self._sql_update(names, chunk)
+            records = self.browse([row.id for row in group])
+            records.invalidate_recordset(names, flush=False)
+            # what depends on the rows is found through their ticket, known
+            self.env.cache.update(
+                records, self._fields["ticket_id"], [row.ticket_id for row in group]
+            )
+            records.modified(names)
+            for row in group:
+                row.mark_saved()
+        if groups:
+            self.env["crm.service.ticket"].browse(
+                {row.ticket_id for group in groups.values() for row in group}
+            )._sla_store_summaries()
+
+    def _sql_update(self, names, rows):
+        """``UPDATE ... FROM (VALUES ...)`` of the fields ``names`` of rows."""
+        casts = [self._fields[name].column_type[1] for name in names]
+        template = "(%s, " + ", ".join(f"%s::{cast}" for cast in casts) + ")"
+        values = SQL(
+            ", ".join([template] * len(rows)),
+            *(
+                value
+                for row in rows
+                for value in (row.id, *(getattr(row, name) for name in names))
+            ),
+        )
+        self.env.cr.execute(
+            SQL(
+                "UPDATE crm_service_ticket_sla AS sla "
+                "SET %s, write_uid = %s, write_date = %s "
+                "FROM (VALUES %s) AS new (id, %s) WHERE sla.id = new.id",
+                SQL(", ").join(
+                    SQL("%s = new.%s", SQL.identifier(name), SQL.identifier(name))
+                    for name in names
+                ),
+                self.env.uid,
+                self.env.cr.now(),
+                values,
+                SQL(", ").join(map(SQL.identifier, names)),
+            )
+        )
+
+    @api.model
+    def _engine_insert(self, rows, alone=()):
+        """Insert new rows, their clock, deadline and status already
+        computed: one INSERT per batch and no write after. ``alone``: the
+        tickets that have no other row."""
+        tickets = {
+            ticket.id: ticket
+            for ticket in self.env["crm.service.ticket"].browse(
+                {row.ticket_id for row in rows}
+            )
+        }
+        related = {
+            ticket_id: (
+                ticket.commercial_partner_id.id or None,
+                ticket.ticket_type_id.id or None,
+            )
+            for ticket_id, ticket in tickets.items()
+        }
+        columns = (*ROW_FIELDS, *RELATED_COPIES, *LOG_ACCESS_COLUMNS)
+        log_access = (self.env.uid, self.env.cr.now()) * 2
+        ids = []
+        for chunk in split_every(BATCH_SIZE, rows):
+            self.env.cr.execute(
+                SQL(
+                    "INSERT INTO crm_service_ticket_sla (%s) VALUES %s RETURNING id",
+                    SQL(", ").join(map(SQL.identifier, columns)),
+                    SQL(", ").join(
+                        tuple(
+                            (
+                                *(getattr(row, name) for name in ROW_FIELDS),
+                                *related[row.ticket_id],
+                                *log_access,
+                            )
+                        )
+                        for row in chunk
+                    ),
+                )
+            )
+            ids += [sla_id for (sla_id,) in self.env.cr.fetchall()]
+        for row, sla_id in zip(rows, ids, strict=True):
+            row.id = sla_id
+            row.mark_saved()
+        # The tickets' summaries are the stored fields that depend on the
+        # rows: those of tickets with no other row are known from ``rows``,
+        # the others are read back from the table; not left to ``modified``
+        # and a recomputation one ticket at a time.
+        Ticket = self.env["crm.service.ticket"]
+        Ticket.browse(tickets).invalidate_recordset(["sla_ids"], flush=False)
+        by_ticket = defaultdict(list)
+        for row in rows:
+            by_ticket[row.ticket_id].append(row)
+        Ticket.browse(alone)._sla_set_summaries(by_ticket)
+        Ticket.browse(set(tickets) - set(alone))._sla_store_summaries()
+        return self.browse(ids)
+
+    def _engine_to_notify(self, rows):
+        """Ids of the rows whose risk or breach is to be told."""
+        return [
+            row.id
+            for row in rows
+            # an unassigned ticket gets its activity once someone is assigned
+            if (row.at_risk and not row.at_risk_notified and row.user_id)
+            or (
+                row.status == "breached"
+                and not row.breach_notified
+                and not row.reached_at
+            )
+        ]
+
+    # ------------------------------------------------------------
+    # Clock events and planning, in batches
+    # ------------------------------------------------------------
+
+    @api.model
+    def _rows_of_tickets(self, ticket_ids):
+        """{ticket id: {(policy id, target): (row id, status)}}, in one query."""
+        rows = defaultdict(dict)
+        if ticket_ids:
+            self.flush_model(["ticket_id", "policy_id", "target", "status"])
+            self.env.cr.execute(
+                SQL(
+                    "SELECT ticket_id, policy_id, target, id, status "
+                    "FROM crm_service_ticket_sla WHERE ticket_id = ANY(%s)",
+                    list(ticket_ids),
+                )
+            )
+            for ticket_id, policy_id, target, sla_id, status in self.env.cr.fetchall():
+                rows[ticket_id][policy_id, target] = (sla_id, status)
+        return rows
+
+    @api.model
+    def _new_row(self, opening, policy, target, hours, calendar_id):
+        """A row for a target of ``policy`` a ticket does not have yet,
+        counted from its opening (``opening``: the ticket's id, company, team,
+        assignee and opening); ``_create_rows`` starts its clock."""
+        return SlaRow(
+            **opening,
+            policy_id=policy.id,
+            target=target,
+            target_hours=hours,
+            calendar_id=calendar_id or None,
+            clock_at=opening["opened_at"],
+            clock_hours=0.0,
+            status="ongoing",
+        )
+
+    @api.model
+    def _create_rows(self, rows, now, alone=()):
+        """Insert the new ``rows`` with their clock running from the opening,
+        unless the ticket starts in a pause or closing stage, brought in line
+        with their ticket at ``now``; tell the risks and breaches. ``alone``:
+        the tickets that have no other row."""
+        if not rows:
+            return self.browse()
+        states = self._engine_ticket_states(rows)
+        reached, runs = states
+        for row in rows:
+            row.clock_running = runs[row.ticket_id, row.policy_id] or bool(
+                reached[row.ticket_id, row.target]
+            )
+        times = WorkingTimes(self.env)
+        self._engine_plan([row for row in rows if row.clock_running], times)
+        self._engine_sync(rows, now, times, states)
+        records = self._engine_insert(rows, alone)
+        self.browse(self._engine_to_notify(rows))._notify_risks()
+        return records
+
+    def _plan_deadlines(self, segments=None, remeasured=(), now=None):
         """Set each row's deadline: the moment its consumed hours reach its
         target.
 
@@ -152,166 +592,83 @@ class CrmServiceTicketSla(models.Model):
           earliest moment it can have been, the target's hours after the
           opening (exact when no pause came first); for the others the
           deadline stays, planned when the clock went over.
-        """
-        segments = segments or {}
-        plans = {}  # row id -> (moment, working hours after it)
-        standing = []
-        for sla in self:
-            left = sla.target_hours - sla.clock_hours
-            segment = sla.clock_running and segments.get(
-                sla.id, (sla.clock_at, sla.clock_hours)
-            )
-            if left > 0:
-                if sla.clock_running:
-                    plans[sla.id] = (sla.clock_at, left)
-                elif sla.deadline:
-                    standing.append(sla.id)
-            elif segment and segment[1] <= sla.target_hours:
-                plans[sla.id] = (segment[0], sla.target_hours - segment[1])
-            elif sla.id in remeasured:
-                plans[sla.id] = (sla.opened_at, sla.target_hours)
-        self.browse(standing).write({"deadline": False})
-        for window in DEADLINE_WINDOWS:
-            if not plans:
-                break
-            pending = self.browse(list(plans))
-            latest = max(moment for moment, _hours in plans.values())
-            times = pending._working_times(
-                latest + timedelta(days=window),
-                since={sla_id: moment for sla_id, (moment, _hours) in plans.items()},
-            )
-            found = defaultdict(list)  # deadline -> row ids
-            for sla in pending:
-                working_time = times.get(self._time_key(sla))
-                deadline = working_time and working_time.add_hours(*plans[sla.id])
-                if deadline:
-                    found[deadline].append(sla.id)
-            for deadline, ids in found.items():
-                self.browse(ids).write({"deadline": deadline, "warning": False})
-                for sla_id in ids:
-                    del plans[sla_id]
-        for sla in self.browse(list(plans)):
-            sla.write(
-                {
-                    "deadline": False,
-                    "warning": _(
-                        "The working hours '%(calendar)s' have no working time "
-                        "in the next %(days)s days: the %(target)s deadline of "
-                        "'%(policy)s' cannot be computed. Fix the calendar or "
-                        "the policy.",
-                        calendar=sla.calendar_id.name or _("(none)"),
-                        days=DEADLINE_WINDOWS[-1],
-                        target=dict(SLA_TARGETS)[sla.target],
-                        policy=sla.policy_id.name,
-                    ),
-                }
-            )
 
-    # ------------------------------------------------------------
-    # Clock events
-    # ------------------------------------------------------------
+        With ``now``, the statuses are decided at ``now`` in the same pass.
+        """
+        times = WorkingTimes(self.env)
+        notify = []
+        for rows in self._engine_batches():
+            self._engine_plan(rows, times, segments, remeasured)
+            if now:
+                self._engine_decide(rows, now, times)
+                notify += self._engine_to_notify(rows)
+            self._engine_save(rows)
+        self.browse(notify)._notify_risks()
 
     def _sync_clock(self, at):
         """Bring each row's clock in line with its ticket at time ``at``:
         reached, reopened, paused, resumed."""
-        stops = defaultdict(list)  # moment -> ids of the rows to stop
-        starts = []
-        reached = defaultdict(list)  # reached_at -> row ids
-        reopened = []
-        for sla in self:
-            ticket = sla.ticket_id
-            reached_at = ticket._sla_reached_at(sla.target)
-            running = ticket._sla_clock_runs(sla.policy_id)
-            if reached_at and not sla.reached_at:
-                if sla.clock_running:
-                    stops[max(reached_at, sla.clock_at)].append(sla.id)
-                reached[reached_at].append(sla.id)
-            elif sla.reached_at and not reached_at:
-                reopened.append(sla.id)
-                if running:
-                    starts.append(sla.id)
-            elif not sla.reached_at:
-                if sla.clock_running and not running:
-                    stops[max(at, sla.clock_at)].append(sla.id)
-                elif running and not sla.clock_running:
-                    starts.append(sla.id)
-        for moment, ids in stops.items():
-            rows = self.browse(ids)
-            times = rows._working_times(moment)
-            for sla in rows:
-                consumed = times.get(self._time_key(sla))
-                sla.write(
-                    {
-                        "clock_hours": sla.clock_hours
-                        + (
-                            consumed.hours_between(sla.clock_at, moment)
-                            if consumed
-                            else 0.0
-                        ),
-                        "clock_at": moment,
-                        "clock_running": False,
-                    }
-                )
-        for reached_at, ids in reached.items():
-            self.browse(ids).write({"reached_at": reached_at})
-        self.browse(reopened).write({"reached_at": False})
-        started = self.browse(starts)
-        for sla in started:
-            sla.write({"clock_at": max(at, sla.clock_at), "clock_running": True})
-        # a stopped clock below its target has no deadline until it restarts
-        self.filtered(
-            lambda s: not s.clock_running and not s.reached_at
-        )._plan_deadlines()
-        started._plan_deadlines()
-        self._refresh_status(at)
+        times = WorkingTimes(self.env)
+        notify = []
+        for rows in self._engine_batches():
+            self._engine_sync(rows, at, times)
+            notify += self._engine_to_notify(rows)
+            self._engine_save(rows)
+        self.browse(notify)._notify_risks()
 
     def _refresh_status(self, now):
         """Status, risk and compliance of the rows at ``now``, decided on the
         working hours consumed against the target (a deadline planned before
         a pause or a target change would be stale); writes only the rows that
-        change, grouped by value."""
-        consumed = self._consumed_now(now)
-        changes = defaultdict(list)
-        for sla in self:
-            hours = consumed.get(sla.id, sla.clock_hours)
-            over = hours - sla.target_hours > BREACH_TOLERANCE_HOURS
-            if over:
-                status = "breached"
-            elif sla.reached_at:
-                status = "met"
-            elif sla.clock_running:
-                status = "ongoing"
-            else:
-                status = "paused"
-            at_risk = (
-                not sla.reached_at
-                and status != "breached"
-                and hours >= AT_RISK_RATIO * sla.target_hours
-            )
-            rate = {"met": 100.0, "breached": 0.0}.get(status, False)
-            if (sla.status, sla.at_risk, sla.success_rate or False) != (
-                status,
-                at_risk,
-                rate,
-            ):
-                changes[status, at_risk, rate].append(sla.id)
-        for (status, at_risk, rate), ids in changes.items():
-            rows = self.browse(ids)
-            values = {"status": status, "at_risk": at_risk, "success_rate": rate}
-            if status != "breached":
-                # a raised target undid the breach: a new one is told again
-                values["breach_notified"] = False
-            rows.write(values)
-            if status == "breached":
-                # the ORM skips writing 0.0 over an empty column, which it
-                # reads as 0.0 too; averages must see the breach as a 0
-                rows.flush_recordset(["success_rate"])
-                self.env.cr.execute(
-                    "UPDATE crm_service_ticket_sla SET success_rate = 0 "
-                    "WHERE id IN %s AND success_rate IS NULL",
-                    [tuple(rows.ids)],
-                )
-        self._notify_risks()
+        change."""
+        times = WorkingTimes(self.env)
+        notify = []
+        for rows in self._engine_batches():
+            self._engine_decide(rows, now, times)
+            notify += self._engine_to_notify(rows)
+            self._engine_save(rows)
+        self.browse(notify)._notify_risks()
+
+    def _retarget(self, now):
+        """Rows of policies whose targets, calendar or pause stages changed:
+        the running segment closed on the calendar it ran on (where it began
+        tells when a lowered target was crossed), the new target and calendar
+        set, the deadline planned again, the clock in line with the pause
+        stages."""
+        targets = {}
+        calendars = {}  # (policy id, team id, company id) -> calendar id
+        times = WorkingTimes(self.env)
+        notify = []
+        for rows in self._engine_batches():
+            running = [row for row in rows if row.clock_running and row.clock_at < now]
+            consumed = self._engine_consumed(running, now, times)
+            segments = {}
+            for row in running:
+                segments[row.id] = (row.clock_at, row.clock_hours)
+                row.clock_hours, row.clock_at = consumed[row], now
+            remeasured = set()
+            for row in rows:
+                policy = self.env["crm.sla.policy"].browse(row.policy_id)
+                if row.policy_id not in targets:
+                    targets[row.policy_id] = dict(policy._targets())
+                place = (row.policy_id, row.team_id, row.company_id)
+                if place not in calendars:
+                    calendars[place] = (
+                        policy._calendar_for_team(
+                            self.env["crm.service.team"].browse(row.team_id),
+                            self.env["res.company"].browse(row.company_id),
+                        ).id
+                        or None
+                    )
+                hours = targets[row.policy_id][row.target]
+                if (row.target_hours, row.calendar_id) != (hours, calendars[place]):
+                    remeasured.add(row.id)
+                row.target_hours, row.calendar_id = hours, calendars[place]
+            self._engine_plan(rows, times, segments, remeasured)
+            self._engine_sync(rows, now, times)
+            notify += self._engine_to_notify(rows)
+            self._engine_save(rows)
+        self.browse(notify)._notify_risks()
 
     def _notify_risks(self):
         """An activity for the assignee when targets get at risk; a note on
@@ -401,12 +758,50 @@ class CrmServiceTicketSla(models.Model):
     @api.model
     def _replan_deadlines(self, scope):
         """Deadlines of the running targets in the domain ``scope`` after the
-        working time of their calendar changed."""
-        domain = [("reached_at", "=", False), ("clock_running", "=", True)]
-        rows = self.sudo().search(domain + scope)
-        if rows:
-            rows._plan_deadlines()
-            rows._refresh_status(fields.Datetime.now())
+        working time of their calendar changed: in batches right away, or,
+        above REPLAN_INLINE_ROWS rows, queued for the replanning cron. Left
+        to the caller in the context ``crm_sla_replan_later`` (a calendar
+        saving its lines and leaves replans once)."""
+        if self.env.context.get("crm_sla_replan_later"):
+            return
+        Sla = self.sudo()
+        domain = [*REPLANNED, *scope]
+        if Sla.search_count(domain, limit=REPLAN_INLINE_ROWS + 1) > REPLAN_INLINE_ROWS:
+            self.env["crm.sla.replan"].sudo().create({"domain": repr(scope)})
+            Sla.env.ref(
+                "crm_relationship.ir_cron_crm_service_ticket_sla_replan"
+            )._trigger()
+            return
+        Sla.search(domain, order="id")._plan_deadlines(now=fields.Datetime.now())
+
+    @api.model
+    def _cron_replan_deadlines(self, batch_size=BATCH_SIZE):
+        """Replan the rows of the queued scopes, a batch at a time, each
+        committed with the queue's progress: a run stopped midway resumes
+        after the last batch done."""
+        Sla = self.sudo()
+        commit = not getattr(threading.current_thread(), "testing", False)
+        done = 0
+        for replan in self.env["crm.sla.replan"].sudo().search([], order="id"):
+            domain = [*REPLANNED, *literal_eval(replan.domain)]
+            remaining = Sla.search_count([*domain, ("id", ">", replan.last_id)])
+            while True:
+                rows = Sla.search(
+                    [*domain, ("id", ">", replan.last_id)], order="id", limit=batch_size
+                )
+                if not rows:
+                    break
+                rows._plan_deadlines(now=fields.Datetime.now())
+                replan.last_id = rows[-1].id
+                done += len(rows)
+                remaining = max(remaining - len(rows), 0)
+                self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+                if commit:
+                    # a batch done stays done, with the progress that says so
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+            replan.unlink()
+            if commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
 
     @api.model
     def _cron_refresh(self, batch_size=2000):

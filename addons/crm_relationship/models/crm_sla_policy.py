@@ -1,5 +1,6 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.osv import expression
 
 from .crm_service_ticket import PRIORITIES
 
@@ -173,40 +174,33 @@ class CrmSlaPolicy(models.Model):
                 ]
             )
         )
-        tickets._sla_apply_policies(now)
+        # the rows of other policies are untouched, this one's just done
+        tickets._sla_apply_policies(now, sync_existing=False)
 
     def _update_open_targets(self, now):
         Sla = self.env["crm.service.ticket.sla"].sudo()
-        undecided = Sla.search(
-            [("policy_id", "in", self.ids), ("reached_at", "=", False)]
-        )
-        removed = undecided.filtered(
-            lambda s: not dict(s.policy_id._targets()).get(s.target)
-        )
+        undecided = [("policy_id", "in", self.ids), ("reached_at", "=", False)]
+        measured = {
+            policy.id: [target for target, _hours in policy._targets()]
+            for policy in self
+        }
         # a breach stays in the history, as a target met does
-        removed.filtered(lambda s: s.status != "breached").unlink()
-        rows = undecided - removed
-        # close the running segment on the calendar it ran on; where it began
-        # tells when a lowered target was crossed
-        running = rows.filtered(lambda s: s.clock_running and s.clock_at < now)
-        segments = {sla.id: (sla.clock_at, sla.clock_hours) for sla in running}
-        consumed = running._consumed_now(now)
-        for sla in running:
-            sla.write({"clock_hours": consumed.get(sla.id, sla.clock_hours)})
-        running.write({"clock_at": now})
-        changed = []
-        for (hours, calendar), group in rows.grouped(
-            lambda s: (
-                dict(s.policy_id._targets())[s.target],
-                s.policy_id._calendar_for(s.ticket_id),
+        Sla.search(
+            undecided
+            + [("status", "!=", "breached")]
+            + expression.OR(
+                [("policy_id", "=", policy_id), ("target", "not in", targets)]
+                for policy_id, targets in measured.items()
             )
-        ).items():
-            changed += group.filtered(
-                lambda s, h=hours, c=calendar: (s.target_hours, s.calendar_id) != (h, c)
-            ).ids
-            group.write({"target_hours": hours, "calendar_id": calendar.id})
-        rows._plan_deadlines(segments, remeasured=set(changed))
-        rows._refresh_status(now)
+        ).unlink()
+        Sla.search(
+            undecided
+            + expression.OR(
+                [("policy_id", "=", policy_id), ("target", "in", targets)]
+                for policy_id, targets in measured.items()
+            ),
+            order="id",
+        )._retarget(now)
 
     def _targets(self):
         """(target, hours) pairs this policy measures."""
@@ -238,9 +232,12 @@ class CrmSlaPolicy(models.Model):
         )
 
     def _calendar_for(self, ticket):
+        return self._calendar_for_team(ticket.team_id, ticket.company_id)
+
+    def _calendar_for_team(self, team, company):
         self.ensure_one()
         return (
             self.resource_calendar_id
-            or ticket.team_id.resource_calendar_id
-            or ticket.company_id.resource_calendar_id
+            or team.resource_calendar_id
+            or company.resource_calendar_id
         )

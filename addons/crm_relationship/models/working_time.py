@@ -106,3 +106,42 @@ class WorkingTime:
 
 def _round_to_second(moment):
     return (moment + timedelta(microseconds=500000)).replace(microsecond=0)
+
+
+class WorkingTimes:
+    """A ``WorkingTime`` per (calendar id, company id), read once for all the
+    rows of a batch and widened when a row needs more: one calendar query per
+    key and per range beyond what is known."""
+
+    def __init__(self, env):
+        self.env = env
+        self.known = {}
+
+    def cover(self, key, start, end):
+        """The working time of ``key`` covering ``start`` to ``end`` at least."""
+        known = self.known.get(key)
+        if known and known.start <= start and end <= known.end:
+            return known
+        if known:
+            start, end = min(start, known.start), max(end, known.end)
+        calendar_id, company_id = key
+        known = WorkingTime.from_calendar(
+            self.env["resource.calendar"].browse(calendar_id),
+            start,
+            max(start, end),
+            self.env["res.company"].browse(company_id),
+        )
+        self.known[key] = known
+        return known
+
+    def cover_all(self, spans):
+        """Cover each key from the earliest start to the latest end of
+        ``spans``, ``(key, start, end)`` triples; keys without a calendar are
+        left out."""
+        wanted = {}
+        for key, start, end in spans:
+            if key[0]:
+                earliest, latest = wanted.get(key, (start, end))
+                wanted[key] = (min(earliest, start), max(latest, end))
+        for key, (start, end) in wanted.items():
+            self.cover(key, start, end)

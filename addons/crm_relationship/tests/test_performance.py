@@ -1,3 +1,8 @@
+from datetime import timedelta
+from unittest.mock import patch
+
+from freezegun import freeze_time
+
 from odoo.tests import tagged
 
 from .common import CrmRelationshipCase, ServiceTicketCase, local
@@ -172,3 +177,60 @@ class TestTicketPerformance(ServiceTicketCase):
         self.env.invalidate_all()
         with self.assertQueryCount(QUERY_BUDGET_TICKET):
             self._read_ticket_form_and_list(ticket)
+
+    def test_sla_work_does_not_grow_with_the_rows(self):
+        """Planning the SLA rows of new tickets, replanning them after a
+        holiday and after a target change: as many queries and ORM writes of
+        SLA rows for 40 tickets as for 4 (rows computed as plain values, read
+        and written in batches, not one ``write`` per row or per deadline). A
+        first round of 2 settles the demo tickets and the caches."""
+        Ticket = self.env["crm.service.ticket"]
+        counts = []
+        for size in (2, 4, 40):
+            with freeze_time(local("2026-11-22 09:00")):
+                tickets = Ticket.create(
+                    [
+                        {
+                            "name": f"Ticket {size}-{index}",
+                            "team_id": self.team.id,
+                            # each its own deadline
+                            "opened_at": local("2026-11-22 08:30")
+                            + timedelta(seconds=index),
+                        }
+                        for index in range(size)
+                    ]
+                )
+                tickets.sla_ids.sudo().unlink()
+                created = self._queries(
+                    lambda t=tickets: t._sla_apply_policies(local("2026-11-22 09:00"))
+                )
+                holiday = self._queries(
+                    lambda s=size: self.env["resource.calendar.leaves"].create(
+                        {
+                            "name": f"Closed {s}",
+                            "calendar_id": self.sun_thu.id,
+                            "date_from": local("2026-11-22 10:00"),
+                            "date_to": local("2026-11-22 10:00") + timedelta(minutes=s),
+                        }
+                    )
+                )
+                target = self._queries(
+                    lambda s=size: self.policy.write({"resolution_hours": 18 + s})
+                )
+            self.assertEqual(len(tickets.sla_ids), 2 * size)
+            self.assertEqual(
+                len(set(tickets.sla_ids.mapped("deadline"))), 2 * size, "each its own"
+            )
+            counts.append((created, holiday, target))
+        self.assertEqual(counts[2], counts[1])
+
+    def _queries(self, work):
+        """(queries, ORM writes of SLA rows) of ``work``."""
+        Sla = self.env.registry["crm.service.ticket.sla"]
+        self.env.flush_all()
+        self.env.invalidate_all()
+        before = self.cr.sql_log_count
+        with patch.object(Sla, "write", autospec=True, side_effect=Sla.write) as write:
+            work()
+            self.env.flush_all()
+        return self.cr.sql_log_count - before, write.call_count

@@ -179,6 +179,127 @@ class TestSlaClock(ServiceTicketCase):
         holiday.unlink()
         self.assertEqual(response.deadline, local("2026-11-22 12:30"))
 
+    def test_working_hours_changed_move_the_deadline(self):
+        ticket = self._ticket(local("2026-11-22 08:30"))
+        response = self._sla(ticket, "first_response")
+        self.assertEqual(response.deadline, local("2026-11-22 12:30"))
+        sunday = self.sun_thu.attendance_ids.filtered(lambda a: a.dayofweek == "6")
+        # Sundays start at 10:30 from now on, saved from the calendar's form
+        self.sun_thu.attendance_ids = [Command.update(sunday.id, {"hour_from": 10.5})]
+        self.assertEqual(response.deadline, local("2026-11-22 14:30"))
+        self.assertEqual(ticket.sla_deadline, local("2026-11-22 14:30"))
+        # a line removed: no working Sunday, 4 hours on Monday from 08:30
+        sunday.unlink()
+        self.assertEqual(response.deadline, local("2026-11-23 12:30"))
+        self.assertEqual(ticket.sla_deadline, local("2026-11-23 12:30"))
+
+    def test_many_rows_are_replanned_by_the_cron_with_its_progress(self):
+        tickets = [
+            self._ticket(local("2026-11-22 08:30"), name=f"T{i}") for i in range(3)
+        ]
+        Sla = self.env["crm.service.ticket.sla"]
+        responses = Sla.concat(*(self._sla(t, "first_response") for t in tickets))
+        cron = self.env.ref("crm_relationship.ir_cron_crm_service_ticket_sla_replan")
+        triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+        with patch(
+            "odoo.addons.crm_relationship.models.crm_service_ticket_sla."
+            "REPLAN_INLINE_ROWS",
+            2,
+        ):
+            self.env["resource.calendar.leaves"].create(
+                {
+                    "name": "Unplanned closure",
+                    "calendar_id": self.sun_thu.id,
+                    "date_from": local("2026-11-22 10:00"),
+                    "date_to": local("2026-11-22 11:00"),
+                }
+            )
+        # more running rows than replanned right away: queued, the cron is
+        # called
+        queued = self.env["crm.sla.replan"].search([])
+        self.assertEqual(len(queued), 1)
+        self.assertEqual(set(responses.mapped("deadline")), {local("2026-11-22 12:30")})
+        self.assertEqual(
+            self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]),
+            triggers + 1,
+        )
+        # with the running rows of the demo tickets on this calendar
+        running = Sla.search_count(
+            [
+                ("calendar_id", "=", self.sun_thu.id),
+                ("clock_running", "=", True),
+                ("reached_at", "=", False),
+            ]
+        )
+        self.assertGreaterEqual(running, 6)
+        progress = self.env["ir.cron.progress"].create(
+            {"cron_id": cron.id, "done": 0, "remaining": 0}
+        )
+        Sla.with_context(ir_cron_progress_id=progress.id)._cron_replan_deadlines(
+            batch_size=4
+        )
+        self.assertEqual((progress.done, progress.remaining), (running, 0))
+        self.assertFalse(queued.exists(), "done: out of the queue")
+        self.assertEqual(set(responses.mapped("deadline")), {local("2026-11-22 13:30")})
+        for ticket in tickets:
+            self.assertEqual(ticket.sla_deadline, local("2026-11-22 13:30"))
+
+    def test_summaries_written_in_batch_are_the_computed_ones(self):
+        """The engine writes the tickets' SLA summaries itself (in SQL, or
+        in the cache for new tickets): the same values the ORM computes."""
+        Sla = self.env["crm.service.ticket.sla"]
+        express = self.env["crm.sla.policy"].create(
+            {"name": "Express", "team_id": self.team.id, "first_response_hours": 1}
+        )
+        tickets = self._ticket(local("2026-11-19 16:00"), name="Breached")
+        tickets |= self._ticket(local("2026-11-22 08:30"), name="At risk")
+        tickets |= self._ticket(local("2026-11-22 08:30"), name="Paused")
+        tickets |= self._ticket(local("2026-11-22 08:30"), name="Met")
+        with freeze_time(local("2026-11-22 09:00")):
+            tickets[2].stage_id = self.stage_waiting
+            tickets[3].stage_id = self.stage_solved
+        self._assert_summaries_as_computed(tickets)
+        with freeze_time(local("2026-11-22 11:45")):
+            Sla._cron_refresh()
+            self._assert_summaries_as_computed(tickets)
+            self.env["resource.calendar.leaves"].create(
+                {
+                    "name": "Closed",
+                    "calendar_id": self.sun_thu.id,
+                    "date_from": local("2026-11-22 12:00"),
+                    "date_to": local("2026-11-23 12:00"),
+                }
+            )
+            self._assert_summaries_as_computed(tickets)
+            express.first_response_hours = 0.5
+            self._assert_summaries_as_computed(tickets)
+        self.assertEqual(tickets[0].sla_status, "breached")
+        self.assertEqual(tickets[1].sla_status, "breached")
+        # Express has no pause stage: its clock ran on
+        self.assertEqual(tickets[2].sla_status, "breached")
+        self.assertEqual(
+            set(self._sla(tickets[2], "resolution").mapped("status")), {"paused"}
+        )
+        self.assertEqual(tickets[3].sla_status, "met")
+
+    def _assert_summaries_as_computed(self, tickets):
+        names = [
+            "sla_deadline",
+            "sla_status",
+            "sla_breached",
+            "sla_at_risk",
+            "sla_warning",
+        ]
+        self.env.invalidate_all()
+        stored = [tickets.browse(t.id).read(names)[0] for t in tickets]
+        for name in names:
+            self.env.add_to_compute(tickets._fields[name], tickets)
+        computed = [
+            {"id": ticket.id, **{name: ticket[name] for name in names}}
+            for ticket in tickets
+        ]
+        self.assertEqual(stored, computed)
+
 
 @tagged("post_install", "-at_install")
 class TestSlaPauses(ServiceTicketCase):
