@@ -155,7 +155,9 @@ CLIENTS = {
         lambda webhook: webhook.apply({"upserts": [CUSTOMER], "deletes": []}),
     ),
 }
-JSON_RPC = json.dumps({"jsonrpc": "2.0", "id": 1, "result": {"token": "t"}}).encode()
+JSON_RPC = json.dumps(
+    {"jsonrpc": "2.0", "id": 1, "result": {"token": "t", "run_id": 1}}
+).encode()
 
 
 @pytest.mark.parametrize("name", CLIENTS)
@@ -202,7 +204,7 @@ def test_no_client_waits_longer_than_five_minutes(name):
 
 @pytest.mark.parametrize("status", [500, 503])
 def test_a_call_that_is_not_safe_to_repeat_is_sent_once(status):
-    """Odoo's sync_start opens a run: after a 500 or 503 it may have, so it
+    """Odoo's start_run opens a run: after a 500 or 503 it may have, so it
     is not sent again; a 408 or 429 (Odoo did not act) is."""
     server = Script([(status, {}, 0)], body=JSON_RPC)
     sleeps = []
@@ -261,7 +263,7 @@ def test_odoo_413_says_the_request_is_too_large_and_is_not_retried():
     finally:
         server.close()
     message = str(error.value)
-    assert "crm.external.invoice.sync_import_page with 3 records" in message
+    assert "crm.sync.api.import_page with 3 records" in message
     assert "too large (HTTP 413)" in message and "0.2 MB" in message
     assert "odoo.url" not in message
     assert error.value.size > 180_000

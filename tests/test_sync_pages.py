@@ -1,7 +1,7 @@
 """Pages cut to what a request to Odoo may weigh: a local JSON-RPC server
 that refuses bodies over its limit with HTTP 413, as Odoo (128 MiB) or a
 proxy in front of it (often 1 MB) does, and applies pages with their
-bookmarks as Odoo's ``sync_import_page`` does."""
+bookmarks as Odoo's ``crm.sync.api.import_page`` does."""
 
 import http.server
 import json
@@ -20,7 +20,7 @@ class SizeLimitedOdoo(http.server.ThreadingHTTPServer):
     """Odoo's pull API as the sync sees it, refusing bodies over
     ``max_body`` with 413. ``invoices``: {external id: row}; ``issues``:
     {record key: reason}; ``bodies``: the size of every request;
-    ``fail_calls``: numbers of sync_import_page calls that fail in Odoo (a
+    ``fail_calls``: numbers of import_page calls that fail in Odoo (a
     JSON-RPC error, not retried) before anything is applied,
     ``lose_answers``: numbers of calls applied whose answer is lost (HTTP 504,
     retried by the client)."""
@@ -44,17 +44,17 @@ class SizeLimitedOdoo(http.server.ThreadingHTTPServer):
     def call(self, model, method, args):
         if (model, method) == ("common", "authenticate"):
             return 7
-        if method == "sync_start":
+        if method == "start_run":
             return {"run_id": 1, "bookmark": self.bookmark}
-        if method == "sync_pending_retries":
+        if method == "pending_retries":
             return self.queued
-        if method == "sync_finish":
+        if method == "finish_run":
             return True
-        if method == "sync_import_page":
-            return self.import_page(*args[:6])
+        if method == "import_page":
+            return self.import_page(*args[:5])
         raise AssertionError(f"unexpected call {model}.{method}")
 
-    def import_page(self, _run_id, _job, rows, before, after, dry_run):
+    def import_page(self, _job, _run_id, rows, before, after, dry_run=False):
         self.pages.append((len(rows), before, after))
         if (self.bookmark or False) != (before or False):
             return {"applied": False, "bookmark": self.bookmark}
@@ -95,7 +95,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             model, method, args = params["service"], params["method"], params["args"]
         with server.lock:
             number = len(server.pages) + 1
-            if method == "sync_import_page" and number in server.fail_calls:
+            if method == "import_page" and number in server.fail_calls:
                 server.fail_calls.discard(number)
                 server.pages.append(("failed", args[3], args[4]))
                 error = {"message": "Odoo Server Error", "data": {"name": "Error"}}
@@ -103,7 +103,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self._answer(200, json.dumps(body).encode(), "application/json")
                 return
             result = server.call(model, method, args)
-            if method == "sync_import_page" and number in server.lose_answers:
+            if method == "import_page" and number in server.lose_answers:
                 server.lose_answers.discard(number)
                 self._answer(504, b"Gateway Timeout")
                 return
