@@ -572,6 +572,25 @@ class TestCustomerDocument(CustomerDocumentCase):
             action = self.customer.action_view_customer_documents()
             self.assertEqual(action["context"]["default_partner_id"], self.customer.id)
 
+    def test_expired_documents_show_red_wherever_listed(self):
+        """The documents list and kanban, the customer's History tab and the
+        full history color expired documents red."""
+        arches = {
+            "documents list": self.Document.get_view(view_type="list")["arch"],
+            "documents kanban": self.Document.get_view(view_type="kanban")["arch"],
+            "history tab": self.env["res.partner"].get_view(view_type="form")["arch"],
+            "full history": self.env.ref(
+                "crm_relationship.crm_customer_timeline_view_list"
+            ).arch,
+        }
+        for where, arch in arches.items():
+            self.assertRegex(
+                arch,
+                r"decoration-danger=\"(state|kind) == '(document_)?expired'\""
+                r"|text-bg-danger",
+                where,
+            )
+
     def test_history_rows_hide_confidential_documents(self):
         with freeze_time("2025-01-01"):
             contract = self._contract(date(2025, 1, 1), issued_on=date(2024, 12, 20))
