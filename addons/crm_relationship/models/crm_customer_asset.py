@@ -138,6 +138,13 @@ class CrmCustomerAsset(models.Model):
         readonly=True,
     )
 
+    customer_document_ids = fields.One2many(
+        "crm.customer.document", "asset_id", "Documents"
+    )
+    customer_document_count = fields.Integer(
+        "Documents", compute="_compute_customer_document_count"
+    )
+
     _sql_constraints = [
         (
             "source_key_unique",
@@ -251,6 +258,33 @@ class CrmCustomerAsset(models.Model):
     def _onchange_product_id(self):
         if self.product_id and not self.name:
             self.name = self.product_id.display_name
+
+    def _compute_customer_document_count(self):
+        counts = dict(
+            self.env["crm.customer.document"]._read_group(
+                [("asset_id", "in", self.ids)], ["asset_id"], ["__count"]
+            )
+        )
+        for asset in self:
+            asset.customer_document_count = counts.get(asset, 0)
+
+    def action_view_customer_documents(self):
+        """The documents of the asset (warranty certificate, installation
+        report...); new ones belong to it and to its customer."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_relationship.crm_customer_document_action"
+        )
+        action["domain"] = [("asset_id", "=", self.id)]
+        action["context"] = {
+            "default_asset_id": self.id,
+            "default_partner_id": self.commercial_partner_id.id,
+            "default_company_id": self.company_id.id,
+            "default_res_model": self._name,
+            "default_res_id": self.id,
+        }
+        action["display_name"] = _("Documents of %s", self.display_name)
+        return action
 
     def action_backfill_from_invoices(self):
         """Create the assets of customer invoices posted before the addon."""

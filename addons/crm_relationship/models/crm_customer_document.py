@@ -158,6 +158,13 @@ class CrmCustomerDocument(models.Model):
         check_company=True,
         domain="[('commercial_partner_id', '=', commercial_partner_id)]",
     )
+    asset_id = fields.Many2one(
+        "crm.customer.asset",
+        string="Installed Asset",
+        index="btree_not_null",
+        check_company=True,
+        domain="[('commercial_partner_id', '=', commercial_partner_id)]",
+    )
     res_model = fields.Char("Related Document Model", index=True)
     res_id = fields.Many2oneReference(
         "Related Document ID", model_field="res_model", index="btree_not_null"
@@ -277,8 +284,13 @@ class CrmCustomerDocument(models.Model):
     def _inverse_related_record(self):
         for document in self:
             record = document.related_record
-            document.res_model = record._name if record else False
-            document.res_id = record.id if record else False
+            # one write, so that the link field of the record's model follows
+            document.write(
+                {
+                    "res_model": record._name if record else False,
+                    "res_id": record.id if record else False,
+                }
+            )
 
     def _compute_upload_file(self):
         # write-only: the file is shown by the attachment preview
@@ -458,7 +470,9 @@ class CrmCustomerDocument(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             self._check_selection_values(vals)
-            partner = self.env["res.partner"].browse(vals.get("partner_id"))
+            # sudo: a customer of another company is refused by the company
+            # check (naming the field), not by a bare read error here
+            partner = self.env["res.partner"].sudo().browse(vals.get("partner_id"))
             if partner.parent_id and not vals.get("contact_id"):
                 vals["contact_id"] = partner.id
             if vals.get("res_model") and not vals.get("res_id"):
@@ -504,12 +518,13 @@ class CrmCustomerDocument(models.Model):
                 )
 
     def _links_from_related_record(self, vals):
-        """An opportunity, ticket or interaction as the related record also
+        """An opportunity, ticket, interaction or asset as the related record also
         fills its own link field, so that either way of linking reads the same."""
         link_fields = {
             "crm.lead": "lead_id",
             "crm.service.ticket": "ticket_id",
             "crm.interaction": "interaction_id",
+            "crm.customer.asset": "asset_id",
         }
         field_name = link_fields.get(vals.get("res_model"))
         if field_name and vals.get("res_id") and not vals.get(field_name):
@@ -547,11 +562,12 @@ class CrmCustomerDocument(models.Model):
             attachments, force=False, filter_xml=filter_xml
         )
 
-    @api.model
     def create_document_from_attachment(self, attachment_ids):
         """Files dropped or uploaded on the documents list or kanban (the
-        ``file_upload_list`` / ``file_upload_kanban`` views of ``account``):
-        one draft document each, of the customer in the context."""
+        ``file_upload_list`` / ``file_upload_kanban`` views of ``account``)
+        or on the customer form: one draft document each, of the customer in
+        the context. Not ``@api.model``: the web client calls it with an
+        empty id list first (``["", attachment_ids]``)."""
         attachments = self.env["ir.attachment"].browse(attachment_ids).exists()
         # only the uploader's own loose files (what the upload just created)
         attachments = attachments.filtered(

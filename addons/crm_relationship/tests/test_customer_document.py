@@ -453,6 +453,84 @@ class TestCustomerDocument(CustomerDocumentCase):
         alias = self.env.ref("crm_relationship.crm_customer_document_alias")
         self.assertEqual(alias.alias_name, "documents")
         self.assertEqual(alias.alias_model_id.model, "crm.customer.document")
+        self.assertEqual(self.env.ref("base.main_company").crm_document_alias_id, alias)
+
+    def test_each_company_gets_its_documents_alias(self):
+        """A second company on its own alias domain gets documents@ there;
+        an email to it becomes a draft document of that company's customer."""
+        domain_b = self.env["mail.alias.domain"].create({"name": "b.example.com"})
+        company_b = self.env["res.company"].create(
+            {"name": "Company B", "alias_domain_id": domain_b.id}
+        )
+        alias_b = company_b.crm_document_alias_id
+        self.assertEqual(alias_b.alias_name, "documents")
+        self.assertEqual(alias_b.alias_domain_id, domain_b)
+        self.assertEqual(alias_b.alias_model_id.model, "crm.customer.document")
+        self.assertEqual(alias_b.alias_full_name, "documents@b.example.com")
+        self.assertNotEqual(alias_b, self.env.company.crm_document_alias_id)
+        customer_b = self.env["res.partner"].create(
+            {
+                "name": "B customer",
+                "email": "buyer@customer-b.example.com",
+                "company_id": company_b.id,
+            }
+        )
+        raw = self._email("buyer@customer-b.example.com", ["b1.pdf", "b2.pdf"])
+        raw = raw.replace("documents@test.mycompany.com", "documents@b.example.com")
+        self.env["mail.thread"].message_process(None, raw)
+        documents = self.Document.search([("name", "in", ["b1.pdf", "b2.pdf"])])
+        self.assertEqual(len(documents), 2)
+        self.assertEqual(documents.company_id, company_b)
+        self.assertEqual(documents.partner_id, customer_b)
+        # a third company on the same alias domain: documents@ is taken there
+        company_c = self.env["res.company"].create(
+            {"name": "Company C", "alias_domain_id": domain_b.id}
+        )
+        self.assertEqual(
+            company_c.crm_document_alias_id.alias_name, "documents-company-c"
+        )
+        # the main company's address still routes to the main company, and
+        # follows the company to another alias domain
+        domain_a = self.env["mail.alias.domain"].create({"name": "a.example.com"})
+        self.env.company.alias_domain_id = domain_a
+        main_alias = self.env.company.crm_document_alias_id
+        self.assertEqual(main_alias.alias_full_name, "documents@a.example.com")
+        raw = self._email("Yael Levi <yael@electra.example.com>", ["main.pdf"])
+        raw = raw.replace("documents@test.mycompany.com", main_alias.alias_full_name)
+        self.env["mail.thread"].message_process(None, raw)
+        document = self.Document.search([("name", "=", "main.pdf")])
+        self.assertEqual(document.company_id, self.env.company)
+        self.assertEqual(document.commercial_partner_id, self.customer)
+
+    def test_an_asset_shows_its_documents(self):
+        product = self.env["product.product"].create({"name": "Air conditioner"})
+        asset = self.env["crm.customer.asset"].create(
+            {
+                "name": "AC 2nd floor",
+                "partner_id": self.customer.id,
+                "product_id": product.id,
+            }
+        )
+        linked = self._document(
+            name="Warranty", related_record=f"{asset._name},{asset.id}"
+        )
+        self.assertEqual(linked.asset_id, asset)
+        self.assertEqual((linked.res_model, linked.res_id), (asset._name, asset.id))
+        by_field = self._document(name="Install report", asset_id=asset.id)
+        self._document(name="Unrelated")
+        self.assertEqual(asset.customer_document_count, 2)
+        action = asset.action_view_customer_documents()
+        self.assertEqual(self.Document.search(action["domain"]), linked | by_field)
+        created = self.Document.with_context(**action["context"]).create(
+            {"name": "Service report", "type_id": self.type_other.id}
+        )
+        self.assertEqual(created.asset_id, asset)
+        self.assertEqual(created.related_record, asset)
+        self.assertEqual(created.commercial_partner_id, self.customer)
+        # the form's Reference field fills the asset link as well
+        form_linked = self._document(name="Photo")
+        form_linked.related_record = asset
+        self.assertEqual(form_linked.asset_id, asset)
 
     # ------------------------------------------------------------------
     # search, customer, history
@@ -493,6 +571,25 @@ class TestCustomerDocument(CustomerDocumentCase):
             )
             action = self.customer.action_view_customer_documents()
             self.assertEqual(action["context"]["default_partner_id"], self.customer.id)
+
+    def test_expired_documents_show_red_wherever_listed(self):
+        """The documents list and kanban, the customer's History tab and the
+        full history color expired documents red."""
+        arches = {
+            "documents list": self.Document.get_view(view_type="list")["arch"],
+            "documents kanban": self.Document.get_view(view_type="kanban")["arch"],
+            "history tab": self.env["res.partner"].get_view(view_type="form")["arch"],
+            "full history": self.env.ref(
+                "crm_relationship.crm_customer_timeline_view_list"
+            ).arch,
+        }
+        for where, arch in arches.items():
+            self.assertRegex(
+                arch,
+                r"decoration-danger=\"(state|kind) == '(document_)?expired'\""
+                r"|text-bg-danger",
+                where,
+            )
 
     def test_history_rows_hide_confidential_documents(self):
         with freeze_time("2025-01-01"):

@@ -52,12 +52,17 @@ class TestCustomerDocumentHttp(HttpCase):
         )
         cls.chatter_file = message.attachment_ids
 
-    def _call_kw(self, model, method, args):
+    def _call_kw(self, model, method, args, kwargs=None):
         """A JSON-RPC call as the web client makes it; the raw answer."""
         payload = {
             "jsonrpc": "2.0",
             "method": "call",
-            "params": {"model": model, "method": method, "args": args, "kwargs": {}},
+            "params": {
+                "model": model,
+                "method": method,
+                "args": args,
+                "kwargs": kwargs or {},
+            },
         }
         return self.url_open(
             f"/web/dataset/call_kw/{model}/{method}",
@@ -78,18 +83,20 @@ class TestCustomerDocumentHttp(HttpCase):
         for url in (
             f"/web/content/{self.file.id}",
             f"/web/content/{self.file.id}?download=true",
+            f"/web/image/{self.file.id}",
             f"/web/image/{self.file.id}?download=true",
+            f"/web/image/{self.file.id}/signature.png",
+            f"/web/image/{self.file.id}-abc/signature.png",
+            f"/web/image/{self.file.id}/64x64",
             f"/web/content/{self.chatter_file.id}",
+            f"/web/image/{self.chatter_file.id}",
+            f"/web/content/ir.attachment/{self.file.id}/raw",
+            f"/web/image/ir.attachment/{self.file.id}/raw",
         ):
             response = self.url_open(url)
             self.assertIn(response.status_code, (403, 404), url)
             self.assertNotIn(PNG, response.content, url)
             self.assertNotIn(PDF, response.content, url)
-        # /web/image answers a refused image with Odoo's placeholder picture
-        response = self.url_open(f"/web/image/{self.file.id}")
-        self.assertNotEqual(response.content, PNG)
-        placeholder = self.url_open("/web/static/img/placeholder.png")
-        self.assertEqual(response.content, placeholder.content)
         for attachment in (self.file, self.chatter_file):
             answer = self._read_over_rpc(attachment)
             self.assertIn("error", answer)
@@ -111,10 +118,102 @@ class TestCustomerDocumentHttp(HttpCase):
             self.assertEqual(response.content, PNG, login)
             image = self.url_open(f"/web/image/{self.file.id}")
             self.assertEqual(image.status_code, 200, login)
+            self.assertEqual(image.content, PNG, login)
             chatter = self.url_open(f"/web/content/{self.chatter_file.id}")
             self.assertEqual(chatter.content, PDF, login)
             answer = self._read_over_rpc(self.file)
             self.assertEqual(base64.b64decode(answer["result"][0]["datas"]), PNG)
+
+    def test_files_uploaded_by_the_web_client_become_documents(self):
+        """The uploaders (customer form, documents list) create the files,
+        then call create_document_from_attachment as the web client does."""
+        self.authenticate("doc_owner", "doc_owner_pw1")
+        customer = self.document.partner_id
+        ids = []
+        for name in ("one.pdf", "two.pdf"):
+            answer = self._call_kw(
+                "ir.attachment",
+                "create",
+                [[{"name": name, "datas": base64.b64encode(PDF).decode()}]],
+            )
+            ids += answer["result"]
+        for args in (["", ids[:1]], [[], ids[1:]]):
+            answer = self._call_kw(
+                "crm.customer.document",
+                "create_document_from_attachment",
+                args,
+                {"context": {"default_partner_id": customer.id}},
+            )
+            self.assertNotIn("error", answer, answer.get("error"))
+            self.assertEqual(answer["result"]["res_model"], "crm.customer.document")
+        documents = self.env["crm.customer.document"].search(
+            [("name", "in", ("one.pdf", "two.pdf"))]
+        )
+        self.assertEqual(len(documents), 2)
+        self.assertEqual(documents.partner_id, customer)
+        self.assertEqual(set(documents.mapped("state")), {"draft"})
+        self.assertEqual(sorted(documents.message_main_attachment_id.ids), ids)
+
+    def test_bad_input_over_rpc_names_the_field(self):
+        """What the web client or an integration sends over JSON-RPC: a
+        clear error naming the field, and no document written."""
+        self.authenticate("doc_owner", "doc_owner_pw1")
+        self.env["ir.config_parameter"].sudo().set_param(
+            "crm_relationship.document_max_file_mb", "0.001"
+        )
+        company_b = self.env["res.company"].create({"name": "RPC Company B"})
+        customer_b = self.env["res.partner"].create(
+            {"name": "RPC B customer", "company_id": company_b.id}
+        )
+        customer = self.document.partner_id.id
+        ref = self.env.ref
+        contract = ref("crm_relationship.crm_customer_document_type_contract").id
+        other = ref("crm_relationship.crm_customer_document_type_other").id
+        cases = [
+            (
+                {"valid_from": "2025-05-01", "valid_until": "2025-04-01"},
+                "odoo.exceptions.ValidationError",
+                "Valid Until",
+            ),
+            ({"type_id": contract}, "odoo.exceptions.ValidationError", "needs a File"),
+            (
+                {"confidentiality": "confidential", "user_id": False},
+                "odoo.exceptions.ValidationError",
+                "Responsible",
+            ),
+            (
+                {
+                    "upload_file": base64.b64encode(b"x" * 5000).decode(),
+                    "upload_file_name": "big.bin",
+                },
+                "odoo.exceptions.ValidationError",
+                "over the limit",
+            ),
+            (
+                {"partner_id": customer_b.id},
+                "odoo.exceptions.UserError",
+                "Customer",
+            ),
+            (
+                {"confidentiality": "secret"},
+                "odoo.exceptions.ValidationError",
+                "Confidentiality",
+            ),
+        ]
+        for values, error, text in cases:
+            vals = {
+                "name": "RPC bad input",
+                "type_id": other,
+                "partner_id": customer,
+                **values,
+            }
+            answer = self._call_kw("crm.customer.document", "create", [[vals]])
+            self.assertIn("error", answer, values)
+            self.assertEqual(answer["error"]["data"]["name"], error, values)
+            self.assertIn(text, answer["error"]["data"]["message"], values)
+        self.assertFalse(
+            self.env["crm.customer.document"].search([("name", "=", "RPC bad input")])
+        )
 
 
 @tagged("post_install", "-at_install")

@@ -71,3 +71,21 @@ class TestDemo(TransactionCase):
             tickets.commercial_partner_id,
             self.env.ref("crm_relationship.partner_electra"),
         )
+
+    def test_customer_documents_show_every_case(self):
+        """Hebrew and English documents: some expiring within a month, one
+        expired, one confidential, a contract with its successor, one of an
+        installed asset."""
+        documents = self._demo("crm.customer.document")
+        names = documents.mapped("name")
+        self.assertTrue(any(any("\u0590" <= c <= "\u05ff" for c in n) for n in names))
+        self.assertTrue(any(n.isascii() for n in names))
+        self.assertIn("expiring", documents.mapped("state"))
+        self.assertIn("expired", documents.mapped("state"))
+        self.assertIn("confidential", documents.mapped("confidentiality"))
+        replaced = documents.filtered("successor_id")
+        self.assertTrue(replaced)
+        self.assertEqual(replaced[:1].state, "superseded")
+        self.assertEqual(replaced[:1].successor_id.predecessor_id, replaced[:1])
+        asset = self.env.ref("crm_relationship.asset_electra_manual")
+        self.assertTrue(asset.customer_document_count)

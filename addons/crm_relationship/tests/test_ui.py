@@ -178,3 +178,36 @@ class TestUi(HttpCase):
         self.assertEqual(str(document.valid_until), "2099-12-31")
         self.assertEqual(document.message_main_attachment_id.name, "contract.pdf")
         self.assertEqual(document.state, "valid")
+
+    def test_drop_several_files_on_the_customer_form(self):
+        """Files dropped on the customer form become draft documents of the
+        customer, one each; the documents list takes uploads as well."""
+        new_test_user(
+            self.env,
+            login="rel_tour_drop",
+            name="Tour Drop",
+            groups="sales_team.group_sale_salesman,base.group_partner_manager",
+        )
+        customer = self.env["res.partner"].create(
+            {"name": "Tour Drop Ltd", "is_company": True}
+        )
+        self.start_tour(
+            f"/odoo/contacts/{customer.id}",
+            "crm_customer_document_drop_tour",
+            login="rel_tour_drop",
+        )
+        documents = self.env["crm.customer.document"].search(
+            [("partner_id", "=", customer.id)], order="id"
+        )
+        self.assertEqual(
+            documents.mapped("name"), ["offer.pdf", "signed-order.pdf", "receipt.pdf"]
+        )
+        self.assertEqual(set(documents.mapped("state")), {"draft"})
+        self.assertEqual(
+            documents.message_main_attachment_id.mapped("name"),
+            ["offer.pdf", "signed-order.pdf", "receipt.pdf"],
+        )
+        self.assertEqual(
+            set(documents.message_main_attachment_id.mapped("res_model")),
+            {"crm.customer.document"},
+        )
