@@ -46,6 +46,7 @@
         "wizards/crm_sync_user_wizard_views.xml",
         "views/crm_relationship_menus.xml",
         "report/crm_asset_fault_report_views.xml",
+        "views/crm_customer_asset_portal_templates.xml",
     ],
     "demo": [
         "demo/res_partner_demo.xml",

@@ -1,2 +1,3 @@
 from . import portal
 from . import portal_document
+from . import portal_asset
