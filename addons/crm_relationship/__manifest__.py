@@ -47,6 +47,7 @@
         "views/crm_relationship_menus.xml",
         "report/crm_asset_fault_report_views.xml",
         "views/crm_customer_asset_portal_templates.xml",
+        "report/crm_service_renewal_report_views.xml",
     ],
     "demo": [
         "demo/res_partner_demo.xml",

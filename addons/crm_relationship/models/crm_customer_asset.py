@@ -56,6 +56,24 @@ class CrmCustomerAsset(models.Model):
     product_id = fields.Many2one(
         "product.product", required=True, index=True, check_company=True
     )
+    categ_id = fields.Many2one(
+        "product.category",
+        "Product Category",
+        compute="_compute_categ_id",
+        store=True,
+        # known before the specifications are written, which it defines
+        precompute=True,
+    )
+    specs = fields.Properties(
+        "Specifications",
+        definition="categ_id.asset_properties_definition",
+        copy=True,
+        help="Defined per product category: model, capacity, …",
+    )
+    product_attribute_value_ids = fields.Many2many(
+        related="product_id.product_template_attribute_value_ids",
+        string="Product Attributes",
+    )
     serial_number = fields.Char(tracking=True, copy=False)
     quantity = fields.Float(default=1.0, digits="Product Unit of Measure")
     returned_quantity = fields.Float(
@@ -167,6 +185,23 @@ class CrmCustomerAsset(models.Model):
             "An asset already exists for this document line.",
         ),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # the specifications are kept only when their definition (the
+        # product's category) is known as the defaults are added
+        Product = self.env["product.product"]
+        for vals in vals_list:
+            if vals.get("specs") and vals.get("product_id"):
+                vals.setdefault(
+                    "categ_id", Product.browse(vals["product_id"]).categ_id.id
+                )
+        return super().create(vals_list)
+
+    @api.depends("product_id.categ_id")
+    def _compute_categ_id(self):
+        for asset in self:
+            asset.categ_id = asset.product_id.categ_id
 
     @api.depends("purchase_date", "install_date")
     def _compute_warranty_start_date(self):
