@@ -192,10 +192,18 @@ class CrmServicePlan(models.Model):
             "end_date",
             "term_months",
         } & set(vals)
-        before = self.asset_ids if entitlement else None
+        # only plans entitling a policy (before or after) change a ticket's SLA
+        entitling = (
+            self
+            if "sla_policy_id" in vals
+            else self.filtered("sla_policy_id")
+            if entitlement
+            else self.browse()
+        )
+        before = entitling.asset_ids
         result = super().write(vals)
-        if entitlement:
-            (before | self.asset_ids)._sla_refresh_open_tickets()
+        if entitling:
+            (before | entitling.asset_ids)._sla_refresh_open_tickets()
         return result
 
     def _covers_on(self, day):
