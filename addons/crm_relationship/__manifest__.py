@@ -46,6 +46,9 @@
         "wizards/crm_sync_user_wizard_views.xml",
         "views/crm_relationship_menus.xml",
         "views/res_company_views.xml",
+        "report/crm_asset_fault_report_views.xml",
+        "views/crm_customer_asset_portal_templates.xml",
+        "report/crm_service_renewal_report_views.xml",
     ],
     "demo": [
         "demo/res_partner_demo.xml",

@@ -123,6 +123,7 @@ class ServiceTicketPortal(CustomerPortal):
             {
                 "page_name": "service_ticket_new",
                 "ticket_types": request.env["crm.service.ticket.type"].search([]),
+                "customer_assets": self._portal_ticket_assets(),
                 "error": {},
                 "post": post,
             }
@@ -136,8 +137,30 @@ class ServiceTicketPortal(CustomerPortal):
             return request.redirect(ticket.get_portal_url())
         return request.render("crm_relationship.portal_ticket_new", values)
 
+    def _portal_ticket_assets(self):
+        """The assets a request can name: the customer's own, in service."""
+        partner = request.env.user.partner_id.commercial_partner_id
+        return (
+            request.env["crm.customer.asset"]
+            .sudo()
+            .search(
+                [
+                    ("commercial_partner_id", "=", partner.id),
+                    ("state", "=", "active"),
+                ],
+                order="name, id",
+            )
+        )
+
     def _create_portal_ticket(self, title, post):
         user = request.env.user
+        asset_id = post.get("asset_id")
+        # a number that is not one of the customer's assets names none
+        asset = (
+            self._portal_ticket_assets().filtered(lambda a: a.id == int(asset_id))
+            if str(asset_id or "").isdigit()
+            else request.env["crm.customer.asset"]
+        )
         ticket_type = (
             request.env["crm.service.ticket.type"]
             .browse(
@@ -147,17 +170,19 @@ class ServiceTicketPortal(CustomerPortal):
             )
             .exists()
         )
+        # the asset's company handles a request about it
+        company = asset.company_id or user.company_id
         # the first team of the company takes requests from the portal: its
         # policies, calendar and leader apply
         team = (
             request.env["crm.service.team"]
             .sudo()
-            .search([("company_id", "=", user.company_id.id)], limit=1)
+            .search([("company_id", "=", company.id)], limit=1)
         )
         ticket = (
             request.env["crm.service.ticket"]
             .sudo()
-            .with_company(user.company_id)
+            .with_company(company)
             .create(
                 {
                     "team_id": team.id,
@@ -168,7 +193,8 @@ class ServiceTicketPortal(CustomerPortal):
                     if user.partner_id.parent_id
                     else False,
                     "ticket_type_id": ticket_type.id,
-                    "company_id": user.company_id.id,
+                    "company_id": company.id,
+                    "asset_id": asset.id,
                 }
             )
         )

@@ -26,3 +26,4 @@ from . import product_template
 from . import crm_customer_asset
 from . import crm_service_plan
 from . import res_company
+from . import product_category

@@ -56,6 +56,24 @@ class CrmCustomerAsset(models.Model):
     product_id = fields.Many2one(
         "product.product", required=True, index=True, check_company=True
     )
+    categ_id = fields.Many2one(
+        "product.category",
+        "Product Category",
+        compute="_compute_categ_id",
+        store=True,
+        # known before the specifications are written, which it defines
+        precompute=True,
+    )
+    specs = fields.Properties(
+        "Specifications",
+        definition="categ_id.asset_properties_definition",
+        copy=True,
+        help="Defined per product category: model, capacity, …",
+    )
+    product_attribute_value_ids = fields.Many2many(
+        related="product_id.product_template_attribute_value_ids",
+        string="Product Attributes",
+    )
     serial_number = fields.Char(tracking=True, copy=False)
     quantity = fields.Float(default=1.0, digits="Product Unit of Measure")
     returned_quantity = fields.Float(
@@ -144,6 +162,27 @@ class CrmCustomerAsset(models.Model):
     customer_document_count = fields.Integer(
         "Documents", compute="_compute_customer_document_count"
     )
+    ticket_ids = fields.One2many("crm.service.ticket", "asset_id", "Tickets")
+    ticket_count = fields.Integer("Tickets", compute="_compute_ticket_count")
+    fault_count = fields.Integer(
+        "Faults",
+        compute="_compute_faults",
+        store=True,
+        help="Tickets of a fault type on this asset.",
+    )
+    last_fault_date = fields.Date("Last Fault", compute="_compute_faults", store=True)
+    service_days = fields.Integer(
+        "Days in Service",
+        compute="_compute_mtbf",
+        help="Days since the installation (else the purchase) until today.",
+    )
+    mtbf_days = fields.Float(
+        "MTBF (Days)",
+        compute="_compute_mtbf",
+        digits=(16, 1),
+        help="Mean time between failures: days in service divided by the "
+        "number of faults. Empty while the asset never failed.",
+    )
 
     _sql_constraints = [
         (
@@ -152,6 +191,23 @@ class CrmCustomerAsset(models.Model):
             "An asset already exists for this document line.",
         ),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # the specifications are kept only when their definition (the
+        # product's category) is known as the defaults are added
+        Product = self.env["product.product"]
+        for vals in vals_list:
+            if vals.get("specs") and vals.get("product_id"):
+                vals.setdefault(
+                    "categ_id", Product.browse(vals["product_id"]).categ_id.id
+                )
+        return super().create(vals_list)
+
+    @api.depends("product_id.categ_id")
+    def _compute_categ_id(self):
+        for asset in self:
+            asset.categ_id = asset.product_id.categ_id
 
     @api.depends("purchase_date", "install_date")
     def _compute_warranty_start_date(self):
@@ -197,6 +253,62 @@ class CrmCustomerAsset(models.Model):
             asset.coverage = coverage
             asset.coverage_end_date = until
             asset.coverage_plan_id = plan
+
+    def _compute_ticket_count(self):
+        counts = dict(
+            self.env["crm.service.ticket"]._read_group(
+                [("asset_id", "in", self.ids)], ["asset_id"], ["__count"]
+            )
+        )
+        for asset in self:
+            asset.ticket_count = counts.get(asset, 0)
+
+    @api.depends(
+        "ticket_ids.ticket_type_id.is_fault",
+        "ticket_ids.opened_at",
+        "ticket_ids.active",
+    )
+    def _compute_faults(self):
+        faults = {
+            asset: (count, last)
+            for asset, count, last in self.env["crm.service.ticket"]._read_group(
+                [
+                    ("asset_id", "in", self.ids),
+                    ("ticket_type_id.is_fault", "=", True),
+                ],
+                ["asset_id"],
+                ["__count", "opened_at:max"],
+            )
+        }
+        for asset in self:
+            count, last = faults.get(asset, (0, False))
+            asset.fault_count = count
+            asset.last_fault_date = last and fields.Date.context_today(asset, last)
+
+    @api.depends("install_date", "purchase_date", "fault_count")
+    def _compute_mtbf(self):
+        today = fields.Date.context_today(self)
+        for asset in self:
+            start = asset.install_date or asset.purchase_date
+            asset.service_days = max((today - start).days, 0) if start else 0
+            asset.mtbf_days = (
+                asset.service_days / asset.fault_count if asset.fault_count else 0.0
+            )
+
+    def action_open_tickets(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_relationship.crm_service_ticket_action"
+        )
+        action.update(
+            domain=[("asset_id", "=", self.id)],
+            context={
+                "default_asset_id": self.id,
+                "default_partner_id": self.partner_id.id,
+                "default_product_id": self.product_id.id,
+            },
+        )
+        return action
 
     @api.depends("coverage", "coverage_end_date")
     def _compute_coverage_label(self):
@@ -253,6 +365,31 @@ class CrmCustomerAsset(models.Model):
                         value=asset.price_unit,
                     )
                 )
+
+    def _entitled_sla_policy(self, day):
+        """The SLA policy of the latest plan of the customer covering this
+        asset on ``day``; an empty policy when none entitles one."""
+        self.ensure_one()
+        plans = (
+            self.plan_ids.filtered(
+                lambda plan: plan.sla_policy_id
+                and plan.partner_id == self.commercial_partner_id
+            )
+            ._covers_on(day)
+            .sorted(lambda plan: (plan.end_date, plan.id), reverse=True)
+        )
+        return plans[:1].sla_policy_id
+
+    def _sla_refresh_open_tickets(self):
+        """Open tickets on these assets follow a change of their entitlement."""
+        if not self:
+            return
+        tickets = (
+            self.env["crm.service.ticket"]
+            .sudo()
+            .search([("asset_id", "in", self.ids), ("is_closed", "=", False)])
+        )
+        tickets._sla_apply_policies(fields.Datetime.now())
 
     @api.onchange("product_id")
     def _onchange_product_id(self):

@@ -104,6 +104,14 @@ class CrmServicePlan(models.Model):
     lost_reason_id = fields.Many2one(
         "crm.lost.reason", "Lost Reason", readonly=True, copy=False, tracking=True
     )
+    sla_policy_id = fields.Many2one(
+        "crm.sla.policy",
+        "SLA Policy",
+        check_company=True,
+        tracking=True,
+        help="The service level this plan entitles: tickets on its covered "
+        "assets get this policy instead of the team's default policies.",
+    )
 
     _sql_constraints = [
         (
@@ -168,6 +176,44 @@ class CrmServicePlan(models.Model):
                         plan=plan.display_name,
                     )
                 )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        plans = super().create(vals_list)
+        plans.filtered("sla_policy_id").asset_ids._sla_refresh_open_tickets()
+        return plans
+
+    def write(self, vals):
+        entitlement = {
+            "sla_policy_id",
+            "asset_ids",
+            "state",
+            "start_date",
+            "end_date",
+            "term_months",
+        } & set(vals)
+        # only plans entitling a policy (before or after) change a ticket's SLA
+        entitling = (
+            self
+            if "sla_policy_id" in vals
+            else self.filtered("sla_policy_id")
+            if entitlement
+            else self.browse()
+        )
+        before = entitling.asset_ids
+        result = super().write(vals)
+        if entitling:
+            (before | entitling.asset_ids)._sla_refresh_open_tickets()
+        return result
+
+    def _covers_on(self, day):
+        """The plans whose term covers ``day`` (not drafts nor cancelled)."""
+        return self.filtered(
+            lambda plan: plan.state not in ("draft", "cancelled")
+            and plan.start_date
+            and plan.end_date
+            and plan.start_date <= day <= plan.end_date
+        )
 
     @api.onchange("product_id")
     def _onchange_product_id(self):
@@ -273,6 +319,7 @@ class CrmServicePlan(models.Model):
                     "currency_id": plan.currency_id.id,
                     "price": plan.price,
                     "auto_renew": plan.auto_renew,
+                    "sla_policy_id": plan.sla_policy_id.id,
                     "company_id": plan.company_id.id,
                     "previous_plan_id": plan.id,
                     "state": "active",
@@ -311,7 +358,11 @@ class CrmServicePlan(models.Model):
             order="end_date desc",
         )
         latest = {}
+        entitled = {}
         for plan in running:
+            entitled.setdefault(
+                (plan.partner_id.id, plan.product_id.id), plan.sla_policy_id.id
+            )
             latest.setdefault((plan.partner_id.id, plan.product_id.id), plan.end_date)
         previous_by_key = {
             (plan.partner_id.id, plan.product_id.id): plan for plan in reversed(running)
@@ -343,6 +394,7 @@ class CrmServicePlan(models.Model):
                     "state": "active",
                     "source_key": f"account.move.line:{line.id}",
                     "move_line_id": line.id,
+                    "sla_policy_id": entitled.get(key, False),
                 }
             )
         plans = self.create(values)

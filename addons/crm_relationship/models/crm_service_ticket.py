@@ -119,6 +119,20 @@ class CrmServiceTicket(models.Model):
     product_id = fields.Many2one(
         "product.product", string="Product", check_company=True, index=True
     )
+    asset_id = fields.Many2one(
+        "crm.customer.asset",
+        string="Asset",
+        index="btree_not_null",
+        tracking=True,
+        check_company=True,
+        domain="[('commercial_partner_id', '=', commercial_partner_id)]",
+        help="The customer's installed unit the ticket is about: its warranty "
+        "or service plan decides the coverage and the SLA.",
+    )
+    asset_coverage = fields.Selection(related="asset_id.coverage", string="Coverage")
+    asset_coverage_label = fields.Char(
+        related="asset_id.coverage_label", string="Coverage Status"
+    )
     priority = fields.Selection(
         PRIORITIES, default="1", required=True, tracking=True, index=True
     )
@@ -254,6 +268,26 @@ class CrmServiceTicket(models.Model):
                     )
                 )
 
+    @api.constrains("asset_id", "partner_id")
+    def _check_asset(self):
+        for ticket in self:
+            asset = ticket.asset_id
+            if asset and asset.commercial_partner_id != ticket.commercial_partner_id:
+                raise ValidationError(
+                    _(
+                        "Ticket %(ticket)s: the Asset %(asset)s belongs to "
+                        "%(owner)s, not to the ticket's customer.",
+                        ticket=ticket.display_name,
+                        asset=asset.display_name,
+                        owner=asset.commercial_partner_id.display_name,
+                    )
+                )
+
+    @api.onchange("asset_id")
+    def _onchange_asset_id(self):
+        if self.asset_id:
+            self.product_id = self.asset_id.product_id
+
     @api.onchange("partner_id")
     def _onchange_partner_id(self):
         if self.partner_id:
@@ -269,7 +303,10 @@ class CrmServiceTicket(models.Model):
     def create(self, vals_list):
         now = fields.Datetime.now()
         Stage = self.env["crm.service.ticket.stage"]
+        Asset = self.env["crm.customer.asset"]
         for vals in vals_list:
+            if vals.get("asset_id") and not vals.get("product_id"):
+                vals["product_id"] = Asset.browse(vals["asset_id"]).product_id.id
             if vals.get("number", _("New")) == _("New"):
                 vals["number"] = self.env["ir.sequence"].next_by_code(
                     "crm.service.ticket"
@@ -292,6 +329,9 @@ class CrmServiceTicket(models.Model):
             # moving between closing stages keeps the time of the closing
             closing = self.filtered(lambda t: stage.is_closing and not t.is_closed)
             reopening = self.filtered(lambda t: not stage.is_closing and t.is_closed)
+        if vals.get("asset_id") and "product_id" not in vals:
+            asset = self.env["crm.customer.asset"].browse(vals["asset_id"])
+            vals = {**vals, "product_id": asset.product_id.id}
         result = super().write(vals)
         if "closed_at" not in vals:
             if closing:
@@ -308,6 +348,7 @@ class CrmServiceTicket(models.Model):
             "priority",
             "partner_id",
             "company_id",
+            "asset_id",
         } & set(vals):
             self._sla_apply_policies(now)
         elif {"stage_id", "first_response_at"} & set(vals):
@@ -377,6 +418,7 @@ class CrmServiceTicket(models.Model):
                 "partner_id",
                 "user_id",
                 "opened_at",
+                "asset_id",
             ]
         )
         new_rows = []
@@ -384,7 +426,7 @@ class CrmServiceTicket(models.Model):
         kept = []
         calendars = {}  # (policy, team, company) -> calendar id
         for ticket in self:
-            matching = policies.filtered(lambda p, t=ticket: p._matches(t))
+            matching = ticket._sla_matching_policies(policies)
             rows = existing.get(ticket.id, {})
             for (policy_id, _target), (sla_id, status) in rows.items():
                 # a breach stays in the history, as a target met does
@@ -419,6 +461,17 @@ class CrmServiceTicket(models.Model):
         )
         if sync_existing and kept:
             Sla.browse(kept)._sync_clock(now)
+
+    def _sla_matching_policies(self, policies):
+        """The policies (among ``policies``) measuring this ticket: the one its
+        asset's service plan entitles, else the matching default policies."""
+        self.ensure_one()
+        if self.asset_id:
+            day = fields.Datetime.context_timestamp(self, self.opened_at).date()
+            entitled = self.asset_id.sudo()._entitled_sla_policy(day)
+            if entitled in policies and entitled._matches(self):
+                return policies.browse(entitled.id)
+        return policies.filtered(lambda p: not p.plan_only and p._matches(self))
 
     def _sla_set_summaries(self, rows_by_ticket):
         """Set the SLA summaries of these tickets, as ``_compute_sla_summary``

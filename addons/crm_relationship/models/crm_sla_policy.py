@@ -14,6 +14,7 @@ MATCHING_FIELDS = {
     "ticket_type_ids",
     "priority",
     "partner_category_ids",
+    "plan_only",
 }
 TARGET_FIELDS = {
     "first_response_hours",
@@ -59,6 +60,11 @@ class CrmSlaPolicy(models.Model):
         string="Customer Tags",
         help="Applies to customers with one of these tags; empty means every "
         "customer.",
+    )
+    plan_only = fields.Boolean(
+        "Service Plans Only",
+        help="Applies only to tickets on an asset covered by a service plan "
+        "that entitles this policy, never as a default policy.",
     )
     first_response_hours = fields.Float(
         "First Response (working hours)",

@@ -19,3 +19,6 @@ from . import test_customer_document
 from . import test_customer_document_http
 from . import test_customer_document_performance
 from . import test_customer_asset
+from . import test_asset_entitlement
+from . import test_asset_portal
+from . import test_asset_specs_reports
