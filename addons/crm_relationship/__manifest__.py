@@ -45,6 +45,14 @@
         "views/crm_service_plan_views.xml",
         "wizards/crm_sync_user_wizard_views.xml",
         "views/crm_relationship_menus.xml",
+        "security/crm_customer_value_security.xml",
+        "data/crm_customer_tier_data.xml",
+        "views/crm_customer_tier_views.xml",
+        "views/crm_customer_tier_history_views.xml",
+        "views/crm_customer_value_views.xml",
+        "report/crm_cadence_report_views.xml",
+        "views/res_partner_account_views.xml",
+        "views/crm_account_menus.xml",
     ],
     "demo": [
         "demo/res_partner_demo.xml",
@@ -55,6 +63,7 @@
         "demo/crm_service_ticket_demo.xml",
         "demo/crm_external_invoice_demo.xml",
         "demo/crm_customer_document_demo.xml",
+        "demo/crm_customer_value_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -25,3 +25,8 @@ from . import ir_attachment
 from . import product_template
 from . import crm_customer_asset
 from . import crm_service_plan
+from . import crm_customer_tier
+from . import crm_customer_tier_history
+from . import crm_customer_value
+from . import mail_activity
+from . import crm_interaction_cadence

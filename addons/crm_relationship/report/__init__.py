@@ -1,3 +1,5 @@
 from . import crm_customer_timeline
 from . import crm_service_sla_report
 from . import crm_service_ticket_report
+from . import crm_customer_timeline_account
+from . import crm_cadence_report
