@@ -116,9 +116,7 @@ class CrmCustomerValue(models.Model):
         aggregator="avg",
         help="The median number of days between two purchases.",
     )
-    days_since_purchase = fields.Integer(
-        "Days Since Purchase", readonly=True, aggregator="avg"
-    )
+    days_since_purchase = fields.Integer(readonly=True, aggregator="avg")
     open_ticket_count = fields.Integer("Open Tickets", readonly=True)
     sla_breach_count = fields.Integer(
         "SLA Breaches (90 Days)",
@@ -127,7 +125,6 @@ class CrmCustomerValue(models.Model):
         "last 90 days.",
     )
     latest_rating = fields.Float(
-        "Latest Rating",
         readonly=True,
         aggregator="avg",
         help="The customer's latest ticket rating: 5 satisfied, 3 okay, "
@@ -283,7 +280,7 @@ class CrmCustomerValue(models.Model):
             params,
         )
         self._record_tier_changes(params)
-        cr.execute(f"DROP TABLE IF EXISTS {DOCS_TABLE}")
+        cr.execute("DROP TABLE IF EXISTS crm_customer_value_docs")
         self.invalidate_model()
         self.env["crm.customer.tier.history"].invalidate_model()
         self._schedule_cadence_activities(companies)
@@ -296,7 +293,7 @@ class CrmCustomerValue(models.Model):
         currency at the document date (``amount_total_signed`` and
         ``amount_company_signed``, as the customer history sums them)."""
         cr = self.env.cr
-        cr.execute(f"DROP TABLE IF EXISTS {DOCS_TABLE}")
+        cr.execute("DROP TABLE IF EXISTS crm_customer_value_docs")
         cr.execute(
             f"""CREATE TEMP TABLE {DOCS_TABLE} AS
             SELECT m.commercial_partner_id AS partner_id, m.company_id,
@@ -319,8 +316,10 @@ class CrmCustomerValue(models.Model):
                AND e.issued_on <= %(today)s""",
             params,
         )
-        cr.execute(f"CREATE INDEX ON {DOCS_TABLE} (partner_id, company_id, day)")
-        cr.execute(f"ANALYZE {DOCS_TABLE}")
+        cr.execute(
+            "CREATE INDEX ON crm_customer_value_docs (partner_id, company_id, day)"
+        )
+        cr.execute("ANALYZE crm_customer_value_docs")
 
     def _insert_snapshots(self, params):
         """One row per commercial customer and company: those with revenue
