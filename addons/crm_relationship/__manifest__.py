@@ -52,6 +52,7 @@
         "views/crm_customer_value_views.xml",
         "report/crm_cadence_report_views.xml",
         "views/res_partner_account_views.xml",
+        "views/crm_customer_preference_views.xml",
         "views/crm_account_menus.xml",
     ],
     "demo": [

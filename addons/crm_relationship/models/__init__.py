@@ -30,3 +30,4 @@ from . import crm_customer_tier_history
 from . import crm_customer_value
 from . import mail_activity
 from . import crm_interaction_cadence
+from . import crm_customer_preference

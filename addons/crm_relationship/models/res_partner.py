@@ -709,3 +709,7 @@ class ResPartner(models.Model):
             action["views"] = [(False, "form")]
             action["res_id"] = value.id
         return action
+
+    customer_preference_ids = fields.One2many(
+        "crm.customer.preference", "partner_id", string="Preferences"
+    )

@@ -20,3 +20,4 @@ from . import test_customer_document_http
 from . import test_customer_document_performance
 from . import test_customer_asset
 from . import test_account_management
+from . import test_account_management_preferences
