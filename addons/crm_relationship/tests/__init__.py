@@ -21,3 +21,4 @@ from . import test_customer_document_performance
 from . import test_customer_asset
 from . import test_account_management
 from . import test_account_management_preferences
+from . import test_account_management_demo
