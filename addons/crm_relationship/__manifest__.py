@@ -49,6 +49,15 @@
         "report/crm_asset_fault_report_views.xml",
         "views/crm_customer_asset_portal_templates.xml",
         "report/crm_service_renewal_report_views.xml",
+        "security/crm_customer_value_security.xml",
+        "data/crm_customer_tier_data.xml",
+        "views/crm_customer_tier_views.xml",
+        "views/crm_customer_tier_history_views.xml",
+        "views/crm_customer_value_views.xml",
+        "report/crm_cadence_report_views.xml",
+        "views/res_partner_account_views.xml",
+        "views/crm_customer_preference_views.xml",
+        "views/crm_account_menus.xml",
     ],
     "demo": [
         "demo/res_partner_demo.xml",
@@ -59,6 +68,7 @@
         "demo/crm_service_ticket_demo.xml",
         "demo/crm_external_invoice_demo.xml",
         "demo/crm_customer_document_demo.xml",
+        "demo/crm_customer_value_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

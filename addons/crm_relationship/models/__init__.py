@@ -27,3 +27,9 @@ from . import crm_customer_asset
 from . import crm_service_plan
 from . import res_company
 from . import product_category
+from . import crm_customer_tier
+from . import crm_customer_tier_history
+from . import crm_customer_value
+from . import mail_activity
+from . import crm_interaction_cadence
+from . import crm_customer_preference

@@ -540,3 +540,176 @@ class ResPartner(models.Model):
             "search_default_running": 1,
         }
         return action
+
+    # ------------------------------------------------------------
+    # Account management: value, tier, cadence, churn risk
+    # ------------------------------------------------------------
+
+    customer_value_ids = fields.One2many(
+        "crm.customer.value", "partner_id", string="Value Snapshots"
+    )
+    customer_value_id = fields.Many2one(
+        "crm.customer.value",
+        string="Latest Value Snapshot",
+        compute="_compute_customer_value_id",
+        search="_search_customer_value_id",
+        help="The latest nightly snapshot of the customer in the current company.",
+    )
+    customer_tier_override_id = fields.Many2one(
+        "crm.customer.tier",
+        string="Tier Override",
+        company_dependent=True,
+        help="A tier set by hand, for the current company: it replaces the "
+        "computed tier until cleared.",
+    )
+    customer_tier_id = fields.Many2one(
+        "crm.customer.tier",
+        string="Tier",
+        compute="_compute_customer_tier_id",
+        search="_search_customer_tier_id",
+        help="The override if any, else the tier computed last night.",
+    )
+    customer_computed_tier_id = fields.Many2one(
+        related="customer_value_id.computed_tier_id", string="Computed Tier"
+    )
+    customer_tier_differs = fields.Boolean(
+        "Tier Overridden",
+        compute="_compute_customer_tier_id",
+        help="The tier set by hand is not the computed one.",
+    )
+    account_revenue_12m = fields.Monetary(
+        related="customer_value_id.revenue_12m",
+        currency_field="account_currency_id",
+    )
+    account_currency_id = fields.Many2one(
+        related="customer_value_id.currency_id", string="Account Currency"
+    )
+    account_trend_percent = fields.Float(related="customer_value_id.trend_percent")
+    account_has_trend = fields.Boolean(related="customer_value_id.has_trend")
+    account_next_contact_date = fields.Date(
+        related="customer_value_id.next_contact_date"
+    )
+    account_contact_overdue = fields.Boolean(
+        "Contact Overdue",
+        compute="_compute_customer_value_id",
+        search="_search_account_contact_overdue",
+    )
+    churn_score = fields.Integer(related="customer_value_id.churn_score")
+    churn_level = fields.Selection(related="customer_value_id.churn_level")
+    churn_reasons = fields.Text(related="customer_value_id.churn_reasons")
+
+    @api.depends_context("company")
+    def _compute_customer_value_id(self):
+        values = self.env["crm.customer.value"].search(
+            [
+                ("partner_id", "in", self.commercial_partner_id.ids),
+                ("company_id", "=", self.env.company.id),
+                ("is_latest", "=", True),
+            ]
+        )
+        by_partner = {value.partner_id: value for value in values}
+        for partner in self:
+            value = by_partner.get(
+                partner.commercial_partner_id, self.env["crm.customer.value"]
+            )
+            partner.customer_value_id = value
+            partner.account_contact_overdue = value.is_overdue
+
+    @api.depends_context("company")
+    @api.depends("customer_tier_override_id")
+    def _compute_customer_tier_id(self):
+        for partner in self:
+            commercial = partner.commercial_partner_id
+            computed = commercial.customer_value_id.computed_tier_id
+            override = commercial.customer_tier_override_id
+            partner.customer_tier_id = override or computed
+            partner.customer_tier_differs = bool(
+                override and computed and override != computed
+            )
+
+    def _latest_value_domain(self, domain):
+        return [
+            (
+                "customer_value_ids",
+                "any",
+                [
+                    ("is_latest", "=", True),
+                    ("company_id", "=", self.env.company.id),
+                    *domain,
+                ],
+            )
+        ]
+
+    def _search_customer_value_id(self, operator, value):
+        if operator == "any":
+            return self._latest_value_domain(value)
+        if operator in ("=", "!=") and value is False:
+            exists = self._latest_value_domain([])
+            return ["!", *exists] if operator == "=" else exists
+        if operator in ("=", "in"):
+            return self._latest_value_domain([("id", operator, value)])
+        raise UserError(_("Operator %s is not supported on this field.", operator))
+
+    def _search_account_contact_overdue(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(_("Operator %s is not supported on this field.", operator))
+        overdue = self._latest_value_domain([("is_overdue", "=", True)])
+        return overdue if (operator == "=") == value else ["!", *overdue]
+
+    def _search_customer_tier_id(self, operator, value):
+        return self._latest_value_domain([("tier_id", operator, value)])
+
+    def write(self, vals):
+        if "customer_tier_override_id" not in vals:
+            return super().write(vals)
+        before = {partner: partner.customer_tier_id for partner in self}
+        result = super().write(vals)
+        self._record_manual_tier(before)
+        return result
+
+    def _record_manual_tier(self, before):
+        """A dated history row for each customer whose tier in force changed
+        by hand, and its latest snapshot following it."""
+        company = self.env.company
+        history = []
+        for partner in self:
+            value = partner.customer_value_id
+            override = partner.customer_tier_override_id
+            tier = override or value.computed_tier_id
+            if value:
+                value.sudo().write(
+                    {
+                        "tier_id": tier.id,
+                        "tier_differs": bool(
+                            override and override != value.computed_tier_id
+                        ),
+                    }
+                )
+            if tier != before[partner]:
+                history.append(
+                    {
+                        "partner_id": partner.id,
+                        "company_id": company.id,
+                        "old_tier_id": before[partner].id,
+                        "new_tier_id": tier.id,
+                        "source": "manual",
+                    }
+                )
+        self.env["crm.customer.tier.history"].sudo().create(history)
+
+    def action_view_customer_value(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_relationship.crm_customer_value_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"search_default_latest": 0}
+        value = self.commercial_partner_id.customer_value_id
+        if value:
+            action["views"] = [(False, "form")]
+            action["res_id"] = value.id
+        return action
+
+    customer_preference_ids = fields.One2many(
+        "crm.customer.preference", "partner_id", string="Preferences"
+    )

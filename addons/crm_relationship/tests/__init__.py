@@ -22,3 +22,6 @@ from . import test_customer_asset
 from . import test_asset_entitlement
 from . import test_asset_portal
 from . import test_asset_specs_reports
+from . import test_account_management
+from . import test_account_management_preferences
+from . import test_account_management_demo
