@@ -544,3 +544,25 @@ def test_crm_sync_pulls_tryton_invoices_into_odoo(
         fields=["status", "amount_due"],
     )
     assert (record["status"], record["amount_due"]) == ("paid", 0.0)
+
+
+def test_invoice_lines_come_with_their_invoices(tryton):
+    src, _sleeps = source(tryton.url)
+    rows = by_id(read(src)[1])
+    ids = {key: str(tryton.scenario[key]["id"]) for key in SCENARIO}
+    [line] = rows[ids["open"]]["lines"]
+    assert (
+        line["product_code"],
+        line["description"],
+        line["quantity"],
+        line["price_unit"],
+        line["amount"],
+    ) == ("SI-10K", "Solar inverter", "1.0", "1000.0000", "1000.00")
+    # the credit note of "refunded": negative in Tryton, signed by Odoo
+    [credited] = rows[ids["refund"]]["lines"]
+    assert credited["product_code"] == "SI-10K"
+    assert credited["quantity"] == "-1.0"
+    assert rows[ids["old"]]["lines"][0]["product_code"] is None
+    # the lines are in the payload: a retry gives them again
+    payload = json.loads(json.dumps(rows[ids["open"]]["payload"], default=str))
+    assert src.retry_row(payload)["lines"] == rows[ids["open"]]["lines"]

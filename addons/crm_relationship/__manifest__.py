@@ -45,6 +45,7 @@
         "views/crm_service_plan_views.xml",
         "wizards/crm_sync_user_wizard_views.xml",
         "views/crm_relationship_menus.xml",
+        "views/crm_external_invoice_line_views.xml",
     ],
     "demo": [
         "demo/res_partner_demo.xml",

@@ -25,3 +25,4 @@ from . import ir_attachment
 from . import product_template
 from . import crm_customer_asset
 from . import crm_service_plan
+from . import crm_external_invoice_line
