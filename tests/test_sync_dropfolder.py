@@ -438,9 +438,9 @@ LINE_COLUMNS = {
 def test_repeated_invoice_rows_bring_its_lines(tmp_path):
     (tmp_path / "a.csv").write_text(
         "id,date,total,customer,sku,item,qty,price\n"
-        "L1,2026-11-01,\"8,200.00\",Negev,SI-10K,Inverter,2,\"4,000.00\"\n"
+        'L1,2026-11-01,"8,200.00",Negev,SI-10K,Inverter,2,"4,000.00"\n'
         "L2,2026-11-02,50,Arava,,Visit,1,50\n"
-        "L1,2026-11-01,\"8,200.00\",Negev,CABLE-DC,Cable,\"62.5\",3.20\n"
+        'L1,2026-11-01,"8,200.00",Negev,CABLE-DC,Cable,"62.5",3.20\n'
         "L3,2026-11-03,10,Arava,X,,,\n"
     )
     rows = read_all(tmp_path, line_columns=LINE_COLUMNS)
@@ -482,7 +482,12 @@ def test_line_keys_from_a_column_and_bad_quantity_names_the_line(tmp_path):
         "K1,2026-11-01,20,N,20,B,1,10\n"
         "K2,2026-11-01,20,N,10,A,one,10\n"
     )
-    columns = {"key": "line", "product_code": "sku", "quantity": "qty", "amount": "amount"}
+    columns = {
+        "key": "line",
+        "product_code": "sku",
+        "quantity": "qty",
+        "amount": "amount",
+    }
     rows = read_all(tmp_path, line_columns=columns)
     assert [line["key"] for line in by_key(rows)["K1"]["lines"]] == ["10", "20"]
     [reason] = rejected(rows)
@@ -490,9 +495,7 @@ def test_line_keys_from_a_column_and_bad_quantity_names_the_line(tmp_path):
 
 
 def test_pages_never_split_an_invoice_and_a_retry_rereads_its_lines(tmp_path):
-    lines = "".join(
-        f"P{n // 3},2026-11-01,30,N,S{n},1,10\n" for n in range(9)
-    )
+    lines = "".join(f"P{n // 3},2026-11-01,30,N,S{n},1,10\n" for n in range(9))
     (tmp_path / "a.csv").write_text("id,date,total,customer,sku,qty,price\n" + lines)
     columns = {"product_code": "sku", "quantity": "qty", "price_unit": "price"}
     pages = list(source(tmp_path, line_columns=columns).pages(None, 2))
@@ -510,6 +513,6 @@ def test_pages_never_split_an_invoice_and_a_retry_rereads_its_lines(tmp_path):
 def test_line_columns_missing_from_the_header_are_named(tmp_path):
     (tmp_path / "a.csv").write_text("id,date,total,customer\nA,2026-11-01,1,N\n")
     [row] = read_all(tmp_path, line_columns=LINE_COLUMNS)
-    assert "the header has no column 'sku', 'item', 'qty', 'price'" in row[
-        "reject_reason"
-    ]
+    assert (
+        "the header has no column 'sku', 'item', 'qty', 'price'" in row["reject_reason"]
+    )

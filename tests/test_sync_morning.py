@@ -227,9 +227,13 @@ def test_income_rows_become_lines(morning):
     morning.documents.append(
         {**document(301, doc_type=330, amount=4680.0), "income": income[:1]}
     )
-    morning.documents.append({**document(302), "income": [{"quantity": "x", "price": 1}]})
+    morning.documents.append(
+        {**document(302), "income": [{"quantity": "x", "price": 1}]}
+    )
     src, _sleeps = source(morning)
-    rows = {row["external_id"]: row for page in src.pages(None, 500) for row in page.rows}
+    rows = {
+        row["external_id"]: row for page in src.pages(None, 500) for row in page.rows
+    }
     assert rows["doc-300"]["lines"] == [
         {
             "key": "1",
@@ -252,7 +256,9 @@ def test_income_rows_become_lines(morning):
     ]
     assert rows["doc-301"]["kind"] == "credit_note"
     assert rows["doc-301"]["lines"][0]["product_code"] == "SI-10K"
-    assert "lines" not in rows["doc-1"], "no income in the answer: lines left as they are"
+    assert (
+        "lines" not in rows["doc-1"]
+    ), "no income in the answer: lines left as they are"
     assert rows["doc-302"]["reject_reason"] == (
         "document doc-302: income row 1: quantity 'x' is not a number"
     )

@@ -306,7 +306,9 @@ class DropFolderSource:
                 }
                 for name in ("quantity", "price_unit", "amount"):
                     values[name] = self._number(
-                        line, columns.get(name), None if name == "quantity" else currency
+                        line,
+                        columns.get(name),
+                        None if name == "quantity" else currency,
                     )
             except RowError as error:
                 raise RowError(f"invoice line {number}: {error}") from None

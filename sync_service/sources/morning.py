@@ -218,9 +218,14 @@ def _income_lines(income):
                 value = float(raw)
             except (TypeError, ValueError):
                 value = float("nan")
-            if isinstance(raw, bool) or value != value or value in (
-                float("inf"),
-                float("-inf"),
+            if (
+                isinstance(raw, bool)
+                or value != value
+                or value
+                in (
+                    float("inf"),
+                    float("-inf"),
+                )
             ):
                 raise ValueError(f"income row {index}: {field} {raw!r} is not a number")
             numbers[name] = str(raw)

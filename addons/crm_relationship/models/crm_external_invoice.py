@@ -639,8 +639,11 @@ class CrmExternalInvoice(models.Model):
         for index, line in enumerate(lines, start=1):
             if not isinstance(line, dict):
                 raise _RowRejected(
-                    _("invoice %(invoice)s, line %(line)s: not a record",
-                      invoice=invoice, line=index)
+                    _(
+                        "invoice %(invoice)s, line %(line)s: not a record",
+                        invoice=invoice,
+                        line=index,
+                    )
                 )
 
             def reject(field_name, message, line=index):

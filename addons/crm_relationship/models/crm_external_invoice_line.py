@@ -189,8 +189,9 @@ class CrmExternalInvoiceLine(models.Model):
         if not lines:
             return
         counted = set(
-            Asset.search([("return_external_line_ids", "in", lines.ids)])
-            .return_external_line_ids.ids
+            Asset.search(
+                [("return_external_line_ids", "in", lines.ids)]
+            ).return_external_line_ids.ids
         )
         lines = lines.filtered(lambda line: line.id not in counted)
         if not lines:
@@ -198,8 +199,16 @@ class CrmExternalInvoiceLine(models.Model):
         candidates = Asset.search(
             [
                 ("source", "=", "external"),
-                ("external_line_id.invoice_id.job_id", "in", lines.invoice_id.job_id.ids),
-                ("commercial_partner_id", "in", lines.partner_id.commercial_partner_id.ids),
+                (
+                    "external_line_id.invoice_id.job_id",
+                    "in",
+                    lines.invoice_id.job_id.ids,
+                ),
+                (
+                    "commercial_partner_id",
+                    "in",
+                    lines.partner_id.commercial_partner_id.ids,
+                ),
                 ("product_id", "in", lines.product_id.ids),
                 ("state", "=", "active"),
             ],
@@ -208,10 +217,16 @@ class CrmExternalInvoiceLine(models.Model):
         by_origin = defaultdict(list)
         for asset in candidates:
             invoice = asset.external_line_id.invoice_id
-            by_origin[invoice.job_id.id, asset.commercial_partner_id.id, asset.product_id.id].append(asset)
+            by_origin[
+                invoice.job_id.id, asset.commercial_partner_id.id, asset.product_id.id
+            ].append(asset)
         for line in lines:
             invoice = line.invoice_id
-            key = (invoice.job_id.id, invoice.partner_id.commercial_partner_id.id, line.product_id.id)
+            key = (
+                invoice.job_id.id,
+                invoice.partner_id.commercial_partner_id.id,
+                line.product_id.id,
+            )
             assets = by_origin[key]
             if invoice.origin_external_id:
                 assets = [

@@ -349,9 +349,7 @@ class CrmServicePlan(models.Model):
             product = spec["product"]
             key = (spec["partner"].id, product.id)
             term = product.service_plan_term_months * max(round(spec["quantity"]), 1)
-            start = (
-                latest[key] + timedelta(days=1) if latest.get(key) else spec["date"]
-            )
+            start = latest[key] + timedelta(days=1) if latest.get(key) else spec["date"]
             latest[key] = start + relativedelta(months=term) - timedelta(days=1)
             values.append(
                 {

@@ -180,7 +180,11 @@ class TestExternalInvoiceLines(CrmRelationshipCase):
         assets = self._assets(invoice)
         self.assertEqual(len(assets), 4)
         self.assertEqual(
-            set(assets.filtered(lambda a: a.product_id == self.inverter).mapped("price_unit")),
+            set(
+                assets.filtered(lambda a: a.product_id == self.inverter).mapped(
+                    "price_unit"
+                )
+            ),
             {3900},
         )
         _run, again = self._import(changed)
@@ -194,7 +198,9 @@ class TestExternalInvoiceLines(CrmRelationshipCase):
             sorted(assets.mapped("state")), ["active", "retired", "retired", "retired"]
         )
         # the invoice cancelled: its assets are retired
-        self._import([self._row("1", [line("1", "SI-10K", 1, "3900")], status="cancelled")])
+        self._import(
+            [self._row("1", [line("1", "SI-10K", 1, "3900")], status="cancelled")]
+        )
         self.assertEqual(set(self._assets(invoice).mapped("state")), {"retired"})
 
     def test_row_without_lines_leaves_them_and_keeps_its_hash(self):
@@ -228,17 +234,21 @@ class TestExternalInvoiceLines(CrmRelationshipCase):
         self.assertEqual(result["created"], 1)
         credit = self._invoice("CN-1")
         self.assertEqual(
-            (credit.line_ids.quantity, credit.line_ids.price_unit, credit.line_ids.amount),
+            (
+                credit.line_ids.quantity,
+                credit.line_ids.price_unit,
+                credit.line_ids.amount,
+            ),
             (2, 4000, -8000),
         )
         self.assertEqual(credit.origin_external_id, "1")
         self.assertFalse(self._assets(credit), "a credit note creates no asset")
         assets = self._assets(invoice)
-        self.assertEqual(sorted(assets.mapped("state")), ["active", "returned", "returned"])
-        # a credit note written positive is negative all the same
-        self._import(
-            [self._row("CN-2", [line("1", "X", 1, "5")], kind="credit_note")]
+        self.assertEqual(
+            sorted(assets.mapped("state")), ["active", "returned", "returned"]
         )
+        # a credit note written positive is negative all the same
+        self._import([self._row("CN-2", [line("1", "X", 1, "5")], kind="credit_note")])
         self.assertEqual(self._invoice("CN-2").line_ids.amount, -5)
         # the credit note changed (its status) counts its return once
         self._import(
@@ -267,7 +277,9 @@ class TestExternalInvoiceLines(CrmRelationshipCase):
         run_id, result = self._import(rows)
         self.assertEqual((result["created"], result["rejected"]), (1, 0))
         invoice = self._invoice("1")
-        self.assertEqual(invoice.line_ids.mapped("match_state"), ["unmatched", "unmatched"])
+        self.assertEqual(
+            invoice.line_ids.mapped("match_state"), ["unmatched", "unmatched"]
+        )
         self.assertEqual(invoice.line_ids[0].product_code, "NOPE-1")
         self.assertFalse(self._assets(invoice))
         Issue = self.env["crm.sync.issue"]
@@ -291,7 +303,13 @@ class TestExternalInvoiceLines(CrmRelationshipCase):
         self.Api.import_page(
             "finance",
             started["run_id"],
-            [{**rows[0], "amount_due": "0.00", "retry_issue_id": retries[0]["issue_id"]}],
+            [
+                {
+                    **rows[0],
+                    "amount_due": "0.00",
+                    "retry_issue_id": retries[0]["issue_id"],
+                }
+            ],
             started["bookmark"],
             started["bookmark"],
         )
@@ -306,7 +324,10 @@ class TestExternalInvoiceLines(CrmRelationshipCase):
             ([line("1", "SI-10K"), line("1", "CABLE-DC")], "line 2: key: '1' is used"),
             ([{"key": "1", "product_code": "SI-10K"}], "line 1: price_unit: missing"),
             ("not a list", "lines: not a list"),
-            ([line("1", "SI-10K", 1, "1e20")], "line 1: price_unit: '1e20' is out of range"),
+            (
+                [line("1", "SI-10K", 1, "1e20")],
+                "line 1: price_unit: '1e20' is out of range",
+            ),
         ]
         for index, (lines, message) in enumerate(cases):
             with self.subTest(message=message):
