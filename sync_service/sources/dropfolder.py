@@ -20,6 +20,12 @@ the same sync issue. The other rows and files still go in. A file that cannot
 be read at all (not an XLSX workbook, UTF-16 text read as UTF-8, a header
 without the configured columns, e.g. split on the wrong delimiter) is one
 rejected row naming the file and the setting to change, and moves aside.
+
+With ``line_columns`` configured each row is an invoice line: the rows of one
+invoice id (anywhere in the file) make one invoice row with ``lines``, its
+columns read from its first row, placed where that row is; pages and the
+bookmark count invoices, so a page never splits one. A line without a
+``key`` column is keyed on its line number in the file.
 """
 
 import base64

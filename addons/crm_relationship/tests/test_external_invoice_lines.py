@@ -19,6 +19,9 @@ def line(key, code, quantity=1, price="100.00", **values):
 
 @tagged("post_install", "-at_install")
 class TestExternalInvoiceLines(CrmRelationshipCase):
+    # the lines of this test's source: a shared database may hold others
+    OURS = [("invoice_id.job_id.name", "=", "finance")]
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -283,16 +286,20 @@ class TestExternalInvoiceLines(CrmRelationshipCase):
         self.assertEqual(invoice.line_ids[0].product_code, "NOPE-1")
         self.assertFalse(self._assets(invoice))
         Issue = self.env["crm.sync.issue"]
+        ext_issues = [
+            ("job_id.name", "=", "finance"),
+            ("record_key", "like", "ext:1:%"),
+        ]
         issues = Issue.search([("run_id", "=", run_id)], order="record_key")
         self.assertEqual(issues.mapped("record_key"), ["ext:1:1", "ext:1:2"])
         self.assertIn("NOPE-1", issues[0].reason)
         self.assertIn("INV-1", issues[0].reason)
         # the same invoice again, unchanged: no new issue
         self._import(rows)
-        self.assertEqual(Issue.search_count([("record_key", "like", "ext:1:%")]), 2)
+        self.assertEqual(Issue.search_count(ext_issues), 2)
         # changed, still unmatched: the open issues are updated, not repeated
         self._import([{**rows[0], "amount_due": "0.00"}])
-        self.assertEqual(Issue.search_count([("record_key", "like", "ext:1:%")]), 2)
+        self.assertEqual(Issue.search_count(ext_issues), 2)
         # the product is created, the manager retries: matched, asset, resolved
         self.env["product.product"].create(
             {"name": "Meter", "default_code": "NOPE-1", "is_customer_asset": True}
@@ -339,7 +346,7 @@ class TestExternalInvoiceLines(CrmRelationshipCase):
                 )
                 self.assertIn(f"invoice INV-{external_id}", issue.reason)
                 self.assertIn(message, issue.reason)
-        self.assertFalse(self.env["crm.external.invoice.line"].search([]))
+        self.assertFalse(self.env["crm.external.invoice.line"].search(self.OURS))
 
     def test_dry_run_writes_no_lines_nor_assets(self):
         started = self.Api.start_run("finance", "pull", True)
@@ -351,12 +358,16 @@ class TestExternalInvoiceLines(CrmRelationshipCase):
             "page-x",
         )
         self.assertEqual(result["created"], 1)
-        self.assertFalse(self.env["crm.external.invoice.line"].search([]))
+        self.assertFalse(self.env["crm.external.invoice.line"].search(self.OURS))
         self.assertFalse(
-            self.env["crm.customer.asset"].search([("source", "=", "external")])
+            self.env["crm.customer.asset"].search(
+                [("external_invoice_id.job_id.name", "=", "finance")]
+            )
         )
         self.assertFalse(
-            self.env["crm.sync.issue"].search([("record_key", "like", "ext:%")])
+            self.env["crm.sync.issue"].search(
+                [("job_id.name", "=", "finance"), ("record_key", "like", "ext:%")]
+            )
         )
 
     def test_lines_access_like_invoices(self):
@@ -366,5 +377,10 @@ class TestExternalInvoiceLines(CrmRelationshipCase):
         billing = new_test_user(
             self.env, login="rel_billing_lines", groups="account.group_account_invoice"
         )
-        self.assertEqual(len(Line.with_user(billing).search([])), 1)
+        ours = [("invoice_id", "=", self._invoice("1").id)]
+        self.assertEqual(len(Line.with_user(billing).search(ours)), 1)
         self.assertFalse(Line.with_user(billing).has_access("write"))
+        # the invoice form opens for a billing user: lines and assets count
+        invoice = self._invoice("1").with_user(billing)
+        self.assertEqual(invoice.line_ids.product_code, "SI-10K")
+        self.assertEqual(invoice.asset_count, 1)
