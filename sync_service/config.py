@@ -90,6 +90,17 @@ INVOICE_COLUMNS = (
     "source_url",
     "pdf_file",
 )
+# an invoice's lines in a drop file: one row per line, the invoice's columns
+# repeated on each (the rows of one invoice id make one invoice)
+LINE_COLUMNS = (
+    "key",
+    "product_code",
+    "barcode",
+    "description",
+    "quantity",
+    "price_unit",
+    "amount",
+)
 
 
 @dataclass
@@ -112,6 +123,7 @@ class SourceConfig:
     folder: Path | None = None
     processed_folder: Path | None = None
     columns: dict = field(default_factory=dict)
+    line_columns: dict = field(default_factory=dict)
     date_format: str = "%Y-%m-%d"
     decimal_comma: bool = False
     encoding: str = "utf-8-sig"
@@ -363,12 +375,29 @@ def _file_source(reader, name, kind):
     for required in ("external_id", "issued_on", "amount_total"):
         if required not in columns:
             raise ConfigError(f"{reader.key('columns')}.{required}: missing")
+    line_reader = _Reader(
+        reader.get("line_columns", dict, {}),
+        reader.key("line_columns"),
+        None,
+        reader.warnings,
+    )
+    line_columns = {}
+    for column in LINE_COLUMNS:
+        header = line_reader.get(column, str, None)
+        if header is not None:
+            line_columns[column] = header
+    line_reader.done()
+    if line_columns and not {"price_unit", "amount"} & set(line_columns):
+        raise ConfigError(
+            f"{reader.key('line_columns')}: needs price_unit or amount (or both)"
+        )
     source = SourceConfig(
         name=name,
         kind=kind,
         folder=folder,
         processed_folder=reader.path("processed_folder", folder / "processed"),
         columns=columns,
+        line_columns=line_columns,
         date_format=reader.get("date_format", str, "%Y-%m-%d"),
         decimal_comma=reader.get("decimal_comma", bool, False),
         encoding=reader.get("encoding", str, "utf-8-sig"),

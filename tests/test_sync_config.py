@@ -189,6 +189,8 @@ def test_example_config_is_valid(tmp_path, monkeypatch):
     assert tryton.password.reveal() == "tp"
     assert repr(tryton.password) == "Secret('***')"
     assert (tryton.page_size, tryton.overlap_minutes) == (200, 10)
+    assert config.source("finance").line_columns["product_code"] == "SKU"
+    assert config.source("morning").line_columns == {}
     books = config.source("books")
     assert books.processed_folder == books.folder / "processed"
     assert books.default_currency == "ILS"
@@ -493,3 +495,34 @@ def test_odoo_busy_or_behind_a_restarting_proxy_is_retried():
     finally:
         odoo.close()
     assert sleeps == [1.0, 2.0, 1.0, 2.0]
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        ('product_code = "SKU"\nprice_unit = "Price"\n', None),
+        (
+            'product_code = "SKU"\n',
+            "sources[0].line_columns: needs price_unit or amount",
+        ),
+        (
+            'amount = "Sum"\ncolour = "red"\n',
+            "sources[0].line_columns.colour: unknown key",
+        ),
+    ],
+)
+def test_line_columns_of_a_file_source(write, lines, message):
+    text = GOOD.replace(
+        'amount_total = "Total"\n',
+        f'amount_total = "Total"\n[sources.line_columns]\n{lines}',
+    )
+    if message is None:
+        config = load(write(text))
+        assert config.source("finance-csv").line_columns == {
+            "product_code": "SKU",
+            "price_unit": "Price",
+        }
+        return
+    with pytest.raises(ConfigError) as error:
+        load(write(text))
+    assert message in str(error.value)

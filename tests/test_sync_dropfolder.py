@@ -425,3 +425,94 @@ def test_pages_are_cut_by_bytes_and_a_row_too_big_is_rejected(tmp_path):
     assert [page.bookmark.rpartition("#")[2] for page in pages] == ["2", "5", "end"]
     again = list(drop.pages(pages[0].bookmark, 100, max_bytes=budget))
     assert [row["external_id"] for row in again[0].rows] == ["A2", "A3", "A4"]
+
+
+LINE_COLUMNS = {
+    "product_code": "sku",
+    "description": "item",
+    "quantity": "qty",
+    "price_unit": "price",
+}
+
+
+def test_repeated_invoice_rows_bring_its_lines(tmp_path):
+    (tmp_path / "a.csv").write_text(
+        "id,date,total,customer,sku,item,qty,price\n"
+        'L1,2026-11-01,"8,200.00",Negev,SI-10K,Inverter,2,"4,000.00"\n'
+        "L2,2026-11-02,50,Arava,,Visit,1,50\n"
+        'L1,2026-11-01,"8,200.00",Negev,CABLE-DC,Cable,"62.5",3.20\n'
+        "L3,2026-11-03,10,Arava,X,,,\n"
+    )
+    rows = read_all(tmp_path, line_columns=LINE_COLUMNS)
+    invoices = by_key(rows)
+    assert list(invoices) == ["L1", "L2"]
+    assert invoices["L1"]["lines"] == [
+        {
+            "key": "2",
+            "sequence": 1,
+            "product_code": "SI-10K",
+            "barcode": None,
+            "description": "Inverter",
+            "quantity": "2",
+            "price_unit": "4000.00",
+            "amount": None,
+        },
+        {
+            "key": "4",
+            "sequence": 2,
+            "product_code": "CABLE-DC",
+            "barcode": None,
+            "description": "Cable",
+            "quantity": "62.5",
+            "price_unit": "3.20",
+            "amount": None,
+        },
+    ]
+    assert invoices["L2"]["lines"][0]["product_code"] is None
+    assert rejected(rows) == [
+        "a.csv line 5: invoice line 5: column 'price': empty, a price or an "
+        "amount is required"
+    ]
+
+
+def test_line_keys_from_a_column_and_bad_quantity_names_the_line(tmp_path):
+    (tmp_path / "a.csv").write_text(
+        "id,date,total,customer,line,sku,qty,amount\n"
+        "K1,2026-11-01,20,N,10,A,1,10\n"
+        "K1,2026-11-01,20,N,20,B,1,10\n"
+        "K2,2026-11-01,20,N,10,A,one,10\n"
+    )
+    columns = {
+        "key": "line",
+        "product_code": "sku",
+        "quantity": "qty",
+        "amount": "amount",
+    }
+    rows = read_all(tmp_path, line_columns=columns)
+    assert [line["key"] for line in by_key(rows)["K1"]["lines"]] == ["10", "20"]
+    [reason] = rejected(rows)
+    assert reason.startswith("a.csv line 4: invoice line 4: column 'qty': 'one'")
+
+
+def test_pages_never_split_an_invoice_and_a_retry_rereads_its_lines(tmp_path):
+    lines = "".join(f"P{n // 3},2026-11-01,30,N,S{n},1,10\n" for n in range(9))
+    (tmp_path / "a.csv").write_text("id,date,total,customer,sku,qty,price\n" + lines)
+    columns = {"product_code": "sku", "quantity": "qty", "price_unit": "price"}
+    pages = list(source(tmp_path, line_columns=columns).pages(None, 2))
+    assert [len(page.rows) for page in pages] == [2, 1]
+    assert [len(row["lines"]) for page in pages for row in page.rows] == [3, 3, 3]
+    assert pages[0].bookmark.endswith("#2")
+    # resuming after the first page reads the third invoice only
+    again = list(source(tmp_path, line_columns=columns).pages(pages[0].bookmark, 2))
+    assert [row["external_id"] for row in again[0].rows] == ["P2"]
+    payload = json.loads(json.dumps(pages[0].rows[0]["payload"]))
+    retried = source(tmp_path, line_columns=columns).retry_row(payload)
+    assert retried["lines"] == pages[0].rows[0]["lines"]
+
+
+def test_line_columns_missing_from_the_header_are_named(tmp_path):
+    (tmp_path / "a.csv").write_text("id,date,total,customer\nA,2026-11-01,1,N\n")
+    [row] = read_all(tmp_path, line_columns=LINE_COLUMNS)
+    assert (
+        "the header has no column 'sku', 'item', 'qty', 'price'" in row["reject_reason"]
+    )

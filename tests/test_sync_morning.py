@@ -208,3 +208,59 @@ def test_bad_amount_is_a_rejected_row(morning):
     rows = [row for page in src.pages(None, 500) for row in page.rows]
     bad = next(r for r in rows if r["external_id"] == "doc-200")
     assert "amount" in bad["reject_reason"]
+
+
+def test_income_rows_become_lines(morning):
+    income = [
+        {
+            "catalogNum": "SI-10K",
+            "description": "ממיר",
+            "quantity": 2,
+            "price": 4000,
+            "amount": 8000,
+            "currency": "ILS",
+            "vatType": 0,
+        },
+        {"description": "התקנה", "quantity": 1, "price": 350.5},
+    ]
+    morning.documents.append({**document(300, amount=8775.0), "income": income})
+    morning.documents.append(
+        {**document(301, doc_type=330, amount=4680.0), "income": income[:1]}
+    )
+    morning.documents.append(
+        {**document(302), "income": [{"quantity": "x", "price": 1}]}
+    )
+    src, _sleeps = source(morning)
+    rows = {
+        row["external_id"]: row for page in src.pages(None, 500) for row in page.rows
+    }
+    assert rows["doc-300"]["lines"] == [
+        {
+            "key": "1",
+            "sequence": 1,
+            "product_code": "SI-10K",
+            "description": "ממיר",
+            "quantity": "2",
+            "price_unit": "4000",
+            "amount": "8000",
+        },
+        {
+            "key": "2",
+            "sequence": 2,
+            "product_code": None,
+            "description": "התקנה",
+            "quantity": "1",
+            "price_unit": "350.5",
+            "amount": None,
+        },
+    ]
+    assert rows["doc-301"]["kind"] == "credit_note"
+    assert rows["doc-301"]["lines"][0]["product_code"] == "SI-10K"
+    assert (
+        "lines" not in rows["doc-1"]
+    ), "no income in the answer: lines left as they are"
+    assert rows["doc-302"]["reject_reason"] == (
+        "document doc-302: income row 1: quantity 'x' is not a number"
+    )
+    # a retry reads the kept document again, lines and all
+    assert src.retry_row(rows["doc-300"]["payload"]) == rows["doc-300"]

@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 import test_sync_e2e
@@ -544,3 +545,26 @@ def test_crm_sync_pulls_tryton_invoices_into_odoo(
         fields=["status", "amount_due"],
     )
     assert (record["status"], record["amount_due"]) == ("paid", 0.0)
+
+
+def test_invoice_lines_come_with_their_invoices(tryton):
+    src, _sleeps = source(tryton.url)
+    rows = by_id(read(src)[1])
+    ids = {key: str(tryton.scenario[key]["id"]) for key in SCENARIO}
+    [line] = rows[ids["open"]]["lines"]
+    assert (
+        line["product_code"],
+        line["description"],
+        line["quantity"],
+        line["price_unit"],
+        line["amount"],
+    ) == ("SI-10K", "Solar inverter", "1.0", "1000", "1000.00")
+    # the credit note of "refunded": negative in Tryton, signed by Odoo
+    [credited] = rows[ids["refund"]]["lines"]
+    assert credited["product_code"] == "SI-10K"
+    assert Decimal(credited["quantity"]) == -1
+    assert Decimal(credited["amount"]) == -300
+    assert rows[ids["old"]]["lines"][0]["product_code"] is None
+    # the lines are in the payload: a retry gives them again
+    payload = json.loads(json.dumps(rows[ids["open"]]["payload"], default=str))
+    assert src.retry_row(payload)["lines"] == rows[ids["open"]]["lines"]

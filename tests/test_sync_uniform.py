@@ -145,6 +145,17 @@ def test_documents_become_invoice_rows(tmp_path):
             "amount_due": None,
             "customer": customer("C-17", 'אלקטרה בע"מ', "514000001"),
             "source_url": None,
+            "lines": [
+                {
+                    "key": "1",
+                    "sequence": 1,
+                    "product_code": "SKU-1",
+                    "description": "ייעוץ",
+                    "quantity": "2.0000",
+                    "price_unit": "500.00",
+                    "amount": "1000.00",
+                }
+            ],
         },
         {
             "external_id": "514000000/300/1002",
@@ -607,6 +618,60 @@ def test_retry_row_reads_the_kept_record_again(tmp_path):
     # e.g. rejected in Odoo for an unknown customer, then queued for retry
     assert source.retry_row(json.loads(json.dumps(rows[4]["payload"]))) == rows[4]
     assert source.retry_row({"something": "else"}) is None
+
+
+def test_d110_lines_of_an_invoice_and_a_credit_note(tmp_path):
+    invoice = Document(
+        305,
+        "1101",
+        "20261110",
+        D("9558.00"),
+        D("1458.00"),
+        customer_key="C-17",
+        lines=[
+            Line("Inverter", D("2"), D("4000"), code="SI-10K"),
+            Line("DC cable", D("1.5"), D("66.6667"), code="CABLE-DC"),
+        ],
+    )
+    credit = Document(
+        330,
+        "3101",
+        "20261120",
+        D("4720.00"),
+        D("720.00"),
+        customer_key="C-17",
+        base_type=305,
+        base_number="1101",
+        lines=[Line("Inverter returned", D("1"), D("4000"), code="SI-10K")],
+    )
+    write_export(tmp_path / "drop", [invoice, credit])
+    source = UniformSource(config(tmp_path))
+    first, second = rows_of(read_all(source))
+    assert [
+        (line["key"], line["product_code"], line["quantity"], line["price_unit"])
+        for line in first["lines"]
+    ] == [("1", "SI-10K", "2.0000", "4000.00"), ("2", "CABLE-DC", "1.5000", "66.67")]
+    assert first["lines"][1]["amount"] == "100.00"
+    assert "origin" not in first
+    assert second["kind"] == "credit_note"
+    assert second["origin"] == "514000000/305/1101"
+    assert second["lines"][0]["amount"] == "4000.00", "Odoo gives the sign"
+    # the lines' records stay in the payload: a retry reads them again
+    assert source.retry_row(json.loads(json.dumps(first["payload"]))) == first
+
+
+def test_broken_d110_rejects_its_document_naming_line_and_field(tmp_path):
+    export = write_export(tmp_path / "drop", documents()[:2])
+    # line 3 is the D110 of document 1001: its quantity (1264, column 224)
+    replace_lines(export / "BKMVDATA.TXT", {3: put(224, "+0000000000ab0000")})
+    first, second = rows_of(read_all(UniformSource(config(tmp_path))))
+    assert first["external_id"] == "514000000/305/1001"
+    assert first["reject_reason"] == (
+        "OPENFRMT/51400000.26/11301200/BKMVDATA.TXT line 3: D110 field 1264 "
+        "(quantity): '+0000000000ab0000' is not an amount (a sign and digits, "
+        "4 implied decimals)"
+    )
+    assert "reject_reason" not in second
 
 
 def test_retry_of_a_broken_record_is_rejected_again(tmp_path):

@@ -49,6 +49,7 @@ ADMIN_PASSWORD = "admin-Tryton-1"
 HEBREW_NAME = "אלקטרה מוצרי צריכה בע״מ"
 ISRAELI_TAX_ID = "520000118"  # a valid Israeli company number (il_hp)
 EMAIL_ONLY = "only-email@example.com"
+PRODUCT_CODE = "SI-10K"  # the product of the lines of "open" and "refunded"
 SETUP_TIMEOUT = 600
 
 
@@ -270,7 +271,9 @@ def _context():
     [tax] = Model.get("account.tax").find([("name", "=", "VAT 17%")])
     [payment_method] = Model.get("account.invoice.payment.method").find([])
     [term] = Model.get("account.invoice.payment_term").find([("name", "=", "Net 30")])
+    products = Model.get("product.product").find([("code", "=", PRODUCT_CODE)])
     return {
+        "product": products[0] if products else None,
         "today": dt.date.today(),
         "Decimal": Decimal,
         "company": company,
@@ -281,7 +284,9 @@ def _context():
     }
 
 
-def _invoice(ctx, party, untaxed, days_ago, taxed=True, currency=None, kind="out"):
+def _invoice(
+    ctx, party, untaxed, days_ago, taxed=True, currency=None, kind="out", product=False
+):
     import datetime as dt  # noqa: PLC0415
 
     from proteus import Model  # noqa: PLC0415
@@ -294,8 +299,10 @@ def _invoice(ctx, party, untaxed, days_ago, taxed=True, currency=None, kind="out
         invoice.currency = currency
     invoice.invoice_date = ctx["today"] - dt.timedelta(days=days_ago)
     line = invoice.lines.new()
+    if product:
+        line.product = ctx["product"]
     line.account = ctx["accounts"]["revenue" if kind == "out" else "expense"]
-    line.description = "Consulting"
+    line.description = "Solar inverter" if product else "Consulting"
     line.quantity = 1
     line.unit_price = ctx["Decimal"](untaxed)
     if taxed and kind == "out":
@@ -419,6 +426,21 @@ def scenario_setup(config_file, database):
     term_line.relativedeltas.new(days=30)
     term.save()
 
+    category = Model.get("product.category")(name="Equipment", accounting=True)
+    category.account_revenue = accounts["revenue"]
+    category.account_expense = accounts["expense"]
+    category.save()
+    [unit] = Model.get("product.uom").find([("name", "=", "Unit")])
+    template = Model.get("product.template")(
+        name="Solar Inverter",
+        code=PRODUCT_CODE,
+        type="goods",
+        default_uom=unit,
+        list_price=Decimal("1000"),
+        account_category=category,
+    )
+    template.save()
+
     hebrew = Party(name=HEBREW_NAME)
     identifier = hebrew.identifiers.new()
     identifier.type = "il_vat"  # il_hp, as Tryton 7 names it
@@ -435,7 +457,7 @@ def scenario_setup(config_file, database):
     made = {}
     made["old"] = _post(_invoice(ctx, hebrew, "500", 200))
     _pay(ctx, made["old"], "585")
-    made["open"] = _post(_invoice(ctx, hebrew, "1000", 40))
+    made["open"] = _post(_invoice(ctx, hebrew, "1000", 40, product=True))
     made["partly"] = _post(_invoice(ctx, email_only, "2000", 5))
     _pay(ctx, made["partly"], "1000")
     made["paid"] = _post(_invoice(ctx, email_only, "100", 3))
@@ -444,7 +466,7 @@ def scenario_setup(config_file, database):
     made["credit"].invoice_date = made["paid"].invoice_date
     made["credit"].save()
     _post(made["credit"])
-    made["refunded"] = _post(_invoice(ctx, hebrew, "300", 2))
+    made["refunded"] = _post(_invoice(ctx, hebrew, "300", 2, product=True))
     made["refund"] = _credit(made["refunded"], refund=True)
     made["euro"] = _post(_invoice(ctx, email_only, "400", 0, taxed=False, currency=eur))
     draft = _invoice(ctx, hebrew, "10", 0)

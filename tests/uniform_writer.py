@@ -36,6 +36,7 @@ class Line:
     quantity: Decimal = Decimal("1")
     unit_price: Decimal = Decimal("0")
     vat_rate: Decimal = Decimal("18")
+    code: str = ""  # 1259, SKU-<line number> when empty
 
 
 @dataclass
@@ -63,6 +64,8 @@ class Document:
     customer_city: str = ""
     foreign_amount: Decimal | None = None
     currency_code: str = ""
+    base_type: int = 0  # 1256/1257 on each line: the credited document
+    base_number: str = ""
     lines: list = field(default_factory=list)
     payments: list = field(default_factory=list)
 
@@ -175,10 +178,10 @@ def d110(number, vat, doc, line_number, line, link):
         digits(doc.doc_type, 3),
         text(doc.number, 20),
         digits(line_number, 4),
-        digits(0, 3),
-        text("", 20),
+        digits(doc.base_type, 3),
+        text(doc.base_number, 20),
         "1",
-        text(f"SKU-{line_number}", 20),
+        text(line.code or f"SKU-{line_number}", 20),
         text(line.description, 30),
         text("", 50),
         text("", 30),

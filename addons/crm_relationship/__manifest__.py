@@ -58,6 +58,7 @@
         "views/res_partner_account_views.xml",
         "views/crm_customer_preference_views.xml",
         "views/crm_account_menus.xml",
+        "views/crm_external_invoice_line_views.xml",
     ],
     "demo": [
         "demo/res_partner_demo.xml",

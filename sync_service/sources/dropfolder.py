@@ -20,6 +20,12 @@ the same sync issue. The other rows and files still go in. A file that cannot
 be read at all (not an XLSX workbook, UTF-16 text read as UTF-8, a header
 without the configured columns, e.g. split on the wrong delimiter) is one
 rejected row naming the file and the setting to change, and moves aside.
+
+With ``line_columns`` configured each row is an invoice line: the rows of one
+invoice id (anywhere in the file) make one invoice row with ``lines``, its
+columns read from its first row, placed where that row is; pages and the
+bookmark count invoices, so a page never splits one. A line without a
+``key`` column is keyed on its line number in the file.
 """
 
 import base64
@@ -127,6 +133,8 @@ class DropFolderSource:
                 self._move_aside(path)
                 continue
             records = list(self._records(path))
+            if self.config.line_columns:
+                records = self._invoices_of_lines(records)
             total = len(records)
             if total == 0 or skip >= total:
                 yield Page(
@@ -271,6 +279,70 @@ class DropFolderSource:
                     continue
                 yield number, dict(zip(headers, values, strict=True))
 
+    def _invoices_of_lines(self, records):
+        """One record per invoice id, in the order of its first row, holding
+        its rows as ``__lines__`` (line number, record): the invoice's
+        columns are read from its first row. Unreadable rows and rows
+        without an invoice id stay alone."""
+        column = self.config.columns["external_id"]
+        invoices, by_key = [], {}
+        for number, record in records:
+            key = None if "__error__" in record else _text(record.get(column))
+            if not key:
+                invoices.append((number, record))
+                continue
+            if key not in by_key:
+                by_key[key] = {**record, "__lines__": []}
+                invoices.append((number, by_key[key]))
+            by_key[key]["__lines__"].append((number, record))
+        return invoices
+
+    def _lines(self, record, currency):
+        """The invoice lines of a grouped record; RowError names the line."""
+        columns = self.config.line_columns
+        lines = []
+        for number, line in record["__lines__"]:
+            try:
+                values = {
+                    "key": _text(line.get(columns.get("key", ""))) or str(number),
+                    "sequence": len(lines) + 1,
+                    "product_code": _text(line.get(columns.get("product_code", ""))),
+                    "barcode": _text(line.get(columns.get("barcode", ""))),
+                    "description": _text(line.get(columns.get("description", ""))),
+                }
+                for name in ("quantity", "price_unit", "amount"):
+                    values[name] = self._number(
+                        line,
+                        columns.get(name),
+                        None if name == "quantity" else currency,
+                    )
+            except RowError as error:
+                raise RowError(f"invoice line {number}: {error}") from None
+            if values["quantity"] is None:
+                values["quantity"] = "1"
+            if values["price_unit"] is None and values["amount"] is None:
+                column = columns.get("price_unit") or columns.get("amount")
+                raise RowError(
+                    f"invoice line {number}: column {column!r}: empty, "
+                    f"a price or an amount is required"
+                )
+            lines.append(values)
+        return lines
+
+    def _number(self, record, column, currency):
+        raw = record.get(column) if column else None
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            if not math.isfinite(raw):
+                raise RowError(f"column {column!r}: {raw!r} is not a number")
+            return str(raw)
+        text = _text(raw)
+        if not text:
+            return None
+        try:
+            return str(parse_amount(text, self.config.decimal_comma, currency))
+        except ValueError as error:
+            raise RowError(f"column {column!r}: {text!r} {error}") from None
+
     def _wrong_encoding(self, path):
         """Why the file cannot be text in the configured encoding when it is
         plainly UTF-16 or UTF-32 (a byte order mark, or a NUL byte next to
@@ -305,7 +377,11 @@ class DropFolderSource:
         """What is wrong with a header that lacks configured columns: the
         delimiter it seems to use instead, or the columns it has; None when
         every configured column is there."""
-        wanted = list(dict.fromkeys(self.config.columns.values()))
+        wanted = list(
+            dict.fromkeys(
+                [*self.config.columns.values(), *self.config.line_columns.values()]
+            )
+        )
         missing = [column for column in wanted if column not in headers]
         if not missing:
             return None
@@ -371,6 +447,8 @@ class DropFolderSource:
                 row[amount] = self._amount(
                     record, amount, currency, required=amount == "amount_total"
                 )
+            if "__lines__" in record:
+                row["lines"] = self._lines(record, currency)
             pdf = self._pdf(record)
             if pdf:
                 row["pdf_base64"], row["pdf_name"] = pdf

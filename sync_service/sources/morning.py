@@ -6,6 +6,13 @@ Token auth (``POST /account/token`` with the API id and secret), then
 before the end of the previous one: documents paid or cancelled meanwhile come
 again and Odoo updates them; unchanged ones are skipped there. The bookmark is
 ``<from>..<to>#<page>`` while a window is read, ``<from>..<to>#end`` after.
+
+A document's income rows (``income``: ``catalogNum``, ``description``,
+``quantity``, ``price``, ``amount``) become its ``lines``, keyed by their
+position, product code the catalogue number, prices as Morning writes them (a
+credit note's signed by Odoo). A document without ``income`` in the answer
+sends no ``lines``, which leaves the lines Odoo has. A row that cannot be read
+rejects its document, naming the row and the field.
 """
 
 import json
@@ -147,13 +154,21 @@ class MorningSource:
                 "is not a number",
                 "payload": item,
             }
+        try:
+            lines = _income_lines(item.get("income"))
+        except ValueError as error:
+            return {
+                "external_id": key,
+                "reject_reason": f"document {key}: {error}",
+                "payload": item,
+            }
         status = DOCUMENT_STATUSES.get(item.get("status"), "open")
         if item.get("type") == 320 and status == "open":
             status = "paid"  # an invoice-receipt is paid when issued
         client = item.get("client") or {}
         emails = client.get("emails") or []
         urls = item.get("url") or {}
-        return {
+        row = {
             "external_id": key,
             "number": str(item.get("number") or key),
             "kind": kind,
@@ -174,3 +189,57 @@ class MorningSource:
             "source_url": urls.get("origin") or urls.get("he"),
             "payload": item,
         }
+        if lines is not None:
+            row["lines"] = lines
+        return row
+
+
+def _income_lines(income):
+    """The invoice lines of a document's income rows; None without them."""
+    if income is None:
+        return None
+    if not isinstance(income, list):
+        raise ValueError("income: not a list")
+    lines = []
+    for index, item in enumerate(income, start=1):
+        if not isinstance(item, dict):
+            raise ValueError(f"income row {index}: not a record")
+        numbers = {}
+        for field, name in (
+            ("quantity", "quantity"),
+            ("price", "price_unit"),
+            ("amount", "amount"),
+        ):
+            raw = item.get(field)
+            if raw in (None, ""):
+                numbers[name] = None
+                continue
+            try:
+                value = float(raw)
+            except (TypeError, ValueError):
+                value = float("nan")
+            if (
+                isinstance(raw, bool)
+                or value != value
+                or value
+                in (
+                    float("inf"),
+                    float("-inf"),
+                )
+            ):
+                raise ValueError(f"income row {index}: {field} {raw!r} is not a number")
+            numbers[name] = str(raw)
+        if numbers["price_unit"] is None and numbers["amount"] is None:
+            raise ValueError(f"income row {index}: price: missing")
+        lines.append(
+            {
+                "key": str(index),
+                "sequence": index,
+                "product_code": str(item.get("catalogNum") or "").strip() or None,
+                "description": str(item.get("description") or "").strip() or None,
+                "quantity": numbers["quantity"] or "1",
+                "price_unit": numbers["price_unit"],
+                "amount": numbers["amount"],
+            }
+        )
+    return lines

@@ -25,6 +25,13 @@ loses any. Tryton stamps ``write_date`` with the start of the writing
 transaction, so an invoice can commit later than a newer stamp already read:
 each run starts ``overlap`` (10 minutes by default) before the bookmark and
 Odoo skips what did not change. The bookmark never moves back.
+
+Lines: the invoices' lines of type ``line`` (not subtotals, titles or
+comments) are read with one ``model.account.invoice.line.search_read`` per
+page and kept in the invoice's payload (``lines.``), so a retry has them:
+key the line id, product code ``product.code``, description, quantity, unit
+price and amount. A credit note (negative total) has negative quantities in
+Tryton; Odoo stores them positive and the amounts negative.
 """
 
 import base64
@@ -68,6 +75,17 @@ FIELDS = [
     "lines_to_pay.reconciliation",
     "create_date",
     "write_date",
+]
+LINE_FIELDS = [
+    "invoice",
+    "sequence",
+    "type",
+    "product",
+    "product.code",
+    "description",
+    "quantity",
+    "unit_price",
+    "amount",
 ]
 
 
@@ -250,6 +268,7 @@ class TrytonSource:
                 )
             if items:
                 cursor = _cursor_of(items[-1], self._name("search_read"))
+                self._attach_lines(items)
             mark = max(filter(None, (cursor, floor)), default=None)
             done += len(items)
             if items or first:
@@ -262,6 +281,41 @@ class TrytonSource:
             if len(items) < size:
                 break
         self._logout()
+
+    def _attach_lines(self, items):
+        """Each customer invoice of the page gets its lines (``lines.``)."""
+        ids = [
+            item["id"]
+            for item in items
+            if isinstance(item, dict)
+            and item.get("type") in (None, "out")
+            and isinstance(item.get("id"), int)
+        ]
+        if not ids:
+            return
+        lines = self._call(
+            "model.account.invoice.line.search_read",
+            [
+                [["invoice", "in", ids], ["type", "=", "line"]],
+                0,
+                None,
+                [["invoice", "ASC"], ["sequence", "ASC"], ["id", "ASC"]],
+                list(LINE_FIELDS),
+                self.context or {},
+            ],
+        )
+        if not isinstance(lines, list):
+            raise SourceError(
+                "model.account.invoice.line.search_read: expected a list, got "
+                f"{type(lines).__name__}"
+            )
+        by_invoice = {invoice_id: [] for invoice_id in ids}
+        for line in lines:
+            if isinstance(line, dict) and line.get("invoice") in by_invoice:
+                by_invoice[line["invoice"]].append(line)
+        for item in items:
+            if isinstance(item, dict) and item.get("id") in by_invoice:
+                item["lines."] = by_invoice[item["id"]]
 
     def retry_row(self, payload):
         """The row of a rejected invoice queued for retry."""
@@ -298,6 +352,12 @@ class TrytonSource:
                 reason = f"{label}: no invoice date"
             elif not currency:
                 reason = f"{label}: no currency code"
+        lines = None
+        if not reason and item.get("lines.") is not None:
+            try:
+                lines = _lines(item["lines."])
+            except ValueError as error:
+                reason = f"{label}: {error}"
         if reason:
             return {"external_id": key, "reject_reason": reason, "payload": item}
         total = amounts["total_amount"]
@@ -316,7 +376,7 @@ class TrytonSource:
         tax_identifier = item.get("party_tax_identifier.") or party.get(
             "tax_identifier."
         )
-        return {
+        row = {
             "external_id": key,
             "number": str(item.get("number") or key),
             "kind": "credit_note" if sign < 0 else "invoice",
@@ -340,6 +400,38 @@ class TrytonSource:
             ),
             "payload": item,
         }
+        if lines is not None:
+            row["lines"] = lines
+        return row
+
+
+def _lines(items):
+    """The invoice lines of Tryton's lines; ValueError names the line."""
+    lines = []
+    for line in items:
+        if not isinstance(line, dict):
+            raise ValueError(f"invoice line {line!r:.50}: not a record")
+        where = f"line {line.get('id')}"
+        try:
+            values = {
+                name: _amount(line, name, default=Decimal(0))
+                for name in ("quantity", "unit_price", "amount")
+            }
+        except ValueError as error:
+            raise ValueError(f"{where}: {error}") from None
+        product = line.get("product.") or {}
+        lines.append(
+            {
+                "key": str(line.get("id")),
+                "sequence": line.get("sequence") or len(lines) + 1,
+                "product_code": product.get("code") or None,
+                "description": str(line.get("description") or "").strip() or None,
+                "quantity": str(values["quantity"]),
+                "price_unit": str(values["unit_price"]),
+                "amount": str(values["amount"]),
+            }
+        )
+    return lines
 
 
 def _amount(item, name, default=None):

@@ -94,8 +94,18 @@ Lines shorter than their record are read as if blank-padded (programs that
 trim trailing spaces); a field that falls past the end is then empty, and a
 required one rejects the record saying where the line ends. One export's
 rows (about 2 KB each with their payload) are held in memory while it is
-paged. Only records this source uses are read field by field (A100, C100, D120,
-Z900); B100, B110, D110 and M100 are counted, not checked.
+paged. Only records this source uses are read field by field (A100, C100, D110,
+D120, Z900); B100, B110 and M100 are counted, not checked.
+
+Lines: the D110 records of a document (tied by business VAT, document type and
+number, 1252-1254) become its ``lines``: key the line number (1255), product
+code the internal catalogue number (1259), description 1260, quantity 1264
+(X9(12)V9999, four implied decimals), unit price 1265, amount the line total
+after its discount (1267), as written (Odoo signs a credit note's lines). A
+credit note's base document (1256/1257) becomes its ``origin``, the id of the
+invoice it credits. A D110 that cannot be read rejects its document, naming
+the line and the field; its record texts stay in the payload (``d110``) so a
+retry re-reads them.
 """
 
 import hashlib
@@ -249,10 +259,38 @@ D120_FIELDS = (
     (1323, "link_to_header", 156, 7, "N"),
     (1324, "reserved", 163, 60, "X"),
 )
+# document line D110, fields 1250-1275 (339); 1269 and 1271 are cancelled
+D110_FIELDS = (
+    (1250, "record_code", 1, 4, "X"),
+    (1251, "record_number", 5, 9, "N"),
+    (1252, "business_vat", 14, 9, "N"),
+    (1253, "document_type", 23, 3, "N"),
+    (1254, "document_number", 26, 20, "X"),
+    (1255, "line_number", 46, 4, "N"),
+    (1256, "base_document_type", 50, 3, "N"),
+    (1257, "base_document_number", 53, 20, "X"),
+    (1258, "transaction_type", 73, 1, "N"),
+    (1259, "internal_catalogue_number", 74, 20, "X"),
+    (1260, "description", 94, 30, "X"),
+    (1261, "manufacturer_name", 124, 50, "X"),
+    (1262, "serial_number", 174, 30, "X"),
+    (1263, "unit_description", 204, 20, "X"),
+    (1264, "quantity", 224, 17, "A"),
+    (1265, "unit_price", 241, 15, "A"),
+    (1266, "line_discount", 256, 15, "A"),
+    (1267, "line_total", 271, 15, "A"),
+    (1268, "vat_rate", 286, 4, "N"),
+    (1270, "branch_id", 290, 7, "X"),
+    (1272, "document_date", 297, 8, "D"),
+    (1273, "link_to_header", 305, 7, "N"),
+    (1274, "base_document_branch_id", 312, 7, "X"),
+    (1275, "reserved", 319, 21, "X"),
+)
 LAYOUTS = {
     "A000": A000_FIELDS,
     "A100": A100_FIELDS,
     "C100": C100_FIELDS,
+    "D110": D110_FIELDS,
     "D120": D120_FIELDS,
     "Z900": Z900_FIELDS,
 }
@@ -408,13 +446,17 @@ class UniformSource:
         text = payload.get("text")
         if not isinstance(text, str):
             return None
-        return _document_row(
+        row = _document_row(
             text,
             str(payload.get("file") or "retry"),
             payload.get("line"),
             payload.get("ini") or {},
             payload.get("payments"),
         )
+        if row and "reject_reason" not in row and payload.get("d110"):
+            row["payload"]["d110"] = payload["d110"]
+            row = _with_lines(row, str(payload.get("file") or "retry"))
+        return row
 
     # -- reading ------------------------------------------------------------
 
@@ -431,7 +473,7 @@ class UniformSource:
             "charset": charset_name,
         }
         data_name = files.data_label
-        rows, seen, payments = [], {}, {}
+        rows, seen, payments, document_lines = [], {}, {}, {}
         counts = dict.fromkeys(BKMVDATA_CODES, 0)
         records, first_code, closing = 0, None, None
         for number, raw in files.data_lines():
@@ -486,6 +528,8 @@ class UniformSource:
                 elif external_id and "reject_reason" not in row:
                     seen[external_id] = number
                 rows.append(row)
+            elif code == "D110":
+                _collect_line(text, number, document_lines)
             elif code == "D120":
                 _collect_payment(text, number, payments)
             elif code == "Z900":
@@ -494,10 +538,13 @@ class UniformSource:
             elif code == "A100" and records == 1:
                 opening = _fields(text, A100_FIELDS)
                 context["primary_id"] = opening["primary_id"]
-        for row in rows:
+        for index, row in enumerate(rows):
             key = row.get("external_id")
             if key in payments and "reject_reason" not in row:
                 row["payload"]["payments"] = payments[key]
+            if key in document_lines and "reject_reason" not in row:
+                row["payload"]["d110"] = document_lines[key]
+                rows[index] = _with_lines(row, data_name)
         problems = _count_problems(
             ini, files, first_code, closing, records, counts, context
         )
@@ -747,14 +794,16 @@ class _Record:
             raise RowError(f"{self.label(name)}: {error}") from None
 
 
-def _amount(raw):
-    """X9(n)V99: a sign, then digits with two implied decimals."""
+def _amount(raw, decimals=2):
+    """X9(n)V99: a sign, then digits with two (or ``decimals``) implied
+    decimals."""
     digits = raw[1:] if raw[0] in "+-" else raw
     if not (digits.isascii() and digits.isdigit()):
         raise RowError(
-            f"{raw!r} is not an amount (a sign and digits, 2 implied decimals)"
+            f"{raw!r} is not an amount (a sign and digits, {decimals} implied "
+            "decimals)"
         )
-    value = Decimal(int(digits)).scaleb(-2)
+    value = Decimal(int(digits)).scaleb(-decimals)
     return str(-value if raw[0] == "-" else value)
 
 
@@ -867,6 +916,93 @@ def _collect_payment(text, line, payments):
     if fields["payment_due_date"].strip("0"):
         payment["due_date"] = fields["payment_due_date"]
     payments.setdefault(key, []).append(payment)
+
+
+def _collect_line(text, line, document_lines):
+    """A D110 line's record text, kept for its document (read with it)."""
+    fields = _fields(text, D110_FIELDS)
+    try:
+        document_type = int(fields["document_type"])
+    except ValueError:
+        return
+    if document_type not in DOCUMENT_KINDS:
+        return
+    key = f"{fields['business_vat']}/{document_type}/{fields['document_number']}"
+    document_lines.setdefault(key, []).append({"line": line, "text": text.rstrip()})
+
+
+D110_LABELS = {
+    "line_number": "line number",
+    "internal_catalogue_number": "internal catalogue number",
+    "quantity": "quantity",
+    "unit_price": "unit price",
+    "line_total": "line total",
+    "base_document_type": "base document type",
+}
+D110_INFO = {name: number for number, name, _start, _width, _kind in D110_FIELDS}
+
+
+def _with_lines(row, file):
+    """The document row with the ``lines`` of its D110 records (in its
+    payload), or its rejection naming the D110 line and field."""
+    lines, origin = [], None
+    for item in row["payload"]["d110"]:
+        fields = _fields(item["text"], D110_FIELDS)
+
+        def label(name, item=item):
+            return (
+                f"{file} line {item['line']}: D110 field {D110_INFO[name]} "
+                f"({D110_LABELS.get(name, name)})"
+            )
+
+        values = {}
+        try:
+            number = fields["line_number"]
+            if not (number.isascii() and number.isdigit()):
+                raise RowError(f"{label('line_number')}: {number!r} is not a number")
+            for name, decimals in (
+                ("quantity", 4),
+                ("unit_price", 2),
+                ("line_total", 2),
+            ):
+                raw = fields[name]
+                if not raw:
+                    values[name] = None
+                    continue
+                try:
+                    values[name] = _amount(raw, decimals)
+                except RowError as error:
+                    raise RowError(f"{label(name)}: {error}") from None
+            if values["unit_price"] is None and values["line_total"] is None:
+                raise RowError(f"{label('unit_price')}: empty")
+            base_type = fields["base_document_type"]
+            if base_type and base_type.strip("0") and fields["base_document_number"]:
+                if not (base_type.isascii() and base_type.isdigit()):
+                    raise RowError(
+                        f"{label('base_document_type')}: {base_type!r} is not a "
+                        "number"
+                    )
+                origin = origin or (
+                    f"{fields['business_vat']}/{int(base_type)}/"
+                    f"{fields['base_document_number']}"
+                )
+        except RowError as error:
+            return _rejected(row["external_id"], str(error), row["payload"])
+        lines.append(
+            {
+                "key": str(int(number)),
+                "sequence": int(number),
+                "product_code": fields["internal_catalogue_number"] or None,
+                "description": fields["description"] or None,
+                "quantity": values["quantity"] or "1",
+                "price_unit": values["unit_price"],
+                "amount": values["line_total"],
+            }
+        )
+    row = {**row, "lines": lines}
+    if origin and row["kind"] == "credit_note":
+        row["origin"] = origin
+    return row
 
 
 def _count_problems(ini, files, first_code, closing, records, counts, context):

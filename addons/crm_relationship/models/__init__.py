@@ -33,3 +33,4 @@ from . import crm_customer_value
 from . import mail_activity
 from . import crm_interaction_cadence
 from . import crm_customer_preference
+from . import crm_external_invoice_line

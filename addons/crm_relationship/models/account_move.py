@@ -1,7 +1,6 @@
 from collections import defaultdict
 
 from odoo import fields, models
-from odoo.tools import float_is_zero
 
 
 class AccountMove(models.Model):
@@ -72,19 +71,14 @@ class AccountMove(models.Model):
                 "source": "invoice",
                 "move_line_id": line.id,
             }
-            units = round(line.quantity)
-            whole = float_is_zero(line.quantity - units, precision_digits=6)
-            if line.product_id.asset_tracking == "unit" and whole:
-                for unit in range(1, units + 1):
-                    key = f"account.move.line:{line.id}:{unit}"
-                    values_by_key[key] = {**base, "quantity": 1, "source_key": key}
-            else:
-                key = f"account.move.line:{line.id}"
-                values_by_key[key] = {
-                    **base,
-                    "quantity": line.quantity,
-                    "source_key": key,
-                }
+            values_by_key.update(
+                Asset._unit_values(
+                    f"account.move.line:{line.id}",
+                    base,
+                    line.product_id,
+                    line.quantity,
+                )
+            )
         if not values_by_key:
             return Asset
         existing = Asset.search_fetch(

@@ -3,7 +3,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.osv import expression
-from odoo.tools import float_compare, format_date
+from odoo.tools import float_compare, float_is_zero, format_date
 
 SOURCES = [
     ("invoice", "Odoo Invoice Line"),
@@ -107,6 +107,29 @@ class CrmCustomerAsset(models.Model):
         "asset_id",
         "move_line_id",
         "Credit Note Lines",
+        readonly=True,
+        copy=False,
+    )
+    external_line_id = fields.Many2one(
+        "crm.external.invoice.line",
+        "External Invoice Line",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+    )
+    external_invoice_id = fields.Many2one(
+        "crm.external.invoice",
+        "External Invoice",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+    )
+    return_external_line_ids = fields.Many2many(
+        "crm.external.invoice.line",
+        "crm_customer_asset_return_external_line_rel",
+        "asset_id",
+        "external_line_id",
+        "External Credit Note Lines",
         readonly=True,
         copy=False,
     )
@@ -436,6 +459,23 @@ class CrmCustomerAsset(models.Model):
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
+
+    @api.model
+    def _unit_values(self, source_key, base, product, quantity):
+        """{source key: create values} of a sold line: one asset per unit of a
+        product tracked per unit (a whole quantity), else one for the line."""
+        units = round(quantity)
+        whole = float_is_zero(quantity - units, precision_digits=6)
+        if product.asset_tracking == "unit" and whole:
+            return {
+                f"{source_key}:{unit}": {
+                    **base,
+                    "quantity": 1,
+                    "source_key": f"{source_key}:{unit}",
+                }
+                for unit in range(1, units + 1)
+            }
+        return {source_key: {**base, "quantity": quantity, "source_key": source_key}}
 
     @api.model
     def _backfill_from_invoices(self, batch_size=1000):

@@ -126,6 +126,17 @@ class CrmExternalInvoice(models.Model):
     company_id = fields.Many2one(
         "res.company", required=True, readonly=True, index=True
     )
+    line_ids = fields.One2many(
+        "crm.external.invoice.line", "invoice_id", "Lines", readonly=True
+    )
+    origin_external_id = fields.Char(
+        "Credited Invoice",
+        readonly=True,
+        help="For a credit note: the external id of the invoice it credits, "
+        "when the source says so; its products are returned from that "
+        "invoice's assets.",
+    )
+    asset_count = fields.Integer(compute="_compute_asset_count")
 
     _sql_constraints = [
         (
@@ -172,6 +183,28 @@ class CrmExternalInvoice(models.Model):
             invoice.amount_due_company_signed = (
                 round_company(due * rates[key]) if owes else 0.0
             )
+
+    def _compute_asset_count(self):
+        counts = dict(
+            self.env["crm.customer.asset"]
+            .with_context(active_test=False)
+            ._read_group(
+                [("external_invoice_id", "in", self.ids)],
+                ["external_invoice_id"],
+                ["__count"],
+            )
+        )
+        for invoice in self:
+            invoice.asset_count = counts.get(invoice, 0)
+
+    def action_view_assets(self):
+        self.ensure_one()
+        action = self.env["ir.actions.actions"]._for_xml_id(
+            "crm_relationship.crm_customer_asset_action"
+        )
+        action["domain"] = [("external_invoice_id", "=", self.id)]
+        action["context"] = {"active_test": False, "create": False}
+        return action
 
     def _compute_is_overdue(self):
         today = fields.Date.context_today(self)
@@ -277,7 +310,7 @@ class CrmExternalInvoice(models.Model):
         }
         currencies = self._currencies({values["currency"] for values in by_id.values()})
         now = fields.Datetime.now()
-        to_create, applied_ids = [], []
+        to_create, applied_ids, written = [], [], []
         for external_id, values in by_id.items():
             partner = partners.get(external_id)
             currency = currencies.get(values["currency"])
@@ -316,17 +349,27 @@ class CrmExternalInvoice(models.Model):
                 invoice
                 and invoice.content_hash == values["content_hash"]
                 and invoice.partner_id == partner
+                # a retried invoice whose lines matched no product is matched
+                # again (the product may exist now)
+                and not (
+                    values["retry"]
+                    and "unmatched" in invoice.line_ids.mapped("match_state")
+                )
             ):
                 counts["unchanged"] += 1
                 continue
             record_values = self._record_values(values, partner, currency, job, now)
             if invoice:
                 invoice.write(record_values)
+                written.append(invoice)
                 counts["updated"] += 1
             else:
                 to_create.append(record_values)
                 counts["created"] += 1
         created = self.create(to_create)
+        line_issues = self._write_lines(
+            job, self.browse([invoice.id for invoice in written]) | created, by_id
+        )
         applied = set(applied_ids)
         self._store_pdfs(
             created
@@ -354,7 +397,9 @@ class CrmExternalInvoice(models.Model):
                 for key, reason, payload in issues
             ],
         )
-        rejected_keys = {str(key or "") for key, _reason, _payload in issues}
+        rejected_keys = {
+            str(key or "") for key, _reason, _payload in [*issues, *line_issues]
+        }
         # a rejected record that went through at last is resolved
         retried_issues.filtered(
             lambda issue: (issue.record_key or "") not in rejected_keys
@@ -366,7 +411,102 @@ class CrmExternalInvoice(models.Model):
                 ("record_key", "in", applied_ids),
             ]
         ).write({"state": "resolved"})
+        # lines whose product code matches nothing: one open issue per line,
+        # updated (not repeated) when the invoice comes again
+        Issue._record_many(job, run, [(*issue, None) for issue in line_issues])
         return counts
+
+    def _write_lines(self, job, invoices, by_id):
+        """Create, update or delete the lines of the written ``invoices`` to
+        what their rows say (a row without ``lines`` leaves them), then bring
+        their assets and plans in line. Returns the issues of lines whose
+        product code matches nothing, as ``(key, reason, payload)``."""
+        Line = self.env["crm.external.invoice.line"]
+        brought = [
+            invoice
+            for invoice in invoices
+            if by_id[invoice.external_id].get("lines") is not None
+        ]
+        codes, barcodes = set(), set()
+        for invoice in brought:
+            for line in by_id[invoice.external_id]["lines"]:
+                codes.update(filter(None, [line["product_code"]]))
+                barcodes.update(filter(None, [line["barcode"]]))
+        by_code, by_barcode = Line._match_products(job.company_id, codes, barcodes)
+        to_create, gone = [], Line
+        for invoice in brought:
+            old = {line.line_key: line for line in invoice.line_ids}
+            for values in by_id[invoice.external_id]["lines"]:
+                product, match_state = Line._product_for(values, by_code, by_barcode)
+                line_values = {
+                    "line_key": values["key"],
+                    "sequence": values["sequence"],
+                    "product_code": values["product_code"],
+                    "barcode": values["barcode"],
+                    "description": values["description"],
+                    "quantity": float(values["quantity"]),
+                    "price_unit": float(values["price_unit"]),
+                    "amount": float(values["amount"]),
+                    "product_id": product.id,
+                    "match_state": match_state,
+                }
+                line = old.pop(values["key"], None)
+                if not line:
+                    to_create.append({**line_values, "invoice_id": invoice.id})
+                    continue
+                changes = {
+                    name: value
+                    for name, value in line_values.items()
+                    if line._fields[name].convert_to_write(line[name], line) != value
+                }
+                if changes:
+                    line.write(changes)
+            for line in old.values():
+                gone |= line
+        if gone:
+            # their assets are retired, kept; their plans stay
+            self.env["crm.customer.asset"].sudo().search(
+                [("external_line_id", "in", gone.ids), ("state", "=", "active")]
+            ).state = "retired"
+            gone.unlink()
+        Line.create(to_create)
+        invoices.line_ids._sync_customer_assets()
+        issues = []
+        for line in invoices.line_ids.filtered(
+            lambda line: line.match_state == "unmatched"
+        ):
+            invoice = line.invoice_id
+            issues.append(
+                (
+                    f"ext:{invoice.external_id}:{line.line_key}",
+                    _(
+                        "invoice %(invoice)s, line %(line)s: product code "
+                        "%(code)s matches no product (internal reference or "
+                        "barcode); the line is kept without a product",
+                        invoice=invoice.number,
+                        line=line.line_key,
+                        code=line.product_code or line.barcode,
+                    ),
+                    by_id[invoice.external_id]["payload"],
+                )
+            )
+        # the lines that match now (a product created since) are resolved
+        unmatched_keys = [key for key, _reason, _payload in issues]
+        matched_keys = [
+            f"ext:{line.invoice_id.external_id}:{line.line_key}"
+            for line in invoices.line_ids
+            if line.match_state != "unmatched"
+        ]
+        if matched_keys:
+            self.env["crm.sync.issue"].search(
+                [
+                    ("job_id", "=", job.id),
+                    ("state", "in", ("new", "queued")),
+                    ("record_key", "in", matched_keys),
+                    ("record_key", "not in", unmatched_keys),
+                ]
+            ).write({"state": "resolved"})
+        return issues
 
     def _normalise_row(self, row, index):
         """The row's values, checked; raises _RowRejected naming the field."""
@@ -464,6 +604,11 @@ class CrmExternalInvoice(models.Model):
             or _("(no customer data)")
         )
         values["payload"] = row.get("payload", row)
+        values["origin"] = str(row.get("origin") or "").strip() or None
+        values["retry"] = bool(row.get("retry_issue_id"))
+        values["lines"] = None
+        if row.get("lines") is not None:
+            values["lines"] = self._normalise_lines(row["lines"], values)
         if kind == "credit_note":
             # stored positive as Odoo's credit notes: the kind gives the sign,
             # whichever sign the source wrote
@@ -471,10 +616,108 @@ class CrmExternalInvoice(models.Model):
                 if values[field_name] is not None:
                     values[field_name] = str(abs(Decimal(values[field_name])))
         content = {name: values.get(name) for name in CONTENT_FIELDS}
+        # lines and origin count only when the source brings them: an
+        # invoice of a source without them keeps its hash
+        if values["lines"] is not None:
+            content["lines"] = values["lines"]
+        if values["origin"]:
+            content["origin"] = values["origin"]
         values["content_hash"] = hashlib.sha256(
             json.dumps(content, sort_keys=True).encode()
         ).hexdigest()
         return values
+
+    def _normalise_lines(self, lines, values):
+        """The invoice's lines, checked: each error names the invoice, the
+        line and the field. Amounts as text, signed like the invoice (a
+        credit note's negative, its quantities positive)."""
+        invoice = values["number"]
+        if not isinstance(lines, list):
+            raise _RowRejected(_("invoice %s: lines: not a list", invoice))
+        credit = values["kind"] == "credit_note"
+        normalised, keys = [], set()
+        for index, line in enumerate(lines, start=1):
+            if not isinstance(line, dict):
+                raise _RowRejected(
+                    _(
+                        "invoice %(invoice)s, line %(line)s: not a record",
+                        invoice=invoice,
+                        line=index,
+                    )
+                )
+
+            def reject(field_name, message, line=index):
+                return _RowRejected(
+                    _(
+                        "invoice %(invoice)s, line %(line)s: %(field)s: %(message)s",
+                        invoice=invoice,
+                        line=line,
+                        field=field_name,
+                        message=message,
+                    )
+                )
+
+            key = line.get("key")
+            if key is None or key == "":
+                key = index
+            if isinstance(key, bool) or not isinstance(key, str | int):
+                raise reject("key", _("%r is not a line key", key))
+            key = str(key).strip()
+            if key in keys:
+                raise reject("key", _("%r is used by another line", key))
+            keys.add(key)
+            sequence = line.get("sequence", index)
+            try:
+                sequence = int(sequence if sequence not in (None, "") else index)
+            except (TypeError, ValueError):
+                raise reject(
+                    "sequence", _("%r is not a whole number", sequence)
+                ) from None
+            texts = {}
+            for field_name in ("product_code", "barcode", "description"):
+                raw = line.get(field_name)
+                if raw is not None and not isinstance(raw, str | int | float):
+                    raise reject(field_name, _("%r is not a text", raw))
+                texts[field_name] = str(raw).strip() if raw is not None else ""
+            numbers = {}
+            for field_name in ("quantity", "price_unit", "amount"):
+                raw = line.get(field_name)
+                if raw in (None, ""):
+                    numbers[field_name] = None
+                    continue
+                try:
+                    number = Decimal(str(raw).replace(",", "").strip())
+                except (InvalidOperation, ValueError):
+                    raise reject(field_name, _("%r is not a number", raw)) from None
+                if not number.is_finite() or abs(number) >= Decimal("1e13"):
+                    raise reject(field_name, _("%r is out of range", raw))
+                numbers[field_name] = number
+            quantity = numbers["quantity"]
+            if quantity is None:
+                quantity = Decimal(1)
+            price = numbers["price_unit"]
+            amount = numbers["amount"]
+            if price is None and amount is None:
+                raise reject("price_unit", _("missing (and no amount)"))
+            if price is None:
+                price = amount / quantity if quantity else Decimal(0)
+            if amount is None:
+                amount = quantity * price
+            if credit:
+                quantity, price, amount = abs(quantity), abs(price), -abs(amount)
+            normalised.append(
+                {
+                    "key": key,
+                    "sequence": sequence,
+                    "product_code": texts["product_code"] or None,
+                    "barcode": texts["barcode"] or None,
+                    "description": texts["description"] or None,
+                    "quantity": str(quantity.normalize()),
+                    "price_unit": str(price.normalize()),
+                    "amount": str(amount.normalize()),
+                }
+            )
+        return normalised
 
     def _match_customers(self, job, rows):
         """{external id of the invoice: commercial partner}: by the customer's
@@ -584,6 +827,7 @@ class CrmExternalInvoice(models.Model):
             "payload": json.dumps(values["payload"], ensure_ascii=False, default=str),
             "content_hash": values["content_hash"],
             "company_id": job.company_id.id,
+            "origin_external_id": values["origin"],
         }
 
     def _store_pdfs(self, invoices, by_id):

@@ -101,6 +101,14 @@ class CrmServicePlan(models.Model):
     move_line_id = fields.Many2one(
         "account.move.line", "Invoice Line", readonly=True, copy=False
     )
+    external_line_id = fields.Many2one(
+        "crm.external.invoice.line",
+        "External Invoice Line",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="set null",
+    )
     lost_reason_id = fields.Many2one(
         "crm.lost.reason", "Lost Reason", readonly=True, copy=False, tracking=True
     )
@@ -335,23 +343,43 @@ class CrmServicePlan(models.Model):
     def _create_from_invoice_lines(self, lines):
         """A posted invoice line of a plan product starts the customer's plan,
         or its next term when one of the same plan is running. Once per line."""
-        keys = {f"account.move.line:{line.id}": line for line in lines}
+        return self._create_from_specs(
+            [
+                {
+                    "source_key": f"account.move.line:{line.id}",
+                    "partner": line.move_id.commercial_partner_id,
+                    "product": line.product_id,
+                    "quantity": line.quantity,
+                    "price": line.price_subtotal,
+                    "currency": line.currency_id,
+                    "company": line.move_id.company_id,
+                    "date": line.move_id.invoice_date or line.move_id.date,
+                    "extra": {"move_line_id": line.id},
+                }
+                for line in lines
+            ]
+        )
+
+    @api.model
+    def _create_from_specs(self, specs):
+        """Plans of sold plan lines (Odoo's or external), each a dict of
+        ``source_key``, ``partner`` (commercial), ``product``, ``quantity``,
+        ``price``, ``currency``, ``company``, ``date`` and ``extra`` values:
+        the customer's plan starts, or its next term after the running one.
+        Once per source key."""
+        by_key = {spec["source_key"]: spec for spec in specs}
         known = set(
             self.search_fetch(
-                [("source_key", "in", list(keys))], ["source_key"]
+                [("source_key", "in", list(by_key))], ["source_key"]
             ).mapped("source_key")
         )
-        lines = [line for key, line in keys.items() if key not in known]
-        if not lines:
+        specs = [spec for key, spec in by_key.items() if key not in known]
+        if not specs:
             return self
         running = self.search(
             [
-                (
-                    "partner_id",
-                    "in",
-                    [line.move_id.commercial_partner_id.id for line in lines],
-                ),
-                ("product_id", "in", [line.product_id.id for line in lines]),
+                ("partner_id", "in", [spec["partner"].id for spec in specs]),
+                ("product_id", "in", [spec["product"].id for spec in specs]),
                 ("state", "in", ("active", "expiring")),
                 ("next_plan_id", "=", False),
             ],
@@ -368,32 +396,25 @@ class CrmServicePlan(models.Model):
             (plan.partner_id.id, plan.product_id.id): plan for plan in reversed(running)
         }
         values = []
-        for line in lines:
-            move = line.move_id
-            customer = move.commercial_partner_id
-            key = (customer.id, line.product_id.id)
-            term = line.product_id.service_plan_term_months * max(
-                round(line.quantity), 1
-            )
-            start = (
-                latest[key] + timedelta(days=1)
-                if latest.get(key)
-                else move.invoice_date or move.date
-            )
+        for spec in specs:
+            product = spec["product"]
+            key = (spec["partner"].id, product.id)
+            term = product.service_plan_term_months * max(round(spec["quantity"]), 1)
+            start = latest[key] + timedelta(days=1) if latest.get(key) else spec["date"]
             latest[key] = start + relativedelta(months=term) - timedelta(days=1)
             values.append(
                 {
-                    "name": line.product_id.name,
-                    "partner_id": customer.id,
-                    "product_id": line.product_id.id,
+                    "name": product.name,
+                    "partner_id": spec["partner"].id,
+                    "product_id": product.id,
                     "term_months": term,
                     "start_date": start,
-                    "price": line.price_subtotal,
-                    "currency_id": line.currency_id.id,
-                    "company_id": move.company_id.id,
+                    "price": spec["price"],
+                    "currency_id": spec["currency"].id,
+                    "company_id": spec["company"].id,
                     "state": "active",
-                    "source_key": f"account.move.line:{line.id}",
-                    "move_line_id": line.id,
+                    "source_key": spec["source_key"],
+                    **spec["extra"],
                     "sla_policy_id": entitled.get(key, False),
                 }
             )

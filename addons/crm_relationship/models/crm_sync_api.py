@@ -46,7 +46,10 @@ class CrmSyncApi(models.AbstractModel):
     @api.model
     def import_page(self, job, run_id, rows, bookmark_before, bookmark_after):
         """Apply one page of invoices with its bookmark, in one transaction
-        (a dry run's page is counted, then rolled back)."""
+        (a dry run's page is counted, then rolled back). An invoice row may
+        carry its ``lines`` (key, product_code, barcode, description,
+        quantity, price_unit, amount) and, for a credit note, the ``origin``
+        invoice id."""
         run = self._run(job, run_id, "pull")
         return (
             self.env["crm.external.invoice"]

@@ -25,3 +25,4 @@ from . import test_asset_specs_reports
 from . import test_account_management
 from . import test_account_management_preferences
 from . import test_account_management_demo
+from . import test_external_invoice_lines

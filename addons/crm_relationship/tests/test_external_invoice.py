@@ -498,7 +498,10 @@ class TestExternalInvoiceImport(CrmRelationshipCase):
         summed = {node.get("name") for node in list_arch.xpath("//field[@sum]")}
         self.assertEqual(summed, {"amount_company_signed", "amount_due_company_signed"})
         form_arch = etree.fromstring(views["views"]["form"]["arch"])
-        [currency] = form_arch.xpath("//field[@name='currency_id']")
+        # the invoice's own, not its lines'
+        [currency] = form_arch.xpath(
+            "//field[@name='currency_id'][not(ancestor::field)]"
+        )
         self.assertFalse(currency.get("invisible"), "the form shows the currency")
         for node in form_arch.xpath("//field[starts-with(@name, 'amount_')]"):
             field = Invoice._fields[node.get("name")]

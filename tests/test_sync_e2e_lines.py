@@ -1,0 +1,146 @@
+"""Invoice lines end to end: the real ``crm-sync`` reads a drop folder whose
+rows are invoice lines into a live Odoo server with the addon: the assets of a
+matched product, a code matching nothing reported once, a rerun writing
+nothing, a changed invoice updating its lines and assets in place."""
+
+import csv
+
+from test_sync_e2e import (  # noqa: F401 - fixtures used by name
+    RUN,
+    SYNC_LOGIN,
+    admin,
+    crm_sync,
+    done_event,
+    setup,
+)
+
+HEADER = ["Invoice", "Date", "Total", "VAT No", "SKU", "Item", "Qty", "Price"]
+
+
+def write_config(folder, odoo_url, database):
+    text = f"""
+[odoo]
+url = "{odoo_url}"
+db = "{database}"
+login = "{SYNC_LOGIN}"
+api_key = {{env = "CRM_SYNC_E2E_KEY"}}
+timeout = 60
+
+[[sources]]
+name = "lines-{RUN}"
+kind = "csv"
+folder = "{folder / "drop"}"
+date_format = "%d/%m/%Y"
+default_currency = "ILS"
+[sources.columns]
+external_id = "Invoice"
+issued_on = "Date"
+amount_total = "Total"
+customer_vat = "VAT No"
+[sources.line_columns]
+product_code = "SKU"
+description = "Item"
+quantity = "Qty"
+price_unit = "Price"
+"""
+    (folder / "drop").mkdir(parents=True, exist_ok=True)
+    path = folder / "crm-sync.toml"
+    path.write_text(text)
+    return path
+
+
+def write_csv(path, rows):
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        writer.writerows(rows)
+
+
+def counts(event):
+    return {key: event[key] for key in ("created", "updated", "unchanged", "rejected")}
+
+
+def test_csv_lines_become_assets_once(admin, setup, odoo_server, tmp_path):  # noqa: F811
+    code = f"E2E-INV-{RUN}"
+    product = admin(
+        "product.product",
+        "create",
+        {
+            "name": f"E2E Inverter {RUN}",
+            "default_code": code,
+            "is_customer_asset": True,
+            "asset_tracking": "unit",
+            "warranty_duration": 12,
+        },
+    )
+    config = write_config(tmp_path, odoo_server.url, odoo_server.database)
+    drop = tmp_path / "drop"
+    invoice = f"L-{RUN}"
+    rows = [
+        [invoice, "01/11/2026", "8500", "IL511111118", code, "Inverter", "2", "4000"],
+        [invoice, "01/11/2026", "8500", "IL511111118", "NO-SUCH", "Cable", "1", "500"],
+    ]
+    write_csv(drop / "a.csv", rows)
+    status, _out, err = crm_sync(config, "pull-invoices")
+    assert status == 0, err
+    assert counts(done_event(err)) == {
+        "created": 1,
+        "updated": 0,
+        "unchanged": 0,
+        "rejected": 0,
+    }
+
+    def assets():
+        return admin(
+            "crm.customer.asset",
+            "search_read",
+            [("product_id", "=", product), ("source", "=", "external")],
+            fields=["state", "price_unit", "source_key"],
+            order="source_key",
+            context={"active_test": False},
+        )
+
+    def issues():
+        return admin(
+            "crm.sync.issue",
+            "search_read",
+            [("job_id.name", "=", f"lines-{RUN}")],
+            fields=["record_key", "reason", "state"],
+        )
+
+    assert [(a["state"], a["price_unit"]) for a in assets()] == [
+        ("active", 4000.0),
+        ("active", 4000.0),
+    ]
+    [issue] = issues()
+    assert issue["record_key"] == f"ext:{invoice}:3"
+    assert "NO-SUCH" in issue["reason"]
+    lines = admin(
+        "crm.external.invoice.line",
+        "search_read",
+        [("invoice_id.external_id", "=", invoice)],
+        fields=["product_code", "match_state", "amount"],
+        order="sequence",
+    )
+    assert [(x["product_code"], x["match_state"], x["amount"]) for x in lines] == [
+        (code, "matched", 8000.0),
+        ("NO-SUCH", "unmatched", 500.0),
+    ]
+    # the same export again: nothing written, no second issue
+    write_csv(drop / "b.csv", rows)
+    status, _out, err = crm_sync(config, "pull-invoices")
+    assert status == 0, err
+    assert counts(done_event(err))["unchanged"] == 1
+    assert len(assets()) == 2 and len(issues()) == 1
+    # three units at a new price: the two updated, one more, none twice
+    rows[0][6:8] = ["3", "3900"]
+    write_csv(drop / "c.csv", rows)
+    status, _out, err = crm_sync(config, "pull-invoices")
+    assert status == 0, err
+    assert counts(done_event(err))["updated"] == 1
+    assert [(a["state"], a["price_unit"]) for a in assets()] == [
+        ("active", 3900.0),
+        ("active", 3900.0),
+        ("active", 3900.0),
+    ]
+    assert len(issues()) == 1
