@@ -25,3 +25,8 @@ from . import ir_attachment
 from . import product_template
 from . import crm_customer_asset
 from . import crm_service_plan
+from . import crm_lead_stage_history
+from . import crm_lead_line
+from . import crm_lead_analytics
+from . import crm_stage
+from . import utm_campaign

@@ -19,3 +19,4 @@ from . import test_customer_document
 from . import test_customer_document_http
 from . import test_customer_document_performance
 from . import test_customer_asset
+from . import test_sales_analytics_history
