@@ -62,6 +62,7 @@
         "demo/crm_service_ticket_demo.xml",
         "demo/crm_external_invoice_demo.xml",
         "demo/crm_customer_document_demo.xml",
+        "demo/crm_sales_analytics_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

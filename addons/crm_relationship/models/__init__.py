@@ -30,3 +30,4 @@ from . import crm_lead_line
 from . import crm_lead_analytics
 from . import crm_stage
 from . import utm_campaign
+from . import crm_lead_demo

@@ -4,7 +4,7 @@ from odoo import _, api, fields, models
 from odoo.tools import SQL
 
 
-class CrmLead(models.Model):
+class CrmLead(models.Model):  # pylint: disable=consider-merging-classes-inherited
     """Sales analytics on the lead: its stage history, its product lines, the
     lost feedback kept as a field and the stale-deal check."""
 
@@ -14,7 +14,6 @@ class CrmLead(models.Model):
         "crm.lead.stage.history", "lead_id", string="Stage Timeline", readonly=True
     )
     lost_feedback = fields.Html(
-        "Lost Feedback",
         sanitize=True,
         copy=False,
         tracking=False,
@@ -105,14 +104,16 @@ class CrmLead(models.Model):
     def _search_is_stale(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise NotImplementedError(_("Unsupported search on Stale."))
+        self.env["crm.stage"].flush_model(["max_days", "is_won"])
+        self.flush_model(["active", "stage_id", "date_last_stage_update"])
         stale_ids = SQL(
-            """
+            """(
             SELECT l.id FROM crm_lead l
               JOIN crm_stage s ON s.id = l.stage_id
-             WHERE l.active AND s.max_days > 0 AND NOT s.is_won
+             WHERE l.active AND s.max_days > 0 AND NOT COALESCE(s.is_won, FALSE)
                AND l.date_last_stage_update
                    < %s - make_interval(days => s.max_days)
-            """,
+            )""",
             fields.Datetime.now(),
         )
         positive = (operator == "=") == value

@@ -47,9 +47,7 @@ class CrmCampaignYieldReport(models.Model):
     count_lead = fields.Integer("Leads", readonly=True)
     count_opportunity = fields.Integer("Opportunities", readonly=True)
     count_won = fields.Integer("Won", readonly=True)
-    won_revenue = fields.Monetary(
-        "Won Revenue", currency_field="company_currency_id", readonly=True
-    )
+    won_revenue = fields.Monetary(currency_field="company_currency_id", readonly=True)
     invoiced_revenue = fields.Monetary(
         "Invoiced After Win", currency_field="company_currency_id", readonly=True
     )
@@ -97,7 +95,9 @@ class CrmCampaignYieldReport(models.Model):
                   ) w ON TRUE
                  GROUP BY w.id
             )
-            SELECT ROW_NUMBER() OVER () AS id, u.*
+            -- ids follow the rows' own keys, so they stay the same between reads
+            SELECT ROW_NUMBER() OVER (
+                       ORDER BY u.lead_id NULLS LAST, u.campaign_id) AS id, u.*
               FROM (
                 SELECT l.campaign_id, l.source_id, l.medium_id,
                        l.id AS lead_id, l.user_id, l.team_id, l.company_id,

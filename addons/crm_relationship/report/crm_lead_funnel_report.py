@@ -96,7 +96,10 @@ class CrmLeadFunnelReport(models.Model):
                  WHERE h.kind != 'lost' AND h.stage_id IS NOT NULL
                    AND l.type = 'opportunity'
             )
-            SELECT ROW_NUMBER() OVER () AS id, u.*
+            -- ids follow the rows' own keys, so they stay the same between reads
+            SELECT ROW_NUMBER() OVER (
+                       ORDER BY u.cohort, u.lead_id, u.stage_id, u.date, u.in_key)
+                       AS id, u.*
               FROM (
                 SELECT 'created' AS cohort, c.date, c.lead_id, c.stage_id,
                        c.user_id, c.team_id, c.company_id, c.campaign_id,

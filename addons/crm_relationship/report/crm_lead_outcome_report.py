@@ -57,12 +57,8 @@ class CrmLeadOutcomeReport(models.Model):
     revenue = fields.Monetary(
         "Expected Revenue", currency_field="company_currency_id", readonly=True
     )
-    won_revenue = fields.Monetary(
-        "Won Revenue", currency_field="company_currency_id", readonly=True
-    )
-    lost_revenue = fields.Monetary(
-        "Lost Revenue", currency_field="company_currency_id", readonly=True
-    )
+    won_revenue = fields.Monetary(currency_field="company_currency_id", readonly=True)
+    lost_revenue = fields.Monetary(currency_field="company_currency_id", readonly=True)
     count_opportunity = fields.Integer("Opportunities", readonly=True)
     count_won = fields.Integer("Won", readonly=True)
     count_lost = fields.Integer("Lost", readonly=True)

@@ -20,3 +20,7 @@ from . import test_customer_document_http
 from . import test_customer_document_performance
 from . import test_customer_asset
 from . import test_sales_analytics_history
+from . import test_sales_analytics_reports
+from . import test_sales_analytics_stale
+from . import test_sales_analytics_campaign
+from . import test_sales_analytics_demo
