@@ -4,11 +4,11 @@ from odoo import _, api, fields, models
 from odoo.tools import SQL
 
 
-class CrmLead(models.Model):  # pylint: disable=consider-merging-classes-inherited
+class CrmLead(models.Model):
     """Sales analytics on the lead: its stage history, its product lines, the
     lost feedback kept as a field and the stale-deal check."""
 
-    _inherit = "crm.lead"
+    _inherit = "crm.lead"  # pylint: disable=consider-merging-classes-inherited
 
     stage_history_ids = fields.One2many(
         "crm.lead.stage.history", "lead_id", string="Stage Timeline", readonly=True

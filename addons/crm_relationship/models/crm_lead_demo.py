@@ -6,8 +6,8 @@ from odoo import api, fields, models
 DEMO_SEED = 14
 
 
-class CrmLead(models.Model):  # pylint: disable=consider-merging-classes-inherited
-    _inherit = "crm.lead"
+class CrmLead(models.Model):
+    _inherit = "crm.lead"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _demo_sales_year(self, count=120):
