@@ -16,7 +16,8 @@ class CrmLead(models.Model):
         Seeded, so every demo database tells the same story relative to its
         installation day: forward moves, some backwards, about a fifth lost
         with a reason, wins invoiced a fortnight later, three campaigns with
-        a cost. Written in a few batches, history rows in one INSERT.
+        a cost, a few deals stalled long enough to be stale. Written in a few
+        batches, history rows in one INSERT.
         """
         rng = random.Random(DEMO_SEED)
         ref = self.env.ref
@@ -74,6 +75,8 @@ class CrmLead(models.Model):
                 if at >= now:
                     break
                 roll = rng.random()
+                if roll > 0.94:
+                    break  # stalled: still open, soon a stale deal
                 if roll < 0.18:
                     path.append((position, at, "lost"))
                     break

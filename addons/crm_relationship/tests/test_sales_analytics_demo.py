@@ -27,6 +27,7 @@ class TestSalesAnalyticsDemo(TransactionCase):
             [("active", "=", False), ("lost_reason_id", "!=", False)]
         )
         self.assertGreater(len(lost), 5)
+        self.assertTrue(self.env["crm.lead"].search_count([("is_stale", "=", True)]))
 
     def test_demo_reports_have_figures(self):
         self.assertTrue(self.campaign.cost)
