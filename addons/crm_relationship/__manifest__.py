@@ -44,6 +44,13 @@
         "views/crm_customer_asset_views.xml",
         "views/crm_service_plan_views.xml",
         "wizards/crm_sync_user_wizard_views.xml",
+        "data/crm_sales_analytics_data.xml",
+        "views/crm_stage_views.xml",
+        "views/utm_campaign_views.xml",
+        "report/crm_lead_funnel_report_views.xml",
+        "report/crm_lead_stage_time_report_views.xml",
+        "report/crm_lead_outcome_report_views.xml",
+        "report/crm_campaign_yield_report_views.xml",
         "views/crm_relationship_menus.xml",
         "views/res_company_views.xml",
         "report/crm_asset_fault_report_views.xml",
@@ -70,6 +77,7 @@
         "demo/crm_external_invoice_demo.xml",
         "demo/crm_customer_document_demo.xml",
         "demo/crm_customer_value_demo.xml",
+        "demo/crm_sales_analytics_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -34,3 +34,9 @@ from . import mail_activity
 from . import crm_interaction_cadence
 from . import crm_customer_preference
 from . import crm_external_invoice_line
+from . import crm_lead_stage_history
+from . import crm_lead_line
+from . import crm_lead_analytics
+from . import crm_stage
+from . import utm_campaign
+from . import crm_lead_demo

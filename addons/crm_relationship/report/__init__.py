@@ -5,3 +5,8 @@ from . import crm_asset_fault_report
 from . import crm_service_renewal_report
 from . import crm_customer_timeline_account
 from . import crm_cadence_report
+from . import crm_analysis_mixin
+from . import crm_lead_stage_time_report
+from . import crm_lead_funnel_report
+from . import crm_lead_outcome_report
+from . import crm_campaign_yield_report
