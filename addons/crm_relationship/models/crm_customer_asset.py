@@ -183,10 +183,10 @@ class CrmCustomerAsset(models.Model):
         "crm.customer.document", "asset_id", "Documents"
     )
     customer_document_count = fields.Integer(
-        "Documents", compute="_compute_customer_document_count"
+        "Document Count", compute="_compute_customer_document_count"
     )
     ticket_ids = fields.One2many("crm.service.ticket", "asset_id", "Tickets")
-    ticket_count = fields.Integer("Tickets", compute="_compute_ticket_count")
+    ticket_count = fields.Integer("Ticket Count", compute="_compute_ticket_count")
     fault_count = fields.Integer(
         "Faults",
         compute="_compute_faults",
