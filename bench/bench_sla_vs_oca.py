@@ -101,6 +101,9 @@ STEP_HOLIDAYS = (
 )
 # small sizes are timed this many times (holiday added, removed, added...)
 SMALL_ROWS = 2_000
+# tickets per side whose creation is timed, with and without SLA, at the
+# second size
+CREATION = 2_000
 SMALL_REPEATS = 3
 
 
@@ -127,6 +130,19 @@ def parse_args():
     )
     parser.add_argument("--port", type=int, default=0, help="http_port of the config")
     parser.add_argument("--keep", action="store_true", help="keep the databases")
+    parser.add_argument(
+        "--oca-target-upto",
+        type=int,
+        default=0,
+        help="time OCA's replan after a target change up to this size only "
+        "(its holiday replan at every size): to save time on a loaded machine",
+    )
+    parser.add_argument(
+        "--orm-populations",
+        action="store_true",
+        help="create every ticket through the ORM (slow at 60k) instead of "
+        "copying the first one in SQL beyond the first size and the timed creation",
+    )
     parser.add_argument(
         "--template",
         action="store_true",
@@ -290,6 +306,68 @@ class Side:
     def after_batch(self):
         pass
 
+    def bulk_create(self, moments):
+        """Tickets with SLA targets opened at ``moments`` as copies, in SQL,
+        of the first ticket created through the ORM, and copies of its SLA rows
+        with no deadline yet (the next replan plans them): the same on both
+        sides, no chatter, not timed."""
+        SQL = self.odoo.tools.SQL
+        first = self.counts[True]
+        self.counts[True] += len(moments)
+        names = [f"Bench ticket {first + i}" for i in range(len(moments))]
+        ticket_table, sla_table = self.tables
+        self.env.flush_all()
+        self.cr.execute(
+            SQL(
+                "SELECT id FROM %s WHERE name = 'Bench ticket 0'",
+                SQL.identifier(ticket_table),
+            )
+        )
+        (template,) = self.cr.fetchone()
+
+        def columns(table, replaced):
+            self.cr.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = %s AND column_name != 'id' ORDER BY column_name",
+                [table],
+            )
+            names = [name for (name,) in self.cr.fetchall()]
+            return (
+                SQL(", ").join(map(SQL.identifier, names)),
+                SQL(", ").join(
+                    replaced.get(name) or SQL("old.%s", SQL.identifier(name))
+                    for name in names
+                ),
+            )
+
+        ticket_columns, ticket_values = columns(ticket_table, self.ticket_copy)
+        sla_columns, sla_values = columns(sla_table, self.sla_copy)
+        for offset in range(0, len(moments), 10_000):
+            self.cr.execute(
+                SQL(
+                    "WITH new AS (INSERT INTO %(tickets)s (%(ticket_columns)s) "
+                    "SELECT %(ticket_values)s FROM %(tickets)s old, "
+                    "unnest(%(names)s::varchar[], %(openings)s::timestamp[]) "
+                    "AS new(name, opening) WHERE old.id = %(template)s "
+                    "RETURNING id, %(opening)s AS opening) "
+                    "INSERT INTO %(slas)s (%(sla_columns)s) "
+                    "SELECT %(sla_values)s FROM %(slas)s old, new "
+                    "WHERE old.ticket_id = %(template)s",
+                    tickets=SQL.identifier(ticket_table),
+                    slas=SQL.identifier(sla_table),
+                    ticket_columns=ticket_columns,
+                    ticket_values=ticket_values,
+                    sla_columns=sla_columns,
+                    sla_values=sla_values,
+                    names=names[offset : offset + 10_000],
+                    openings=moments[offset : offset + 10_000],
+                    template=template,
+                    opening=SQL.identifier(self.opening_column),
+                )
+            )
+        self.cr.commit()
+        self.env.invalidate_all()
+
     def replan_after(self, change):
         """Seconds of the change and of all the replanning it causes."""
         seconds, result = self.timed(change)
@@ -298,6 +376,22 @@ class Side:
 
 class OcaSide(Side):
     label = "OCA"
+    tables = ("helpdesk_ticket", "helpdesk_ticket_sla")
+    opening_column = "create_date"
+
+    @property
+    def ticket_copy(self):
+        SQL = self.odoo.tools.SQL
+        return {"name": SQL("new.name"), "create_date": SQL("new.opening")}
+
+    @property
+    def sla_copy(self):
+        SQL = self.odoo.tools.SQL
+        return {
+            "ticket_id": SQL("new.id"),
+            "last_state_date": SQL("new.opening"),
+            "deadline": SQL("NULL"),
+        }
 
     def setup_side(self):
         Command = self.odoo.Command
@@ -388,6 +482,8 @@ class OcaSide(Side):
 
         seconds, _result = self.timed(force)
         forced = self.stored_deadlines()
+        # rows copied in bulk have no deadline before their first replan
+        before = {key: deadline for key, deadline in before.items() if deadline}
         self.moved.append(
             (
                 sum(hooked[key] != deadline for key, deadline in before.items()),
@@ -422,6 +518,24 @@ class OcaSide(Side):
 
 class OursSide(Side):
     label = "ours"
+    tables = ("crm_service_ticket", "crm_service_ticket_sla")
+    opening_column = "opened_at"
+
+    @property
+    def ticket_copy(self):
+        SQL = self.odoo.tools.SQL
+        return {"name": SQL("new.name"), "opened_at": SQL("new.opening")}
+
+    @property
+    def sla_copy(self):
+        SQL = self.odoo.tools.SQL
+        return {
+            "ticket_id": SQL("new.id"),
+            "opened_at": SQL("new.opening"),
+            "clock_at": SQL("new.opening"),
+            "clock_hours": SQL("0"),
+            "deadline": SQL("NULL"),
+        }
 
     def setup_side(self):
         self.team = self.env["crm.service.team"].create(
@@ -584,7 +698,7 @@ def load_average():
     return "/".join(f"{value:.1f}" for value in os.getloadavg())
 
 
-def run(sides, sizes, ours_only):
+def run(sides, sizes, ours_only, orm_populations=False, oca_target_upto=0):
     oca, ours = sides
     results = []
     creation = None
@@ -592,9 +706,18 @@ def run(sides, sizes, ours_only):
         running = sides if size in sizes else (ours,)
         todo = size // 2 - len(SAMPLE) - ours.counts[True]
         measure = step == 1  # the second size times creation, without SLA too
-        seconds = create_interleaved(running, todo, seed=step, without=measure)
+        # the first size and the creation timing through the ORM; the rest of
+        # the populations in bulk unless told otherwise
+        orm = todo if orm_populations or step == 0 else 0
         if measure:
-            creation = (todo, seconds)
+            orm = max(orm, min(todo, CREATION))
+        seconds = create_interleaved(running, orm, seed=step, without=measure)
+        if measure:
+            creation = (orm, seconds)
+        if todo > orm:
+            moments = openings(todo - orm, seed=100 + step)
+            for side in running:
+                side.bulk_create(moments)
         result = {"size": size, "load": load_average(), "compared": []}
         oca.moved.clear()
         result["holiday"] = timed_replans(
@@ -604,9 +727,14 @@ def run(sides, sizes, ours_only):
             result["moved"] = oca.moved[0]
             result["compared"].append(compare(oca, ours))
         oca.forced = ["hours", "deadline"]
-        result["target"] = timed_replans(running, size, target_changes())
+        targeted = [
+            side
+            for side in running
+            if side is ours or not oca_target_upto or size <= oca_target_upto
+        ]
+        result["target"] = timed_replans(targeted, size, target_changes())
         oca.forced = ["deadline"]
-        if oca in running:
+        if oca in targeted:
             result["compared"].append(compare(oca, ours))
         results.append(result)
         print(
@@ -631,7 +759,7 @@ def ratio(theirs, mine):
     return f"{mine / theirs:.2f}x" if theirs and mine else "-"
 
 
-def report(results, creation, sample, wheels):
+def report(results, creation, sample, wheels, orm_populations=False):
     print(f"\nOCA anchor: {', '.join(wheels)}")
     print("\n| work | OCA | this addon | ratio |\n|---|---|---|---|")
     count, seconds = creation
@@ -670,8 +798,8 @@ def report(results, creation, sample, wheels):
             f"{results[0]['size']:,} ({'PASS' if last >= 0.8 * first else 'FAIL'}, "
             "at least 0.8)"
         )
-    anchor = [result for result in results if "OCA" in result["holiday"]][-1]
     for kind in ("holiday", "target"):
+        anchor = [result for result in results if "OCA" in result[kind]][-1]
         times = anchor[kind]["ours"] / anchor[kind]["OCA"]
         print(
             f"{kind} replan at {anchor['size']:,} rows: {times:.1f}x OCA "
@@ -692,6 +820,17 @@ def report(results, creation, sample, wheels):
         "(OCA's stored deadlines do not depend on the calendar's leaves: a "
         "holiday added moves none of them until they are recomputed for another "
         "reason; its replan is forced here)"
+    )
+    print(
+        "populations: "
+        + (
+            "all tickets created through the ORM"
+            if orm_populations
+            else f"the first size and the {count:,} timed tickets created "
+            "through the ORM, the rest on both sides alike as SQL copies of the "
+            "first ticket with its SLA rows (opening set, no deadline until the "
+            "replan; no chatter)"
+        )
     )
     print(
         "load average (1/5/15 min) per size: "
@@ -742,8 +881,10 @@ def main():
         gc.freeze()
         sample = print_sample(*sides)
         print(f"load average at start: {load_average()}", flush=True)
-        results, creation = run(sides, sizes, ours_only)
-        report(results, creation, sample, wheels)
+        results, creation = run(
+            sides, sizes, ours_only, args.orm_populations, args.oca_target_upto
+        )
+        report(results, creation, sample, wheels, args.orm_populations)
     finally:
         patch_now.stop()
         for side in sides:

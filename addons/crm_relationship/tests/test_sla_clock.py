@@ -244,6 +244,80 @@ class TestSlaClock(ServiceTicketCase):
         for ticket in tickets:
             self.assertEqual(ticket.sla_deadline, local("2026-11-22 13:30"))
 
+    def test_cron_replans_as_a_direct_replan_would(self):
+        """A replan handed over to the cron and finished in batches gives
+        every running row the deadline the same change replanned right away
+        gives it: after a holiday added and after a working hours line
+        edited."""
+        Sla = self.env["crm.service.ticket.sla"]
+        openings = [
+            "2026-11-19 16:00",  # Thursday afternoon, over the weekend
+            "2026-11-20 11:00",  # Friday: from Sunday morning
+            "2026-11-22 08:30",
+            "2026-11-22 10:30",  # inside the holiday
+            "2026-11-22 17:29",
+            "2026-11-23 12:00",
+        ]
+        for index, opening in enumerate(openings):
+            self._ticket(local(opening), name=f"T{index}")
+        running = [
+            ("calendar_id", "=", self.sun_thu.id),
+            ("clock_running", "=", True),
+            ("reached_at", "=", False),
+        ]
+        rows = Sla.search(running)
+        self.assertGreaterEqual(len(rows), 2 * len(openings))
+        sunday = self.sun_thu.attendance_ids.filtered(lambda a: a.dayofweek == "6")
+        holiday = {
+            "name": "Unplanned closure",
+            "calendar_id": self.sun_thu.id,
+            "date_from": local("2026-11-22 10:00"),
+            "date_to": local("2026-11-23 11:00"),
+        }
+        Leaves = self.env["resource.calendar.leaves"]
+        changes = {
+            "holiday": (
+                lambda: Leaves.create(holiday),
+                lambda: Leaves.search([("name", "=", holiday["name"])]).unlink(),
+            ),
+            "working hours": (
+                lambda: sunday.write({"hour_from": 10.5}),
+                lambda: sunday.write({"hour_from": 8.5}),
+            ),
+        }
+        cron = self.env.ref("crm_relationship.ir_cron_crm_service_ticket_sla_replan")
+        for name, (change, undo) in changes.items():
+            with self.subTest(change=name):
+                before = {row.id: row.deadline for row in rows}
+                change()
+                direct = {row.id: row.deadline for row in rows}
+                self.assertNotEqual(direct, before, "the change moves deadlines")
+                self.assertFalse(self.env["crm.sla.replan"].search([]))
+                undo()
+                self.assertEqual({row.id: row.deadline for row in rows}, before)
+                with patch(
+                    "odoo.addons.crm_relationship.models.crm_service_ticket_sla."
+                    "REPLAN_INLINE_ROWS",
+                    2,
+                ):
+                    change()
+                self.assertEqual(len(self.env["crm.sla.replan"].search([])), 1)
+                self.assertEqual(
+                    {row.id: row.deadline for row in rows}, before, "not yet"
+                )
+                progress = self.env["ir.cron.progress"].create(
+                    {"cron_id": cron.id, "done": 0, "remaining": 0}
+                )
+                Sla.with_context(
+                    ir_cron_progress_id=progress.id
+                )._cron_replan_deadlines(batch_size=3)
+                self.assertEqual(
+                    (progress.done, progress.remaining),
+                    (Sla.search_count(running), 0),
+                )
+                self.assertEqual({row.id: row.deadline for row in rows}, direct)
+                undo()
+
     def test_summaries_written_in_batch_are_the_computed_ones(self):
         """The engine writes the tickets' SLA summaries itself (in SQL, or
         in the cache for new tickets): the same values the ORM computes."""
