@@ -40,6 +40,7 @@ class Secret:
     __str__ = __repr__
 
 
+ODOO_PROTOCOLS = ("jsonrpc", "xmlrpc")
 SOURCE_KINDS = ("csv", "xlsx", "morning", "tryton", "uniform")
 TARGET_KINDS = ("carddav", "webhook", "csv_file", "xlsx_file", "vcard_file")
 # Odoo 18 refuses a request body over 128 MiB (odoo/http.py,
@@ -103,6 +104,8 @@ class OdooConfig:
     max_retries: int = 3
     # the most one page of rows may weigh as a request to Odoo (JSON bytes)
     max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES
+    # how the service speaks to Odoo: JSON-RPC (/jsonrpc) or XML-RPC (/xmlrpc/2)
+    protocol: str = "jsonrpc"
 
 
 @dataclass
@@ -294,6 +297,7 @@ def load(path):
         page_size=odoo.get("page_size", int, 500),
         max_retries=odoo.get("max_retries", int, 3),
         max_page_bytes=odoo.get("max_page_bytes", int, DEFAULT_MAX_PAGE_BYTES),
+        protocol=odoo.get("protocol", str, "jsonrpc", choices=ODOO_PROTOCOLS),
     )
     if not odoo_config.url.startswith(("http://", "https://")):
         raise ConfigError("odoo.url: must start with http:// or https://")

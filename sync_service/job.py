@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import ConfigError
-from .odoo import JsonRpcTransport, OdooClient
+from .odoo import OdooClient, transport
 from .sources import cut_rows, open_source
 from .targets import open_target
 
@@ -132,7 +132,7 @@ class Job:
 
     def __post_init__(self):
         if self.client is None:
-            self.client = OdooClient(JsonRpcTransport(self.config.odoo))
+            self.client = OdooClient(transport(self.config.odoo))
 
     def log(self, event, **values):
         """A JSON line on stderr; on a terminal a progress bar instead. Every

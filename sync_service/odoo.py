@@ -1,8 +1,12 @@
-"""Odoo over its external JSON-RPC API, with an API key.
+"""Odoo over its external API, with an API key: JSON-RPC or XML-RPC.
 
-A transport has ``call(model, method, *args, retry_safe=False, **kwargs)`` and
-``check()`` (who the service is logged in as); Odoo 19's JSON-2 API can be
-added as another class with the same two methods.
+``odoo.protocol`` chooses the transport: ``"jsonrpc"`` (``/jsonrpc``, the
+default) or ``"xmlrpc"`` (``/xmlrpc/2/<service>``, the standard library's
+``xmlrpc.client`` over the same HTTP session, ``allow_none``). Both have
+``call(model, method, *args, retry_safe=False, **kwargs)`` and ``check()``
+(who the service is logged in as), and behave the same: the same errors
+(``OdooError`` and its subclasses, with Odoo's exception name and message) and
+the same retry rules.
 
 Requests go through the service's one HTTP session (``sync_service.http``):
 a connection that cannot be made, 408 and 429 are tried again for every call;
@@ -10,10 +14,20 @@ a connection that cannot be made, 408 and 429 are tried again for every call;
 (``retry_safe``). Any other HTTP error (a 4xx: wrong URL, wrong database, a
 proxy refusing the request) is an answer and fails at once; 413 says that the
 request was larger than the server accepts, and how large it was.
+
+Ready for Odoo 19's JSON-2 API: a third transport would subclass
+``RpcTransport`` with a ``login()`` that only checks the key (a bearer token,
+``Authorization: bearer <api key>``, no uid) and a ``call()`` that posts the
+keyword arguments as JSON to ``/json/2/<model>/<method>`` (``ids`` and
+``context`` as keys) and maps its HTTP error answers to the same errors. It
+cannot be tested against Odoo 18, which has no JSON-2 endpoint, so it is not
+written yet.
 """
 
 import json
+import re
 import time
+import xmlrpc.client
 
 import requests
 
@@ -21,9 +35,24 @@ from . import http
 
 UNREACHABLE_STATUSES = (408, 429, 502, 503, 504)
 
+# Odoo's XML-RPC fault codes (odoo/addons/base/controllers/rpc.py) and the
+# exception each stands for; 1 carries the traceback, whose last line names it
+XMLRPC_FAULTS = {
+    2: "odoo.exceptions.UserError",
+    3: "odoo.exceptions.AccessDenied",
+    4: "odoo.exceptions.AccessError",
+}
+
 
 class OdooError(Exception):
-    """Odoo answered with an error, or could not be reached."""
+    """Odoo answered with an error, or could not be reached. ``name`` is
+    Odoo's exception (``odoo.exceptions.ValidationError``) when Odoo answered
+    one, ``message`` its text."""
+
+    def __init__(self, message, name="", detail=None):
+        super().__init__(message)
+        self.name = name
+        self.message = message if detail is None else detail
 
 
 class OdooUnreachable(OdooError):
@@ -43,7 +72,16 @@ def _megabytes(size):
     return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size} bytes"
 
 
-class JsonRpcTransport:
+def _odoo_error(name, message):
+    return OdooError(f"{name or 'Odoo error'}: {message}", name=name, detail=message)
+
+
+class RpcTransport:
+    """What every transport shares: the session, the HTTP answers, the login
+    and the calls; a subclass sends one request (``_send``) in its format."""
+
+    protocol = ""
+
     def __init__(self, config, retries=None, backoff=1.0, sleep=time.sleep):
         self.config = config
         retries = getattr(config, "max_retries", 3) if retries is None else retries
@@ -52,24 +90,19 @@ class JsonRpcTransport:
         )
         self.sleep = sleep
         self.uid = None
-        self._next_id = 0
 
-    def _post(self, service, method, args, retry_safe, what=None):
-        self._next_id += 1
-        body = json.dumps(
-            {
-                "jsonrpc": "2.0",
-                "method": "call",
-                "params": {"service": service, "method": method, "args": args},
-                "id": self._next_id,
-            }
-        ).encode()
+    def _send(self, service, method, args, retry_safe, what):
+        raise NotImplementedError
+
+    def _post(self, path, body, content_type, retry_safe, what):
+        """POST ``body`` to ``path``; the answer when it is a 200, else the
+        error that says what went wrong."""
         url = self.config.url
         try:
             answer = self.session.post(
-                f"{url}/jsonrpc",
+                f"{url}{path}",
                 data=body,
-                headers={"Content-Type": "application/json"},
+                headers={"Content-Type": content_type},
                 retry_safe=retry_safe,
             )
         except requests.RequestException as error:
@@ -79,7 +112,7 @@ class JsonRpcTransport:
         status = answer.status_code
         if status == 413:
             raise OdooRequestTooLarge(
-                f"Odoo at {url} refused {what or f'{service}.{method}'} as too "
+                f"Odoo at {url} refused {what} as too "
                 f"large (HTTP 413): the request was {_megabytes(len(body))}, more "
                 "than the server (or a proxy in front of it) accepts",
                 size=len(body),
@@ -95,29 +128,16 @@ class JsonRpcTransport:
                 f"Odoo at {url} answered {http.describe(answer)}: check odoo.url"
                 + (" and odoo.db" if status == 404 else "")
             )
-        try:
-            payload = answer.json()
-        except ValueError:
-            payload = None
-        if not isinstance(payload, dict):
-            raise OdooError(
-                f"Odoo at {url} did not answer JSON-RPC: check odoo.url"
-            ) from None
-        if payload.get("error"):
-            data = payload["error"].get("data") or {}
-            raise OdooError(
-                f"{data.get('name', 'Odoo error')}: "
-                f"{data.get('message') or payload['error'].get('message')}"
-            )
-        return payload.get("result")
+        return answer
 
     def login(self):
         try:
-            uid = self._post(
+            uid = self._send(
                 "common",
                 "authenticate",
                 [self.config.db, self.config.login, self.config.api_key.reveal(), {}],
-                retry_safe=True,
+                True,
+                "common.authenticate",
             )
         except OdooError as error:
             # Odoo answers a database that is not there with PostgreSQL's error
@@ -139,7 +159,7 @@ class JsonRpcTransport:
         """Who the service is in Odoo: {"url", "db", "login", "uid",
         "server_version"}; raises OdooError when it cannot log in."""
         uid = self.login()
-        version = self._post("common", "version", [], retry_safe=True)
+        version = self._send("common", "version", [], True, "common.version")
         return {
             "url": self.config.url,
             "db": self.config.db,
@@ -153,7 +173,7 @@ class JsonRpcTransport:
         or a 5xx only when the call is safe to repeat."""
         if self.uid is None:
             self.login()
-        return self._post(
+        return self._send(
             "object",
             "execute_kw",
             [
@@ -165,9 +185,119 @@ class JsonRpcTransport:
                 list(args),
                 kwargs,
             ],
-            retry_safe=retry_safe,
-            what=_call_name(model, method, args),
+            retry_safe,
+            _call_name(model, method, args),
         )
+
+
+class JsonRpcTransport(RpcTransport):
+    """Odoo's ``/jsonrpc``."""
+
+    protocol = "jsonrpc"
+
+    def __init__(self, config, retries=None, backoff=1.0, sleep=time.sleep):
+        super().__init__(config, retries, backoff, sleep)
+        self._next_id = 0
+
+    def _send(self, service, method, args, retry_safe, what):
+        self._next_id += 1
+        body = json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "method": "call",
+                "params": {"service": service, "method": method, "args": args},
+                "id": self._next_id,
+            }
+        ).encode()
+        answer = self._post("/jsonrpc", body, "application/json", retry_safe, what)
+        try:
+            payload = answer.json()
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            raise OdooError(
+                f"Odoo at {self.config.url} did not answer JSON-RPC: check odoo.url"
+            ) from None
+        if payload.get("error"):
+            data = payload["error"].get("data") or {}
+            raise _odoo_error(
+                data.get("name", ""),
+                data.get("message") or payload["error"].get("message"),
+            )
+        return payload.get("result")
+
+
+class _SessionTransport(xmlrpc.client.Transport):
+    """``xmlrpc.client``'s transport over the service's requests session:
+    the retry policy, timeouts and HTTP errors of the JSON-RPC transport."""
+
+    def __init__(self, owner):
+        super().__init__()
+        self.owner = owner
+        self.retry_safe = False
+        self.what = ""
+
+    def request(self, host, handler, request_body, verbose=False):
+        answer = self.owner._post(
+            handler, request_body, "text/xml", self.retry_safe, self.what
+        )
+        parser, unmarshaller = self.getparser()
+        try:
+            parser.feed(answer.content)
+            parser.close()
+        except xmlrpc.client.ExpatError:
+            raise OdooError(
+                f"Odoo at {self.owner.config.url} did not answer XML-RPC: "
+                "check odoo.url"
+            ) from None
+        return unmarshaller.close()
+
+
+class XmlRpcTransport(RpcTransport):
+    """Odoo's ``/xmlrpc/2/<service>`` through ``xmlrpc.client``."""
+
+    protocol = "xmlrpc"
+
+    def __init__(self, config, retries=None, backoff=1.0, sleep=time.sleep):
+        super().__init__(config, retries, backoff, sleep)
+        self._transport = _SessionTransport(self)
+
+    def _send(self, service, method, args, retry_safe, what):
+        # the path only: _post puts odoo.url (with any prefix) in front
+        proxy = xmlrpc.client.ServerProxy(
+            f"http://odoo/xmlrpc/2/{service}",
+            transport=self._transport,
+            allow_none=True,
+        )
+        self._transport.retry_safe, self._transport.what = retry_safe, what
+        try:
+            return getattr(proxy, method)(*args)
+        except xmlrpc.client.Fault as fault:
+            raise _fault_error(fault) from None
+
+
+def _fault_error(fault):
+    """An XML-RPC fault as the OdooError JSON-RPC gives for the same error."""
+    text = str(fault.faultString or "").strip()
+    name = XMLRPC_FAULTS.get(fault.faultCode)
+    if name is None:
+        # a traceback: its last "module.Exception: message" line names it
+        lines = text.splitlines()
+        for index in range(len(lines) - 1, -1, -1):
+            found = re.match(r"^([A-Za-z_][\w.]*): (.*)$", lines[index])
+            if found and not lines[index].startswith(" "):
+                name = found.group(1)
+                text = "\n".join([found.group(2), *lines[index + 1 :]]).strip()
+                break
+    return _odoo_error(name or "", text)
+
+
+TRANSPORTS = {"jsonrpc": JsonRpcTransport, "xmlrpc": XmlRpcTransport}
+
+
+def transport(config, **kwargs):
+    """The transport ``odoo.protocol`` names."""
+    return TRANSPORTS[getattr(config, "protocol", "jsonrpc")](config, **kwargs)
 
 
 def _call_name(model, method, args):

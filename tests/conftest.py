@@ -110,3 +110,9 @@ def odoo_server():
     server = OdooServer(config, database).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(params=["jsonrpc", "xmlrpc"])
+def odoo_protocol(request):
+    """Each test that takes it runs over both of the service's transports."""
+    return request.param
