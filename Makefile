@@ -60,6 +60,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python -m pylint --rcfile .pylintrc addons/crm_relationship
+	$(VENV)/bin/python -m mypy
 
 run: $(STAMP) odoo-tools
 	$(VENV)/bin/python tools/run_odoo.py

@@ -10,20 +10,18 @@ import os
 import sys
 
 from . import __version__
-from .config import ConfigError, load
+from .config import load
+from .errors import AlreadyRunning, ConfigError, OdooError, PreflightError
 from .job import (
     EXIT_FAILED,
     EXIT_OK,
-    AlreadyRunning,
     Job,
-    PreflightError,
     RunLock,
     nightly,
     preflight,
     pull_invoices,
     push_customers,
 )
-from .odoo import OdooError
 from .status import check_items, check_odoo
 
 
@@ -93,7 +91,7 @@ def _status(config, job):
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if not args.config:
         print(
@@ -120,7 +118,7 @@ def main(argv=None):
         print(f"crm-sync: warning: {warning}", file=sys.stderr)
     job = Job(config, dry_run=args.dry_run, full_refresh=args.full_refresh)
     if args.command == "status":
-        return _status(config, job)
+        return int(_status(config, job))
     if args.command == "pull-invoices":
         targets = []
     elif args.command == "push-customers":
@@ -161,7 +159,7 @@ def main(argv=None):
             "dry run)",
             file=sys.stderr,
         )
-    return job.exit_code()
+    return int(job.exit_code())
 
 
 if __name__ == "__main__":

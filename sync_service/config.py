@@ -20,18 +20,16 @@ from pathlib import Path
 
 import tomllib
 
-
-class ConfigError(Exception):
-    """The configuration cannot be used; the message names the key."""
+from .errors import ConfigError
 
 
 class Secret:
     """A secret value whose repr and str never show it."""
 
-    def __init__(self, value):
+    def __init__(self, value: str) -> None:
         self._value = value
 
-    def reveal(self):
+    def reveal(self) -> str:
         return self._value
 
     def __repr__(self):

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import ConfigError
+from .errors import AlreadyRunning, ConfigError, PreflightError
 from .odoo import OdooClient, transport
 from .sources import cut_rows, open_source
 from .targets import open_target
@@ -35,19 +35,6 @@ ENVELOPE_BYTES = 16 * 1024
 PART_MARK = " +part "
 PART_BOOKMARK = re.compile(rf"(.*){re.escape(PART_MARK)}(\d+)", re.DOTALL)
 _logger = logging.getLogger("crm_sync")
-
-
-class AlreadyRunning(Exception):
-    pass
-
-
-class PreflightError(ConfigError):
-    """Sources or targets that cannot be used; ``problems`` has one line each,
-    naming the key (``sources[0].folder: /x does not exist``)."""
-
-    def __init__(self, problems):
-        super().__init__("; ".join(problems))
-        self.problems = problems
 
 
 class RunLock:

@@ -24,56 +24,54 @@ cannot be tested against Odoo 18, which has no JSON-2 endpoint, so it is not
 written yet.
 """
 
+from __future__ import annotations
+
 import json
 import re
 import time
 import xmlrpc.client
+from collections.abc import Callable
+from typing import Any, Protocol
+from xml.parsers.expat import ExpatError
 
 import requests
 
 from . import http
+from .config import OdooConfig
+from .errors import OdooError, OdooRequestTooLarge, OdooUnreachable
 
 UNREACHABLE_STATUSES = (408, 429, 502, 503, 504)
 
 # Odoo's XML-RPC fault codes (odoo/addons/base/controllers/rpc.py) and the
 # exception each stands for; 1 carries the traceback, whose last line names it
-XMLRPC_FAULTS = {
+XMLRPC_FAULTS: dict[int, str] = {
     2: "odoo.exceptions.UserError",
     3: "odoo.exceptions.AccessDenied",
     4: "odoo.exceptions.AccessError",
 }
 
 
-class OdooError(Exception):
-    """Odoo answered with an error, or could not be reached. ``name`` is
-    Odoo's exception (``odoo.exceptions.ValidationError``) when Odoo answered
-    one, ``message`` its text."""
-
-    def __init__(self, message, name="", detail=None):
-        super().__init__(message)
-        self.name = name
-        self.message = message if detail is None else detail
-
-
-class OdooUnreachable(OdooError):
-    """No answer from Odoo (refused, timed out, 408/429/502/503/504)."""
-
-
-class OdooRequestTooLarge(OdooError):
-    """HTTP 413: the request (``size`` bytes) is larger than Odoo, or a proxy
-    in front of it, accepts; sending it again cannot help."""
-
-    def __init__(self, message, size):
-        super().__init__(message)
-        self.size = size
-
-
-def _megabytes(size):
+def _megabytes(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size} bytes"
 
 
-def _odoo_error(name, message):
+def _odoo_error(name: str, message: str) -> OdooError:
     return OdooError(f"{name or 'Odoo error'}: {message}", name=name, detail=message)
+
+
+class Transport(Protocol):
+    """What the client needs of a transport to Odoo."""
+
+    def check(self) -> dict[str, Any]: ...
+
+    def call(
+        self,
+        model: str,
+        method: str,
+        *args: Any,
+        retry_safe: bool = False,
+        **kwargs: Any,
+    ) -> Any: ...
 
 
 class RpcTransport:
@@ -82,24 +80,35 @@ class RpcTransport:
 
     protocol = ""
 
-    def __init__(self, config, retries=None, backoff=1.0, sleep=time.sleep):
+    def __init__(
+        self,
+        config: OdooConfig,
+        retries: int | None = None,
+        backoff: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.config = config
+        self.sleep = sleep
         retries = getattr(config, "max_retries", 3) if retries is None else retries
         self.session = http.Session(
             config.timeout, retries, backoff=backoff, pause=lambda s: self.sleep(s)
         )
-        self.sleep = sleep
-        self.uid = None
+        self.uid: int | None = None
 
-    def _send(self, service, method, args, retry_safe, what):
+    def _send(
+        self, service: str, method: str, args: list[Any], retry_safe: bool, what: str
+    ) -> Any:
         raise NotImplementedError
 
-    def _post(self, path, body, content_type, retry_safe, what):
+    def _post(
+        self, path: str, body: bytes, content_type: str, retry_safe: bool, what: str
+    ) -> requests.Response:
         """POST ``body`` to ``path``; the answer when it is a 200, else the
         error that says what went wrong."""
         url = self.config.url
         try:
-            answer = self.session.post(
+            answer = self.session.request(
+                "POST",
                 f"{url}{path}",
                 data=body,
                 headers={"Content-Type": content_type},
@@ -130,7 +139,7 @@ class RpcTransport:
             )
         return answer
 
-    def login(self):
+    def login(self) -> int:
         try:
             uid = self._send(
                 "common",
@@ -152,10 +161,10 @@ class RpcTransport:
                 f"Odoo refused the login {self.config.login!r} with this API key "
                 f"on database {self.config.db!r}"
             )
-        self.uid = uid
-        return uid
+        self.uid = int(uid)
+        return self.uid
 
-    def check(self):
+    def check(self) -> dict[str, Any]:
         """Who the service is in Odoo: {"url", "db", "login", "uid",
         "server_version"}; raises OdooError when it cannot log in."""
         uid = self.login()
@@ -168,7 +177,14 @@ class RpcTransport:
             "server_version": (version or {}).get("server_version"),
         }
 
-    def call(self, model, method, *args, retry_safe=False, **kwargs):
+    def call(
+        self,
+        model: str,
+        method: str,
+        *args: Any,
+        retry_safe: bool = False,
+        **kwargs: Any,
+    ) -> Any:
         """``model.method(*args, **kwargs)``; sent again after a lost answer
         or a 5xx only when the call is safe to repeat."""
         if self.uid is None:
@@ -195,11 +211,19 @@ class JsonRpcTransport(RpcTransport):
 
     protocol = "jsonrpc"
 
-    def __init__(self, config, retries=None, backoff=1.0, sleep=time.sleep):
+    def __init__(
+        self,
+        config: OdooConfig,
+        retries: int | None = None,
+        backoff: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         super().__init__(config, retries, backoff, sleep)
         self._next_id = 0
 
-    def _send(self, service, method, args, retry_safe, what):
+    def _send(
+        self, service: str, method: str, args: list[Any], retry_safe: bool, what: str
+    ) -> Any:
         self._next_id += 1
         body = json.dumps(
             {
@@ -231,13 +255,15 @@ class _SessionTransport(xmlrpc.client.Transport):
     """``xmlrpc.client``'s transport over the service's requests session:
     the retry policy, timeouts and HTTP errors of the JSON-RPC transport."""
 
-    def __init__(self, owner):
+    def __init__(self, owner: RpcTransport) -> None:
         super().__init__()
         self.owner = owner
         self.retry_safe = False
         self.what = ""
 
-    def request(self, host, handler, request_body, verbose=False):
+    def request(  # type: ignore[override]
+        self, host: Any, handler: str, request_body: bytes, verbose: bool = False
+    ) -> tuple[Any, ...]:
         answer = self.owner._post(
             handler, request_body, "text/xml", self.retry_safe, self.what
         )
@@ -245,7 +271,7 @@ class _SessionTransport(xmlrpc.client.Transport):
         try:
             parser.feed(answer.content)
             parser.close()
-        except xmlrpc.client.ExpatError:
+        except ExpatError:
             raise OdooError(
                 f"Odoo at {self.owner.config.url} did not answer XML-RPC: "
                 "check odoo.url"
@@ -258,11 +284,19 @@ class XmlRpcTransport(RpcTransport):
 
     protocol = "xmlrpc"
 
-    def __init__(self, config, retries=None, backoff=1.0, sleep=time.sleep):
+    def __init__(
+        self,
+        config: OdooConfig,
+        retries: int | None = None,
+        backoff: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         super().__init__(config, retries, backoff, sleep)
         self._transport = _SessionTransport(self)
 
-    def _send(self, service, method, args, retry_safe, what):
+    def _send(
+        self, service: str, method: str, args: list[Any], retry_safe: bool, what: str
+    ) -> Any:
         # the path only: _post puts odoo.url (with any prefix) in front
         proxy = xmlrpc.client.ServerProxy(
             f"http://odoo/xmlrpc/2/{service}",
@@ -276,7 +310,7 @@ class XmlRpcTransport(RpcTransport):
             raise _fault_error(fault) from None
 
 
-def _fault_error(fault):
+def _fault_error(fault: xmlrpc.client.Fault) -> OdooError:
     """An XML-RPC fault as the OdooError JSON-RPC gives for the same error."""
     text = str(fault.faultString or "").strip()
     name = XMLRPC_FAULTS.get(fault.faultCode)
@@ -292,15 +326,18 @@ def _fault_error(fault):
     return _odoo_error(name or "", text)
 
 
-TRANSPORTS = {"jsonrpc": JsonRpcTransport, "xmlrpc": XmlRpcTransport}
+TRANSPORTS: dict[str, type[RpcTransport]] = {
+    "jsonrpc": JsonRpcTransport,
+    "xmlrpc": XmlRpcTransport,
+}
 
 
-def transport(config, **kwargs):
+def transport(config: OdooConfig, **kwargs: Any) -> RpcTransport:
     """The transport ``odoo.protocol`` names."""
     return TRANSPORTS[getattr(config, "protocol", "jsonrpc")](config, **kwargs)
 
 
-def _call_name(model, method, args):
+def _call_name(model: str, method: str, args: tuple[Any, ...]) -> str:
     """``model.method`` and, for a page, how many records it carries."""
     records = sum(
         len(arg)
@@ -316,20 +353,22 @@ class OdooClient:
 
     model = "crm.sync.api"
 
-    def __init__(self, transport):
+    def __init__(self, transport: Transport) -> None:
         self.transport = transport
         # the job of each run this client started: every call names both
-        self._jobs = {}
+        self._jobs: dict[int, str] = {}
 
-    def whoami(self):
+    def whoami(self) -> dict[str, Any]:
         return self.transport.check()
 
-    def sync_start(self, job, kind, dry_run=False):
+    def sync_start(self, job: str, kind: str, dry_run: bool = False) -> Any:
         started = self.transport.call(self.model, "start_run", job, kind, dry_run)
         self._jobs[started["run_id"]] = job
         return started
 
-    def sync_finish(self, run_id, status, error=False):
+    def sync_finish(
+        self, run_id: int, status: str, error: str | bool = False
+    ) -> dict[str, Any] | None:
         """The run's counts as the server recorded them over all its pages
         (a dict), or None from a server that answers only True."""
         answer = self.transport.call(
@@ -343,7 +382,15 @@ class OdooClient:
         )
         return answer if isinstance(answer, dict) else None
 
-    def sync_import_page(self, run_id, job, rows, before, after, dry_run=False):
+    def sync_import_page(
+        self,
+        run_id: int,
+        job: str,
+        rows: list[dict[str, Any]],
+        before: str | bool | None,
+        after: str,
+        dry_run: bool = False,
+    ) -> Any:
         """A page of invoices with its bookmark (``dry_run``: the run started
         as one; Odoo knows it from the run)."""
         # safe to repeat: Odoo applies a page only from its bookmark_before
@@ -358,19 +405,19 @@ class OdooClient:
             retry_safe=True,
         )
 
-    def sync_pending_retries(self, job):
+    def sync_pending_retries(self, job: str) -> Any:
         return self.transport.call(self.model, "pending_retries", job, retry_safe=True)
 
     def sync_push_changes(
         self,
-        job,
-        run_id,
-        after,
-        limit,
-        full_refresh=False,
-        fields=None,
-        everyone_if_changed=False,
-    ):
+        job: str,
+        run_id: int,
+        after: Any,
+        limit: int,
+        full_refresh: bool = False,
+        fields: Any = None,
+        everyone_if_changed: bool = False,
+    ) -> Any:
         """The page of customers after ``after`` (what the previous page
         answered; False first)."""
         return self.transport.call(
@@ -386,7 +433,9 @@ class OdooClient:
             retry_safe=True,
         )
 
-    def sync_push_record(self, job, run_id, results):
+    def sync_push_record(
+        self, job: str, run_id: int, results: list[dict[str, Any]]
+    ) -> Any:
         """Record what the target now holds; safe to repeat: Odoo counts each
         customer once per run."""
         return self.transport.call(

@@ -6,7 +6,8 @@ the customer history."""
 import pytest
 
 from sync_service.config import OdooConfig, Secret
-from sync_service.odoo import OdooError, transport
+from sync_service.errors import OdooError
+from sync_service.odoo import transport
 
 ADMIN = ("admin", "admin")  # the demo database's administrator
 # XML-RPC names only the family of an error: a ValidationError is a UserError

@@ -12,14 +12,9 @@ import pytest
 import requests
 
 from sync_service.config import OdooConfig, Secret, SourceConfig, TargetConfig
+from sync_service.errors import OdooError, OdooRequestTooLarge, OdooUnreachable
 from sync_service.http import Session
-from sync_service.odoo import (
-    JsonRpcTransport,
-    OdooClient,
-    OdooError,
-    OdooRequestTooLarge,
-    OdooUnreachable,
-)
+from sync_service.odoo import JsonRpcTransport, OdooClient
 from sync_service.sources.morning import MorningSource
 from sync_service.sources.tryton import TrytonSource
 from sync_service.targets.carddav import CardDavTarget

@@ -11,7 +11,8 @@ from datetime import date
 import pytest
 
 from sync_service.config import Secret, SourceConfig
-from sync_service.sources.morning import MorningSource, SourceError
+from sync_service.errors import SourceError
+from sync_service.sources.morning import MorningSource
 
 
 def document(number, doc_type=305, status=0, amount=1170.0, day="2026-11-10"):

@@ -19,7 +19,8 @@ from test_sync_http import Script
 from test_sync_morning import FakeMorning
 
 from sync_service.config import Secret, TargetConfig
-from sync_service.targets.carddav import CardDavTarget, TargetError
+from sync_service.errors import TargetError
+from sync_service.targets.carddav import CardDavTarget
 from sync_service.targets.files import FileTarget
 from sync_service.targets.webhook import WebhookTarget
 

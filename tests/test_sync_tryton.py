@@ -26,7 +26,8 @@ from tryton_helpers import (
 )
 
 from sync_service.config import Secret, SourceConfig
-from sync_service.sources.tryton import SourceError, TrytonSource
+from sync_service.errors import SourceError
+from sync_service.sources.tryton import TrytonSource
 
 # the live Odoo's fixtures, for the end-to-end test
 admin = test_sync_e2e.admin
