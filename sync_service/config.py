@@ -14,11 +14,10 @@ Odoo's own limit on a request (128 MiB in Odoo 18), a file source's
 
 import codecs
 import os
+import tomllib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-
-import tomllib
 
 from .errors import ConfigError
 
