@@ -10,27 +10,25 @@ the first page of its history. Also prints the batch creation rate of interactio
 """
 
 import argparse
-import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tools"))
+sys.path[:0] = [str(REPO / "tools"), str(REPO / "tests")]
 
 from odoo_env import (  # noqa: E402
     ADDON,
     database_exists,
     drop_database,
     free_port,
-    odoo_command,
     odoo_path,
     write_config,
 )
+from servers import create_database  # noqa: E402
 
 CHANNELS = ["call", "email", "sms", "letter", "web", "meeting", "chat", "other"]
 HISTORY_SPEC = {
@@ -64,26 +62,6 @@ def parse_args():
     parser.add_argument("--invoice-lines", type=int, default=20_000)
     parser.add_argument("--keep", action="store_true", help="keep the database")
     return parser.parse_args()
-
-
-def create_database(config, database):
-    """A database with the addon, without demo data, and a chart of accounts."""
-    print(f"creating {database} ...", flush=True)
-    env = dict(os.environ, PYTHONPATH=str(odoo_path()))
-    subprocess.run(
-        odoo_command(
-            config,
-            "-d",
-            database,
-            "-i",
-            ADDON,
-            "--without-demo=all",
-            "--stop-after-init",
-            "--log-level=warn",
-        ),
-        env=env,
-        check=True,
-    )
 
 
 def open_registry(config, database):
@@ -210,7 +188,7 @@ def main():
     args = parse_args()
     config = write_config("bench", free_port(), db_name=args.db)
     if not database_exists(args.db):
-        create_database(config, args.db)
+        create_database(config, args.db, ADDON)
         fresh = True
     else:
         fresh = False

@@ -20,12 +20,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_customer_history import (  # noqa: E402
     ADDON,
-    create_database,
     database_exists,
     drop_database,
     free_port,
     open_registry,
     write_config,
+)
+from servers import (
+    create_database,  # noqa: E402 - on the path since bench_customer_history
 )
 
 BATCH = 1000
@@ -120,7 +122,7 @@ def main():
     args = parse_args()
     config = write_config("bench-sla", free_port(), db_name=args.db)
     if not database_exists(args.db):
-        create_database(config, args.db)
+        create_database(config, args.db, ADDON)
     odoo, registry = open_registry(config, args.db)
     try:
         with registry.cursor() as cr:

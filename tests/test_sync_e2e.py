@@ -12,8 +12,8 @@ import time
 import uuid
 
 import pytest
-from conftest import OdooServer
-from sync_helpers import Radicale, Recorder
+from servers import OdooServer, Radicale
+from sync_helpers import Recorder
 
 ADMIN = ("admin", "admin")
 SYNC_LOGIN, SYNC_KEY = "crm_sync_e2e", "sync-e2e-Key-1"
@@ -34,22 +34,7 @@ HEADER = [
 
 @pytest.fixture(scope="module")
 def admin(odoo_server):
-    uid = odoo_server.json_rpc("common", "login", odoo_server.database, *ADMIN)
-
-    def execute(model, method, *args, **kwargs):
-        return odoo_server.json_rpc(
-            "object",
-            "execute_kw",
-            odoo_server.database,
-            uid,
-            ADMIN[1],
-            model,
-            method,
-            list(args),
-            kwargs,
-        )
-
-    return execute
+    return odoo_server.executor(*ADMIN)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ then crm-sync end to end into a live Odoo."""
 import datetime as dt
 import http.server
 import json
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -15,13 +14,13 @@ from datetime import date, timedelta
 
 import pytest
 import test_sync_e2e
+from servers import LoopbackServer, free_port
 from test_sync_e2e import RUN, SYNC_LOGIN, crm_sync, invoices
 from tryton_helpers import (
     EMAIL_ONLY,
     HEBREW_NAME,
     ISRAELI_TAX_ID,
     TrytonServer,
-    free_port,
     tryton_python,
 )
 
@@ -277,7 +276,7 @@ def test_expired_session_logs_in_again(tryton):
     assert rows
 
 
-class Proxy(http.server.ThreadingHTTPServer):
+class Proxy(LoopbackServer):
     """Forwards to Tryton; serves scripted faults first, can rewrite the
     answers of search_read."""
 
@@ -286,13 +285,7 @@ class Proxy(http.server.ThreadingHTTPServer):
         self.faults = []  # (status, headers, delay) served before forwarding
         self.rewrite = None  # function(rows) for search_read answers
         self.calls = []
-        super().__init__(("127.0.0.1", 0), _ProxyHandler)
-        self.url = f"http://127.0.0.1:{self.server_address[1]}"
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.shutdown()
-        self.server_close()
+        super().__init__(_ProxyHandler)
 
 
 class _ProxyHandler(http.server.BaseHTTPRequestHandler):
