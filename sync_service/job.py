@@ -138,6 +138,16 @@ def _open_checked(config, section, item):
     return opened
 
 
+def _open_or_fail(job, section, item):
+    """The source or target opened, or None with the failure logged."""
+    try:
+        return _open_checked(job.config, section, item)
+    except PreflightError as error:
+        job.failures.append(str(error))
+        job.log("failed", **{section[:-1]: item.name}, error=str(error))
+        return None
+
+
 def preflight(config, sources=(), targets=()):
     """Open and check every source and target of the command before any run
     starts: {(section, name): opened}; PreflightError lists every problem."""
@@ -169,11 +179,8 @@ def pull_invoices(job, source_config, source=None):
     client = job.client
     totals = dict.fromkeys(PULL_COUNTS, 0)
     if source is None:
-        try:
-            source = _open_checked(job.config, "sources", source_config)
-        except PreflightError as error:
-            job.failures.append(str(error))
-            job.log("failed", source=source_config.name, error=str(error))
+        source = _open_or_fail(job, "sources", source_config)
+        if source is None:
             return totals
     started = client.sync_start(source_config.name, "pull", job.dry_run)
     run_id, before = started["run_id"], started["bookmark"]
@@ -332,11 +339,8 @@ def push_customers(job, target_config, target=None):
     client = job.client
     totals = dict.fromkeys(PUSH_COUNTS, 0)
     if target is None:
-        try:
-            target = _open_checked(job.config, "targets", target_config)
-        except PreflightError as error:
-            job.failures.append(str(error))
-            job.log("failed", target=target_config.name, error=str(error))
+        target = _open_or_fail(job, "targets", target_config)
+        if target is None:
             return totals
     started = client.sync_start(target_config.name, "push", job.dry_run)
     run_id = started["run_id"]

@@ -94,6 +94,10 @@ class RpcTransport:
             config.timeout, retries, backoff=backoff, pause=lambda s: self.sleep(s)
         )
         self.uid: int | None = None
+        self._setup()
+
+    def _setup(self) -> None:
+        """What a protocol keeps beside the session."""
 
     def _send(
         self, service: str, method: str, args: list[Any], retry_safe: bool, what: str
@@ -211,14 +215,7 @@ class JsonRpcTransport(RpcTransport):
 
     protocol = "jsonrpc"
 
-    def __init__(
-        self,
-        config: OdooConfig,
-        retries: int | None = None,
-        backoff: float = 1.0,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        super().__init__(config, retries, backoff, sleep)
+    def _setup(self) -> None:
         self._next_id = 0
 
     def _send(
@@ -284,14 +281,7 @@ class XmlRpcTransport(RpcTransport):
 
     protocol = "xmlrpc"
 
-    def __init__(
-        self,
-        config: OdooConfig,
-        retries: int | None = None,
-        backoff: float = 1.0,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        super().__init__(config, retries, backoff, sleep)
+    def _setup(self) -> None:
         self._transport = _SessionTransport(self)
 
     def _send(
