@@ -7,6 +7,8 @@
     "website": "https://github.com/crm-relationship/crm_relationship",
     "author": "crm_relationship developers",
     "license": "LGPL-3",
+    "maintainers": ["crm-relationship"],
+    "development_status": "Beta",
     "depends": [
         "contacts",
         "crm",
