@@ -64,6 +64,25 @@ def parse_args():
     return parser.parse_args()
 
 
+def open_database(name, database):
+    """var/<name>.conf, the database (made with the addon when it is missing)
+    and Odoo's registry on it: (config, odoo, registry, made now)."""
+    config = write_config(name, free_port(), db_name=database)
+    fresh = not database_exists(database)
+    if fresh:
+        create_database(config, database, ADDON)
+    odoo, registry = open_registry(config, database)
+    return config, odoo, registry, fresh
+
+
+def close_database(odoo, database, keep):
+    """The registry closed and the database dropped, unless ``keep``."""
+    if not keep:
+        odoo.modules.registry.Registry.delete(database)
+        odoo.sql_db.close_db(database)
+        drop_database(database)
+
+
 def open_registry(config, database):
     sys.path.insert(0, str(odoo_path()))
     import odoo  # noqa: PLC0415
@@ -186,13 +205,7 @@ def history_plan(cr, partner_id):
 
 def main():
     args = parse_args()
-    config = write_config("bench", free_port(), db_name=args.db)
-    if not database_exists(args.db):
-        create_database(config, args.db, ADDON)
-        fresh = True
-    else:
-        fresh = False
-    odoo, registry = open_registry(config, args.db)
+    config, odoo, registry, fresh = open_database("bench", args.db)
     try:
         with registry.cursor() as cr:
             env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
@@ -237,10 +250,7 @@ def main():
         seq_scans = [line.strip() for line in plan if "Seq Scan" in line]
         print(f"  sequential scans in the page's plan: {seq_scans or 'none'}")
     finally:
-        if not args.keep:
-            odoo.modules.registry.Registry.delete(args.db)
-            odoo.sql_db.close_db(args.db)
-            drop_database(args.db)
+        close_database(odoo, args.db, args.keep)
         config.unlink(missing_ok=True)
 
 
