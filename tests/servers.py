@@ -40,6 +40,7 @@ __all__ = [
     "Radicale",
     "RpcError",
     "ServerProcess",
+    "AnsweringHandler",
     "LoopbackServer",
     "create_database",
     "free_port",
@@ -299,6 +300,19 @@ class LoopbackServer(http.server.ThreadingHTTPServer):
     def close(self):
         self.shutdown()
         self.server_close()
+
+
+class AnsweringHandler(http.server.BaseHTTPRequestHandler):
+    """A request handler of a ``LoopbackServer`` with one way to answer."""
+
+    def answer(self, status, body=b"", headers=(), content_type="application/json"):
+        self.send_response(status)
+        for key, value in headers:
+            self.send_header(key, value)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
 
 def create_database(config, database, module, template=False):

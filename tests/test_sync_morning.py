@@ -2,13 +2,12 @@
 documented endpoints: token, paged search, 429 with Retry-After, 500s,
 timeouts, an expired token."""
 
-import http.server
 import json
 import time
 from datetime import date
 
 import pytest
-from servers import LoopbackServer
+from servers import AnsweringHandler, LoopbackServer
 
 from sync_service.config import Secret, SourceConfig
 from sync_service.errors import SourceError
@@ -45,16 +44,10 @@ class FakeMorning(LoopbackServer):
         super().__init__(_Handler, "/api/v1")
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
+class _Handler(AnsweringHandler):
     def _answer(self, status, payload=None, headers=None):
-        self.send_response(status)
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
         body = json.dumps(payload or {}).encode()
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.answer(status, body, (headers or {}).items())
 
     def do_POST(self):
         server = self.server

@@ -5,7 +5,6 @@ stopped server, 5xx and timeouts from a proxy in front of it, malformed rows;
 then crm-sync end to end into a live Odoo."""
 
 import datetime as dt
-import http.server
 import json
 import time
 import urllib.error
@@ -14,7 +13,7 @@ from datetime import date, timedelta
 
 import pytest
 import test_sync_e2e
-from servers import LoopbackServer, free_port
+from servers import AnsweringHandler, LoopbackServer, free_port
 from test_sync_e2e import RUN, SYNC_LOGIN, crm_sync, invoices
 from tryton_helpers import (
     EMAIL_ONLY,
@@ -288,16 +287,7 @@ class Proxy(LoopbackServer):
         super().__init__(_ProxyHandler)
 
 
-class _ProxyHandler(http.server.BaseHTTPRequestHandler):
-    def _answer(self, status, body, headers=()):
-        self.send_response(status)
-        for key, value in headers:
-            self.send_header(key, value)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
+class _ProxyHandler(AnsweringHandler):
     def do_POST(self):
         server = self.server
         body = self.rfile.read(int(self.headers["Content-Length"]))
@@ -308,7 +298,7 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
             time.sleep(delay)
             if not status:
                 return None  # the client gave up meanwhile: no answer
-            return self._answer(status, b'{"error": "fault"}', headers.items())
+            return self.answer(status, b'{"error": "fault"}', headers.items())
         headers = {
             key: value
             for key, value in self.headers.items()
@@ -326,7 +316,7 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
             answer = json.loads(payload)
             answer["result"] = server.rewrite(answer["result"])
             payload = json.dumps(answer).encode()
-        return self._answer(status, payload)
+        return self.answer(status, payload)
 
     def log_message(self, *args):
         pass
