@@ -28,11 +28,11 @@ $(TRYTON_STAMP): requirements/tryton.txt
 	$(TRYTON_VENV)/bin/pip install --quiet -r requirements/tryton.txt
 	touch $@
 
-$(STAMP): requirements/odoo.txt requirements/dev.txt pyproject.toml
+$(STAMP): requirements/odoo.txt requirements/dev.txt sync_service/pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet 'setuptools<70' wheel
 	$(VENV)/bin/pip install --quiet --no-build-isolation -r requirements/dev.txt
-	$(VENV)/bin/pip install --quiet --no-build-isolation --no-deps -e .
+	$(VENV)/bin/pip install --quiet --no-build-isolation --no-deps -e ./sync_service
 	touch $@
 
 # without Odoo at ODOO_PATH its tests are skipped: nothing to bring then
@@ -60,6 +60,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python -m pylint --rcfile .pylintrc addons/crm_relationship
+	$(VENV)/bin/python -m mypy
 
 run: $(STAMP) odoo-tools
 	$(VENV)/bin/python tools/run_odoo.py

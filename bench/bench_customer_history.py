@@ -10,27 +10,25 @@ the first page of its history. Also prints the batch creation rate of interactio
 """
 
 import argparse
-import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tools"))
+sys.path[:0] = [str(REPO / "tools"), str(REPO / "tests")]
 
 from odoo_env import (  # noqa: E402
     ADDON,
     database_exists,
     drop_database,
     free_port,
-    odoo_command,
     odoo_path,
     write_config,
 )
+from servers import create_database  # noqa: E402
 
 CHANNELS = ["call", "email", "sms", "letter", "web", "meeting", "chat", "other"]
 HISTORY_SPEC = {
@@ -66,24 +64,23 @@ def parse_args():
     return parser.parse_args()
 
 
-def create_database(config, database):
-    """A database with the addon, without demo data, and a chart of accounts."""
-    print(f"creating {database} ...", flush=True)
-    env = dict(os.environ, PYTHONPATH=str(odoo_path()))
-    subprocess.run(
-        odoo_command(
-            config,
-            "-d",
-            database,
-            "-i",
-            ADDON,
-            "--without-demo=all",
-            "--stop-after-init",
-            "--log-level=warn",
-        ),
-        env=env,
-        check=True,
-    )
+def open_database(name, database):
+    """var/<name>.conf, the database (made with the addon when it is missing)
+    and Odoo's registry on it: (config, odoo, registry, made now)."""
+    config = write_config(name, free_port(), db_name=database)
+    fresh = not database_exists(database)
+    if fresh:
+        create_database(config, database, ADDON)
+    odoo, registry = open_registry(config, database)
+    return config, odoo, registry, fresh
+
+
+def close_database(odoo, database, keep):
+    """The registry closed and the database dropped, unless ``keep``."""
+    if not keep:
+        odoo.modules.registry.Registry.delete(database)
+        odoo.sql_db.close_db(database)
+        drop_database(database)
 
 
 def open_registry(config, database):
@@ -208,13 +205,7 @@ def history_plan(cr, partner_id):
 
 def main():
     args = parse_args()
-    config = write_config("bench", free_port(), db_name=args.db)
-    if not database_exists(args.db):
-        create_database(config, args.db)
-        fresh = True
-    else:
-        fresh = False
-    odoo, registry = open_registry(config, args.db)
+    config, odoo, registry, fresh = open_database("bench", args.db)
     try:
         with registry.cursor() as cr:
             env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
@@ -259,10 +250,7 @@ def main():
         seq_scans = [line.strip() for line in plan if "Seq Scan" in line]
         print(f"  sequential scans in the page's plan: {seq_scans or 'none'}")
     finally:
-        if not args.keep:
-            odoo.modules.registry.Registry.delete(args.db)
-            odoo.sql_db.close_db(args.db)
-            drop_database(args.db)
+        close_database(odoo, args.db, args.keep)
         config.unlink(missing_ok=True)
 
 

@@ -20,13 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_customer_history import (  # noqa: E402
     ADDON,
-    create_database,
-    database_exists,
-    drop_database,
-    free_port,
+    close_database,
     measure,
-    open_registry,
-    write_config,
+    open_database,
 )
 
 ORM_BATCH = 1000
@@ -198,10 +194,7 @@ def open_customer_documents(env, partner_id):
 
 def main():
     args = parse_args()
-    config = write_config("bench-documents", free_port(), db_name=args.db)
-    if not database_exists(args.db):
-        create_database(config, args.db)
-    odoo, registry = open_registry(config, args.db)
+    _config, odoo, registry, _fresh = open_database("bench-documents", args.db)
     try:
         with registry.cursor() as cr:
             env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
@@ -247,10 +240,7 @@ def main():
             f"{queries} queries"
         )
     finally:
-        if not args.keep:
-            odoo.modules.registry.Registry.delete(args.db)
-            odoo.sql_db.close_db(args.db)
-            drop_database(args.db)
+        close_database(odoo, args.db, args.keep)
 
 
 if __name__ == "__main__":

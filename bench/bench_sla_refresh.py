@@ -20,12 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_customer_history import (  # noqa: E402
     ADDON,
-    create_database,
-    database_exists,
-    drop_database,
-    free_port,
-    open_registry,
-    write_config,
+    close_database,
+    open_database,
 )
 
 BATCH = 1000
@@ -118,10 +114,7 @@ def refresh(env, cr, later=timedelta(0)):
 
 def main():
     args = parse_args()
-    config = write_config("bench-sla", free_port(), db_name=args.db)
-    if not database_exists(args.db):
-        create_database(config, args.db)
-    odoo, registry = open_registry(config, args.db)
+    _config, odoo, registry, _fresh = open_database("bench-sla", args.db)
     try:
         with registry.cursor() as cr:
             env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
@@ -167,10 +160,7 @@ def main():
         print(f"  breached at creation: {breached_before:,}; statuses now: {statuses}")
         print(f"  at-risk activities created for the assignees: {activities:,}")
     finally:
-        if not args.keep:
-            odoo.modules.registry.Registry.delete(args.db)
-            odoo.sql_db.close_db(args.db)
-            drop_database(args.db)
+        close_database(odoo, args.db, args.keep)
 
 
 if __name__ == "__main__":

@@ -43,18 +43,17 @@ from unittest import mock
 import pytz
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tools"))
+sys.path[:0] = [str(REPO / "tools"), str(REPO / "tests")]
 
 from odoo_env import (  # noqa: E402
     ADDON,
     VAR,
-    database_exists,
     drop_database,
     free_port,
-    odoo_command,
     odoo_path,
     write_config,
 )
+from servers import create_database  # noqa: E402
 
 OCA_WHEELS = VAR / "oca-wheels"
 OCA_ADDONS = VAR / "oca-addons"
@@ -179,35 +178,6 @@ def ensure_oca_addons():
                     archive.extractall(unpacked)
             shutil.copytree(Path(unpacked) / "odoo" / "addons", OCA_ADDONS)
     return [wheel.name for wheel in wheels]
-
-
-def create_database(config, database, module, template=False):
-    """A fresh database with ``module`` and no demo data. With ``template``
-    (to develop faster) a copy of ``<database>_template``, installed the first
-    time, where the module is updated."""
-    drop_database(database)
-    command = [
-        "-d",
-        database,
-        "--without-demo=all",
-        "--stop-after-init",
-        "--log-level=warn",
-    ]
-    if template:
-        source = f"{database}_template"
-        if not database_exists(source):
-            create_database(config, source, module)
-        print(f"copying {source} to {database}, updating {module} ...", flush=True)
-        subprocess.run(["createdb", "-T", source, database], check=True)
-        command += ["-u", module]
-    else:
-        print(f"creating {database} with {module} ...", flush=True)
-        command += ["-i", module]
-    subprocess.run(
-        odoo_command(config, *command),
-        env=dict(os.environ, PYTHONPATH=str(odoo_path())),
-        check=True,
-    )
 
 
 def openings(count, seed):

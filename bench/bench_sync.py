@@ -34,8 +34,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO / "tools"), str(REPO / "tests"), str(REPO)]
 
-from bench_customer_history import create_database  # noqa: E402
-from conftest import OdooServer  # noqa: E402
 from odoo_env import (  # noqa: E402
     ADDON,
     database_exists,
@@ -43,7 +41,7 @@ from odoo_env import (  # noqa: E402
     free_port,
     write_config,
 )
-from sync_helpers import Radicale  # noqa: E402
+from servers import OdooServer, Radicale, create_database  # noqa: E402
 
 from sync_service.config import (  # noqa: E402
     Config,
@@ -90,25 +88,6 @@ def parse_args():
     parser.add_argument("--page-size", type=int, default=500)
     parser.add_argument("--keep", action="store_true", help="keep the database")
     return parser.parse_args()
-
-
-def admin_rpc(server):
-    uid = server.json_rpc("common", "login", server.database, "admin", "admin")
-
-    def execute(model, method, *args, **kwargs):
-        return server.json_rpc(
-            "object",
-            "execute_kw",
-            server.database,
-            uid,
-            "admin",
-            model,
-            method,
-            list(args),
-            kwargs,
-        )
-
-    return execute
 
 
 def vat(i):
@@ -286,14 +265,14 @@ def main():
         "bench-sync", free_port(), db_name=args.db, log_handler="werkzeug:INFO"
     )
     if not database_exists(args.db):
-        create_database(config_path, args.db)
+        create_database(config_path, args.db, ADDON)
     server = OdooServer(config_path, args.db).start()
     radicale = None
     work = Path(tempfile.mkdtemp(prefix="crm-sync-bench-"))
     stamp = time.strftime("%Y%m%d%H%M%S")
     figures, failures, passed = {}, [], True
     try:
-        admin = admin_rpc(server)
+        admin = server.executor()
         # the invoices go to the first customers, Radicale gets those only
         first_customers = min(args.radicale_customers or args.customers, args.customers)
         added = prepare(admin, first_customers)

@@ -9,21 +9,19 @@ import argparse
 import os
 import sys
 
-from . import __version__
-from .config import ConfigError, load
+from . import __version__, log
+from .config import load
+from .errors import AlreadyRunning, ConfigError, OdooError, PreflightError
 from .job import (
     EXIT_FAILED,
     EXIT_OK,
-    AlreadyRunning,
     Job,
-    PreflightError,
     RunLock,
     nightly,
     preflight,
     pull_invoices,
     push_customers,
 )
-from .odoo import OdooError
 from .status import check_items, check_odoo
 
 
@@ -57,6 +55,16 @@ def parse_args(argv):
     )
     parser.add_argument("--version", action="version", version=__version__)
     parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="say more (debug)"
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="count",
+        default=0,
+        help="only warnings and errors, no progress events",
+    )
+    parser.add_argument(
         "--config",
         default=os.environ.get("CRM_SYNC_CONFIG"),
         help="TOML configuration file (default: $CRM_SYNC_CONFIG)",
@@ -80,6 +88,9 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
+_logger = log.LOGGER
+
+
 def _status(config, job):
     """Odoo logged in, every source and target opened and tried (see
     ``status.py``); no lock needed, nothing written."""
@@ -89,17 +100,15 @@ def _status(config, job):
             print(check)
         else:
             failed = True
-            print(f"crm-sync: {check}", file=sys.stderr)
+            _logger.error("%s", check)
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    log.setup(args.verbose - args.quiet)
     if not args.config:
-        print(
-            "crm-sync: no configuration: use --config or CRM_SYNC_CONFIG",
-            file=sys.stderr,
-        )
+        _logger.error("no configuration: use --config or CRM_SYNC_CONFIG")
         return EXIT_FAILED
     try:
         config = load(args.config)
@@ -114,13 +123,13 @@ def main(argv=None):
             else config.targets
         )
     except ConfigError as error:
-        print(f"crm-sync: configuration error: {error}", file=sys.stderr)
+        _logger.error("configuration error: %s", error)
         return EXIT_FAILED
     for warning in config.warnings:
-        print(f"crm-sync: warning: {warning}", file=sys.stderr)
+        _logger.warning("warning: %s", warning)
     job = Job(config, dry_run=args.dry_run, full_refresh=args.full_refresh)
     if args.command == "status":
-        return _status(config, job)
+        return int(_status(config, job))
     if args.command == "pull-invoices":
         targets = []
     elif args.command == "push-customers":
@@ -130,7 +139,7 @@ def main(argv=None):
         opened = preflight(config, sources, targets)
     except PreflightError as error:
         for problem in error.problems:
-            print(f"crm-sync: configuration error: {problem}", file=sys.stderr)
+            _logger.error("configuration error: %s", problem)
         return EXIT_FAILED
     try:
         with RunLock(config.lock_file):
@@ -140,28 +149,22 @@ def main(argv=None):
                 pull_invoices(job, source, opened["sources", source.name])
             for target in targets if args.command == "push-customers" else ():
                 push_customers(job, target, opened["targets", target.name])
-    except AlreadyRunning as error:
-        print(f"crm-sync: {error}", file=sys.stderr)
-        return EXIT_FAILED
-    except OdooError as error:
-        print(f"crm-sync: {error}", file=sys.stderr)
+    except (AlreadyRunning, OdooError) as error:
+        _logger.error("%s", error)
         return EXIT_FAILED
     except Exception as error:  # noqa: BLE001 - a message, never a traceback
-        print(
-            f"crm-sync: failed: {type(error).__name__}: {error}",
-            file=sys.stderr,
-        )
+        _logger.error("failed: %s: %s", type(error).__name__, error)
+        _logger.debug("the traceback", exc_info=True)
         return EXIT_FAILED
     for failure in job.failures:
-        print(f"crm-sync: failed: {failure}", file=sys.stderr)
+        _logger.error("failed: %s", failure)
     if job.dry_run:
-        print(
-            "crm-sync: dry run: the counts are what a run would do; no invoice, "
+        _logger.info(
+            "dry run: the counts are what a run would do; no invoice, "
             "customer, bookmark or file was written (Odoo lists the run as a "
-            "dry run)",
-            file=sys.stderr,
+            "dry run)"
         )
-    return job.exit_code()
+    return int(job.exit_code())
 
 
 if __name__ == "__main__":

@@ -14,24 +14,21 @@ Odoo's own limit on a request (128 MiB in Odoo 18), a file source's
 
 import codecs
 import os
+import tomllib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-import tomllib
-
-
-class ConfigError(Exception):
-    """The configuration cannot be used; the message names the key."""
+from .errors import ConfigError
 
 
 class Secret:
     """A secret value whose repr and str never show it."""
 
-    def __init__(self, value):
+    def __init__(self, value: str) -> None:
         self._value = value
 
-    def reveal(self):
+    def reveal(self) -> str:
         return self._value
 
     def __repr__(self):
@@ -40,6 +37,7 @@ class Secret:
     __str__ = __repr__
 
 
+ODOO_PROTOCOLS = ("jsonrpc", "xmlrpc")
 SOURCE_KINDS = ("csv", "xlsx", "morning", "tryton", "uniform")
 TARGET_KINDS = ("carddav", "webhook", "csv_file", "xlsx_file", "vcard_file")
 # Odoo 18 refuses a request body over 128 MiB (odoo/http.py,
@@ -114,6 +112,8 @@ class OdooConfig:
     max_retries: int = 3
     # the most one page of rows may weigh as a request to Odoo (JSON bytes)
     max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES
+    # how the service speaks to Odoo: JSON-RPC (/jsonrpc) or XML-RPC (/xmlrpc/2)
+    protocol: str = "jsonrpc"
 
 
 @dataclass
@@ -306,6 +306,7 @@ def load(path):
         page_size=odoo.get("page_size", int, 500),
         max_retries=odoo.get("max_retries", int, 3),
         max_page_bytes=odoo.get("max_page_bytes", int, DEFAULT_MAX_PAGE_BYTES),
+        protocol=odoo.get("protocol", str, "jsonrpc", choices=ODOO_PROTOCOLS),
     )
     if not odoo_config.url.startswith(("http://", "https://")):
         raise ConfigError("odoo.url: must start with http:// or https://")

@@ -23,9 +23,13 @@ tries after the first. When they are used up the last answer is returned, and
 ``describe(response)`` says ``gave up after N attempts (HTTP 503)``.
 """
 
+from __future__ import annotations
+
 import re
 import time
 import weakref
+from collections.abc import Callable
+from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -54,35 +58,44 @@ class RetryPolicy(Retry):
     """urllib3's Retry with the service's rules (see the module's docstring);
     ``pause`` is the sleep function (tests record the waits instead)."""
 
-    def __init__(self, *args, pause=time.sleep, max_wait=MAX_WAIT, **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        pause: Callable[[float], None] = time.sleep,
+        max_wait: float = MAX_WAIT,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.pause = pause
         self.max_wait = max_wait
 
-    def new(self, **kw):
-        retry = super().new(**kw)
+    def new(self, **kw: Any) -> RetryPolicy:
+        retry: RetryPolicy = super().new(**kw)
         retry.pause, retry.max_wait = self.pause, self.max_wait
         return retry
 
-    def is_retry(self, method, status_code, has_retry_after=False):
+    def is_retry(
+        self, method: str, status_code: int, has_retry_after: bool = False
+    ) -> bool:
         if status_code in NOT_ACTED_ON:
             return True
-        return status_code in SERVER_FAILURES and self._is_method_retryable(method)
+        retryable: bool = self._is_method_retryable(method)  # type: ignore[attr-defined]
+        return status_code in SERVER_FAILURES and retryable
 
-    def get_backoff_time(self):
+    def get_backoff_time(self) -> float:
         failures = sum(1 for entry in self.history if entry.redirect_location is None)
         if failures < 1:
             return 0.0
-        return min(self.max_wait, self.backoff_factor * 2 ** (failures - 1))
+        return float(min(self.max_wait, self.backoff_factor * 2 ** (failures - 1)))
 
-    def get_retry_after(self, response):
+    def get_retry_after(self, response: Any) -> float | None:
         try:
             seconds = super().get_retry_after(response)
         except Exception:  # noqa: BLE001 - a malformed header: back off instead
             return None
         return None if seconds is None else min(float(seconds), self.max_wait)
 
-    def sleep(self, response=None):
+    def sleep(self, response: Any = None) -> None:
         wait = None
         if response is not None and self.respect_retry_after_header:
             wait = self.get_retry_after(response)
@@ -96,18 +109,20 @@ class _PolicyAdapter(HTTPAdapter):
     """Sends with the policy for idempotent methods, or with the policy for
     every method when the request is safe to repeat."""
 
-    def __init__(self, policy):
+    def __init__(self, policy: RetryPolicy) -> None:
         super().__init__(max_retries=policy)
         self._any_method = HTTPAdapter(max_retries=policy.new(allowed_methods=None))
 
-    def send(self, request, **kwargs):
+    def send(  # type: ignore[override]
+        self, request: requests.PreparedRequest, **kwargs: Any
+    ) -> requests.Response:
         if getattr(request, "retry_safe", False) or "Idempotency-Key" in (
             request.headers
         ):
             return self._any_method.send(request, **kwargs)
         return super().send(request, **kwargs)
 
-    def close(self):
+    def close(self) -> None:
         super().close()
         self._any_method.close()
 
@@ -117,7 +132,14 @@ class Session(requests.Session):
     and the service's user agent. ``request(..., retry_safe=True)`` marks a
     request that may be repeated although its method is not idempotent."""
 
-    def __init__(self, timeout, max_retries, *, backoff=1.0, pause=time.sleep):
+    def __init__(
+        self,
+        timeout: float,
+        max_retries: int,
+        *,
+        backoff: float = 1.0,
+        pause: Callable[[float], None] = time.sleep,
+    ) -> None:
         super().__init__()
         self.timeout = timeout
         self.max_retries = max_retries
@@ -138,18 +160,19 @@ class Session(requests.Session):
         # pooled connections are closed with the session, not left to the GC
         weakref.finalize(self, adapter.close)
 
-    def request(
+    def request(  # type: ignore[override]
         self,
-        method,
-        url,
+        method: str | bytes,
+        url: str | bytes,
         *,
-        retry_safe=False,
-        timeout=None,
-        allow_redirects=False,  # noqa: ARG002 - redirects are never followed
-        **kwargs,
-    ):
+        retry_safe: bool = False,
+        timeout: float | None = None,
+        allow_redirects: bool = False,  # noqa: ARG002 - redirects are never followed
+        **kwargs: Any,
+    ) -> requests.Response:
+        method = method.decode() if isinstance(method, bytes) else method
         prepared = self.prepare_request(requests.Request(method.upper(), url, **kwargs))
-        prepared.retry_safe = retry_safe
+        prepared.retry_safe = retry_safe  # type: ignore[attr-defined]
         settings = self.merge_environment_settings(prepared.url, {}, None, None, None)
         return self.send(
             prepared,
@@ -158,32 +181,32 @@ class Session(requests.Session):
             **settings,
         )
 
-    def explain(self, error):
+    def explain(self, error: BaseException) -> str:
         """A requests exception in a few words, with the attempts made:
         ``gave up after 4 attempts ([Errno 111] Connection refused)``."""
         cause = error.args[0] if error.args else error
         if isinstance(cause, MaxRetryError):
             return (
                 f"gave up after {self.max_retries + 1} attempts "
-                f"({_reason(cause.reason, self.timeout)})"
+                f"({_reason(cause.reason or cause, self.timeout)})"
             )
         return _reason(cause, self.timeout)
 
 
-def session(config, pause=time.sleep):
+def session(config: Any, pause: Callable[[float], None] = time.sleep) -> Session:
     """The session of a configuration section with ``timeout`` and
     ``max_retries`` (odoo, a source, a target)."""
     return Session(config.timeout, config.max_retries, pause=pause)
 
 
-def attempts(response):
+def attempts(response: requests.Response) -> int:
     """How many times the request of ``response`` was sent."""
     retries = getattr(response.raw, "retries", None)
     history = retries.history if retries is not None else ()
     return 1 + sum(1 for entry in history if entry.redirect_location is None)
 
 
-def describe(response):
+def describe(response: requests.Response) -> str:
     """``HTTP 404 Not Found``; ``gave up after 4 attempts (HTTP 503)`` when
     the policy tried it again; where a redirect points."""
     tries = attempts(response)
@@ -197,7 +220,7 @@ def describe(response):
     return f"{text} (attempt {tries})" if tries > 1 else text
 
 
-def _reason(error, timeout):
+def _reason(error: BaseException, timeout: float) -> str:
     if isinstance(error, ReadTimeoutError | requests.exceptions.ReadTimeout):
         return f"no answer within {timeout:g} s"
     if isinstance(error, NewConnectionError):
@@ -205,7 +228,7 @@ def _reason(error, timeout):
         return str(error).split("new connection: ", 1)[-1]
     if isinstance(error, ConnectTimeoutError | requests.exceptions.ConnectTimeout):
         return f"no connection within {timeout:g} s"
-    args = getattr(error, "args", ())
+    args: tuple[Any, ...] = getattr(error, "args", ())
     # ProtocolError('Connection aborted.', RemoteDisconnected('...'))
     if len(args) == 2 and isinstance(args[1], BaseException):
         return f"{args[0].rstrip('.')}: {args[1]}"

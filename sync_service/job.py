@@ -11,17 +11,15 @@ client's own sums.
 """
 
 import fcntl
-import json
-import logging
 import os
 import re
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import ConfigError
-from .odoo import JsonRpcTransport, OdooClient
+from . import log
+from .errors import AlreadyRunning, ConfigError, PreflightError
+from .log import TerminalProgress as TerminalProgress  # its old home
+from .odoo import OdooClient, transport
 from .sources import cut_rows, open_source
 from .targets import open_target
 
@@ -34,20 +32,7 @@ ENVELOPE_BYTES = 16 * 1024
 # the bookmark of a page applied in part: "<bookmark before the page> +part 2"
 PART_MARK = " +part "
 PART_BOOKMARK = re.compile(rf"(.*){re.escape(PART_MARK)}(\d+)", re.DOTALL)
-_logger = logging.getLogger("crm_sync")
-
-
-class AlreadyRunning(Exception):
-    pass
-
-
-class PreflightError(ConfigError):
-    """Sources or targets that cannot be used; ``problems`` has one line each,
-    naming the key (``sources[0].folder: /x does not exist``)."""
-
-    def __init__(self, problems):
-        super().__init__("; ".join(problems))
-        self.problems = problems
+_logger = log.LOGGER
 
 
 class RunLock:
@@ -81,42 +66,6 @@ class RunLock:
         self.handle.close()
 
 
-class TerminalProgress:
-    """What a person at a terminal sees: one line per job, redrawn as its
-    pages go by (a bar when the source knows how far it is), then a line per
-    event that matters."""
-
-    width = 24
-
-    def __init__(self, stream):
-        self.stream = stream
-        self.line_open = False
-
-    def show(self, event, values):
-        values = dict(values)
-        name = values.pop("source", None) or values.pop("target", None) or ""
-        progress = values.pop("progress", None)
-        values.pop("bookmark", None)
-        counts = " ".join(f"{key}={value}" for key, value in values.items())
-        if event != "page":
-            self._end_line()
-            print(f"{name}: {event} {counts}", file=self.stream, flush=True)
-            return
-        bar = ""
-        if progress and progress[1]:
-            done, total = progress
-            filled = round(self.width * min(done, total) / total)
-            bar = f"[{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} "
-        self.stream.write(f"\r\x1b[K{name} {bar}{counts}")
-        self.stream.flush()
-        self.line_open = True
-
-    def _end_line(self):
-        if self.line_open:
-            self.stream.write("\n")
-            self.line_open = False
-
-
 @dataclass
 class Job:
     config: object
@@ -132,24 +81,18 @@ class Job:
 
     def __post_init__(self):
         if self.client is None:
-            self.client = OdooClient(JsonRpcTransport(self.config.odoo))
+            self.client = OdooClient(transport(self.config.odoo))
 
     def log(self, event, **values):
-        """A JSON line on stderr; on a terminal a progress bar instead. Every
-        line of a dry run says so."""
+        """An event of the run through the ``crm_sync`` logger (see
+        ``log.py``: JSON lines, or a progress bar on a terminal). Every
+        event of a dry run says so."""
         if self.dry_run:
             values["dry_run"] = True
-        if self.terminal is None:
-            on_terminal = sys.stderr.isatty()
-            self.terminal = TerminalProgress(sys.stderr) if on_terminal else False
         if self.terminal:
             self.terminal.show(event, values)
             return
-        print(
-            json.dumps({"time": time.time(), "event": event, **values}, default=str),
-            file=sys.stderr,
-            flush=True,
-        )
+        log.event(event, **values)
 
     def exit_code(self):
         if self.failures:
@@ -195,6 +138,16 @@ def _open_checked(config, section, item):
     return opened
 
 
+def _open_or_fail(job, section, item):
+    """The source or target opened, or None with the failure logged."""
+    try:
+        return _open_checked(job.config, section, item)
+    except PreflightError as error:
+        job.failures.append(str(error))
+        job.log("failed", **{section[:-1]: item.name}, error=str(error))
+        return None
+
+
 def preflight(config, sources=(), targets=()):
     """Open and check every source and target of the command before any run
     starts: {(section, name): opened}; PreflightError lists every problem."""
@@ -226,11 +179,8 @@ def pull_invoices(job, source_config, source=None):
     client = job.client
     totals = dict.fromkeys(PULL_COUNTS, 0)
     if source is None:
-        try:
-            source = _open_checked(job.config, "sources", source_config)
-        except PreflightError as error:
-            job.failures.append(str(error))
-            job.log("failed", source=source_config.name, error=str(error))
+        source = _open_or_fail(job, "sources", source_config)
+        if source is None:
             return totals
     started = client.sync_start(source_config.name, "pull", job.dry_run)
     run_id, before = started["run_id"], started["bookmark"]
@@ -389,11 +339,8 @@ def push_customers(job, target_config, target=None):
     client = job.client
     totals = dict.fromkeys(PUSH_COUNTS, 0)
     if target is None:
-        try:
-            target = _open_checked(job.config, "targets", target_config)
-        except PreflightError as error:
-            job.failures.append(str(error))
-            job.log("failed", target=target_config.name, error=str(error))
+        target = _open_or_fail(job, "targets", target_config)
+        if target is None:
             return totals
     started = client.sync_start(target_config.name, "push", job.dry_run)
     run_id = started["run_id"]

@@ -14,12 +14,8 @@ run uses them, writing nothing that stays.
 import os
 from pathlib import Path
 
-from .job import PreflightError, preflight
-from .odoo import OdooError
-
-
-class FolderError(Exception):
-    pass
+from .errors import FolderError, OdooError, PreflightError
+from .job import preflight
 
 
 class Check:

@@ -1,123 +1,13 @@
 """Local servers and config files for the sync service's tests."""
 
-import base64
 import http.server
 import json
-import socket
-import subprocess
-import sys
-import threading
 import time
-import urllib.error
-import urllib.request
-from pathlib import Path
-from xml.etree import ElementTree
+
+from servers import LoopbackServer
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Radicale:
-    """A real Radicale CardDAV server on a loopback port, no auth."""
-
-    def __init__(self, folder):
-        self.folder = Path(folder)
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = None
-
-    def start(self):
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "radicale",
-                "--server-hosts",
-                f"127.0.0.1:{self.port}",
-                "--storage-filesystem-folder",
-                str(self.folder / "collections"),
-                "--auth-type",
-                "none",
-                "--rights-type",
-                "authenticated",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(self.url + "/.web/", timeout=1)
-                return self
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("Radicale did not start")
-
-    def make_address_book(self, name):
-        body = (
-            '<?xml version="1.0" encoding="utf-8"?>'
-            '<mkcol xmlns="DAV:" xmlns:CR="urn:ietf:params:xml:ns:carddav">'
-            "<set><prop><resourcetype><collection/><CR:addressbook/></resourcetype>"
-            f"<displayname>{name}</displayname></prop></set></mkcol>"
-        )
-        request = urllib.request.Request(
-            f"{self.url}/test/{name}/",
-            data=body.encode(),
-            method="MKCOL",
-            headers={"Content-Type": "application/xml", **self.auth},
-        )
-        with urllib.request.urlopen(request, timeout=10):
-            pass
-        return f"{self.url}/test/{name}/"
-
-    # auth type "none" takes any password; the user name makes the principal
-    auth = {"Authorization": "Basic " + base64.b64encode(b"test:x").decode()}
-
-    def get(self, href):
-        request = urllib.request.Request(self.url + href, headers=self.auth)
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            return answer.read().decode()
-
-    def cards(self, book):
-        """{href: (etag, vCard text)} of every card in the address book at
-        the URL ``book``, as Radicale has them now."""
-        request = urllib.request.Request(
-            book,
-            data=b'<?xml version="1.0"?><propfind xmlns="DAV:"><prop><getetag/>'
-            b"</prop></propfind>",
-            method="PROPFIND",
-            headers={"Depth": "1", "Content-Type": "application/xml", **self.auth},
-        )
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            tree = ElementTree.fromstring(answer.read())
-        cards = {}
-        for response in tree.iter("{DAV:}response"):
-            href = response.findtext("{DAV:}href")
-            etag = response.findtext(".//{DAV:}getetag")
-            if href and href.endswith(".vcf"):
-                cards[href] = (etag, self.get(href))
-        return cards
-
-    def exists(self, href):
-        try:
-            self.get(href)
-        except urllib.error.HTTPError as error:
-            error.close()
-            if error.code == 404:
-                return False
-            raise
-        return True
-
-    def stop(self):
-        if self.process:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-
-
-class Recorder(http.server.ThreadingHTTPServer):
+class Recorder(LoopbackServer):
     """A webhook receiver or a tiny CardDAV server: answers any method from a
     script of (status, headers, delay), 200 when the script is done, keeps
     what it received: ``received`` (headers, body, status) and ``requests``
@@ -127,14 +17,7 @@ class Recorder(http.server.ThreadingHTTPServer):
         self.answers = list(answers)
         self.received = []
         self.requests = []
-        super().__init__(("127.0.0.1", 0), _RecorderHandler)
-        self.url = f"http://127.0.0.1:{self.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.shutdown()
-        self.server_close()
+        super().__init__(_RecorderHandler, "/hook")
 
 
 class _RecorderHandler(http.server.BaseHTTPRequestHandler):
@@ -162,7 +45,7 @@ class _RecorderHandler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-class FakeOdoo(http.server.ThreadingHTTPServer):
+class FakeOdoo(LoopbackServer):
     """Odoo's /jsonrpc as far as the sync client needs it: ``results`` maps
     (service, method) or (model, method) to a value or a function of the
     call's arguments; ``calls`` keeps (name, method, args) of every request;
@@ -176,14 +59,7 @@ class FakeOdoo(http.server.ThreadingHTTPServer):
         }
         self.http_errors = list(http_errors)
         self.calls = []
-        super().__init__(("127.0.0.1", 0), _FakeOdooHandler)
-        self.url = f"http://127.0.0.1:{self.server_address[1]}"
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.shutdown()
-        self.server_close()
+        super().__init__(_FakeOdooHandler)
 
 
 class _FakeOdooHandler(http.server.BaseHTTPRequestHandler):

@@ -1,32 +1,39 @@
-"""External API clients (the sync service, integrations) over JSON-RPC against
-a real Odoo server: bad input is refused with the field named, nothing is
-written, and what is written shows in the customer history."""
+"""External API clients (the sync service, integrations) over JSON-RPC and
+XML-RPC (the service's two transports) against a real Odoo server: bad input is
+refused with the field named, nothing is written, and what is written shows in
+the customer history."""
 
 import pytest
-from conftest import RpcError
+
+from sync_service.config import OdooConfig, Secret
+from sync_service.errors import OdooError
+from sync_service.odoo import transport
 
 ADMIN = ("admin", "admin")  # the demo database's administrator
+# XML-RPC names only the family of an error: a ValidationError is a UserError
+VALIDATION_ERROR = {
+    "jsonrpc": "odoo.exceptions.ValidationError",
+    "xmlrpc": "odoo.exceptions.UserError",
+}
+
+
+@pytest.fixture(scope="module", params=["jsonrpc", "xmlrpc"])
+def protocol(request):
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def rpc(odoo_server):
-    uid = odoo_server.json_rpc("common", "login", odoo_server.database, *ADMIN)
-    assert uid
-
-    def execute(model, method, *args, **kwargs):
-        return odoo_server.json_rpc(
-            "object",
-            "execute_kw",
-            odoo_server.database,
-            uid,
-            ADMIN[1],
-            model,
-            method,
-            list(args),
-            kwargs,
-        )
-
-    return execute
+def rpc(odoo_server, protocol):
+    config = OdooConfig(
+        url=odoo_server.url,
+        db=odoo_server.database,
+        login=ADMIN[0],
+        api_key=Secret(ADMIN[1]),
+        protocol=protocol,
+    )
+    client = transport(config)
+    assert client.login()
+    return client.call
 
 
 @pytest.fixture
@@ -50,11 +57,11 @@ def customer(rpc):
     ],
 )
 def test_bad_interaction_is_refused_with_the_field_named(
-    rpc, customer, values, message
+    rpc, protocol, customer, values, message
 ):
-    with pytest.raises(RpcError) as raised:
+    with pytest.raises(OdooError) as raised:
         rpc("crm.interaction", "create", [{"partner_id": customer, **values}])
-    assert raised.value.name == "odoo.exceptions.ValidationError"
+    assert raised.value.name == VALIDATION_ERROR[protocol]
     assert message in raised.value.message
     assert rpc("crm.interaction", "search_count", [("partner_id", "=", customer)]) == 0
 

@@ -9,9 +9,10 @@ import pytest
 from sync_helpers import FakeOdoo
 
 from sync_service.cli import parse_args
-from sync_service.config import ConfigError, OdooConfig, Secret, load
+from sync_service.config import OdooConfig, Secret, load
+from sync_service.errors import ConfigError, OdooError, OdooUnreachable
 from sync_service.job import RunLock
-from sync_service.odoo import JsonRpcTransport, OdooError, OdooUnreachable
+from sync_service.odoo import JsonRpcTransport
 
 GOOD = """
 [odoo]

@@ -8,7 +8,8 @@ from datetime import date, datetime, timedelta
 import openpyxl
 import pytest
 
-from sync_service.config import ConfigError, SourceConfig
+from sync_service.config import SourceConfig
+from sync_service.errors import ConfigError
 from sync_service.sources.dropfolder import DropFolderSource
 
 COLUMNS = {

@@ -12,13 +12,12 @@ import time
 import uuid
 
 import pytest
-from conftest import OdooServer
-from sync_helpers import Radicale, Recorder
+from servers import OdooServer, Radicale
+from sync_helpers import Recorder
 
 ADMIN = ("admin", "admin")
 SYNC_LOGIN, SYNC_KEY = "crm_sync_e2e", "sync-e2e-Key-1"
 RUN = uuid.uuid4().hex[:8]  # jobs of this test run, in a shared database
-NOBODY_VAT = f"IL9{uuid.uuid4().int % 10**8:08d}"  # no customer has it, yet
 HEADER = [
     "Invoice ID",
     "Number",
@@ -35,22 +34,7 @@ HEADER = [
 
 @pytest.fixture(scope="module")
 def admin(odoo_server):
-    uid = odoo_server.json_rpc("common", "login", odoo_server.database, *ADMIN)
-
-    def execute(model, method, *args, **kwargs):
-        return odoo_server.json_rpc(
-            "object",
-            "execute_kw",
-            odoo_server.database,
-            uid,
-            ADMIN[1],
-            model,
-            method,
-            list(args),
-            kwargs,
-        )
-
-    return execute
+    return odoo_server.executor(*ADMIN)
 
 
 @pytest.fixture(scope="module")
@@ -106,13 +90,16 @@ def radicale(tmp_path_factory):
     server.stop()
 
 
-def write_config(folder, odoo_url, database, book=None, page_size=100):
+def write_config(
+    folder, odoo_url, database, book=None, page_size=100, protocol="jsonrpc"
+):
     text = f"""
 [odoo]
 url = "{odoo_url}"
 db = "{database}"
 login = "{SYNC_LOGIN}"
 api_key = {{env = "CRM_SYNC_E2E_KEY"}}
+protocol = "{protocol}"
 page_size = {page_size}
 timeout = 20
 
@@ -216,9 +203,12 @@ def job_bookmark(admin, source):
 
 
 def test_pull_csv_rejects_bad_rows_and_reruns_idempotently(
-    admin, setup, odoo_server, tmp_path
+    odoo_protocol, admin, setup, odoo_server, tmp_path
 ):
-    config = write_config(tmp_path, odoo_server.url, odoo_server.database)
+    nobody_vat = f"IL9{uuid.uuid4().int % 10**8:08d}"  # no customer has it, yet
+    config = write_config(
+        tmp_path, odoo_server.url, odoo_server.database, protocol=odoo_protocol
+    )
     source = f"finance-{tmp_path.name}-{RUN}"
     drop = tmp_path / "drop"
     write_csv(drop / "2026-11-01.csv", good_rows("A", 5))
@@ -260,7 +250,7 @@ def test_pull_csv_rejects_bad_rows_and_reruns_idempotently(
                 "10",
                 "10",
                 "open",
-                NOBODY_VAT,
+                nobody_vat,
             ],
             ["B-short", "B/12"],
         ],
@@ -298,7 +288,7 @@ def test_pull_csv_rejects_bad_rows_and_reruns_idempotently(
     reasons = {issue["record_key"]: issue["reason"] for issue in issues}
     assert "Date" in reasons["B-bad-date"] and "line 4" in reasons["B-bad-date"]
     assert "Total" in reasons["B-bad-amount"]
-    assert NOBODY_VAT in reasons["B-nobody"]
+    assert nobody_vat in reasons["B-nobody"]
     # keyed on the file and line once Odoo keeps the row's record_key
     assert any("line 7: 2 fields, 10 expected" in r for r in reasons.values())
     # nothing new: the rerun reads nothing and writes nothing
@@ -310,7 +300,7 @@ def test_pull_csv_rejects_bad_rows_and_reruns_idempotently(
     admin(
         "res.partner",
         "create",
-        {"name": "Late Ltd", "vat": NOBODY_VAT, "is_company": True},
+        {"name": "Late Ltd", "vat": nobody_vat, "is_company": True},
     )
     [nobody] = admin(
         "crm.sync.issue",
@@ -330,8 +320,16 @@ def test_pull_csv_rejects_bad_rows_and_reruns_idempotently(
     assert len(invoices(admin, source)) == 11
 
 
-def test_kill_9_then_rerun_gives_the_clean_result(admin, setup, odoo_server, tmp_path):
-    config = write_config(tmp_path, odoo_server.url, odoo_server.database, page_size=50)
+def test_kill_9_then_rerun_gives_the_clean_result(
+    odoo_protocol, admin, setup, odoo_server, tmp_path
+):
+    config = write_config(
+        tmp_path,
+        odoo_server.url,
+        odoo_server.database,
+        page_size=50,
+        protocol=odoo_protocol,
+    )
     source = f"finance-{tmp_path.name}-{RUN}"
     drop = tmp_path / "drop"
     for day in range(3):
@@ -373,10 +371,16 @@ def test_kill_9_then_rerun_gives_the_clean_result(admin, setup, odoo_server, tmp
     assert {run["status"] for run in runs} <= {"done", "interrupted"}
 
 
-def test_odoo_stopped_mid_run(admin, setup, odoo_server, tmp_path):
+def test_odoo_stopped_mid_run(odoo_protocol, admin, setup, odoo_server, tmp_path):
     own = OdooServer(odoo_server.config, odoo_server.database).start()
     try:
-        config = write_config(tmp_path, own.url, odoo_server.database, page_size=20)
+        config = write_config(
+            tmp_path,
+            own.url,
+            odoo_server.database,
+            page_size=20,
+            protocol=odoo_protocol,
+        )
         source = f"finance-{tmp_path.name}-{RUN}"
         write_csv(tmp_path / "drop" / "2026-09-01.csv", good_rows("S", 3000))
         process = crm_sync(config, "pull-invoices", wait=False)
@@ -402,9 +406,17 @@ def test_odoo_stopped_mid_run(admin, setup, odoo_server, tmp_path):
         own.stop()
 
 
-def test_push_customers_to_radicale(admin, setup, odoo_server, radicale, tmp_path):
+def test_push_customers_to_radicale(
+    odoo_protocol, admin, setup, odoo_server, radicale, tmp_path
+):
     book = radicale.make_address_book(f"book-{tmp_path.name}")
-    config = write_config(tmp_path, odoo_server.url, odoo_server.database, book=book)
+    config = write_config(
+        tmp_path,
+        odoo_server.url,
+        odoo_server.database,
+        book=book,
+        protocol=odoo_protocol,
+    )
     target = f"phones-{tmp_path.name}-{RUN}"
     # a dry run pushes nothing
     code, _out, err = crm_sync(config, "push-customers", "--dry-run")
@@ -461,12 +473,16 @@ def test_push_customers_to_radicale(admin, setup, odoo_server, radicale, tmp_pat
 
 
 def test_a_refused_card_is_an_issue_the_others_go_in(
-    admin, setup, odoo_server, tmp_path
+    odoo_protocol, admin, setup, odoo_server, tmp_path
 ):
     book = Recorder(answers=[(413, {}, 0)])  # the first card is too large
     try:
         config = write_config(
-            tmp_path, odoo_server.url, odoo_server.database, book=book.url + "/"
+            tmp_path,
+            odoo_server.url,
+            odoo_server.database,
+            book=book.url + "/",
+            protocol=odoo_protocol,
         )
         target = f"phones-{tmp_path.name}-{RUN}"
         code, _out, err = crm_sync(config, "push-customers")
@@ -493,9 +509,11 @@ def test_a_refused_card_is_an_issue_the_others_go_in(
 
 
 def test_dry_run_counts_an_invoice_in_two_files_once(
-    admin, setup, odoo_server, tmp_path
+    odoo_protocol, admin, setup, odoo_server, tmp_path
 ):
-    config = write_config(tmp_path, odoo_server.url, odoo_server.database)
+    config = write_config(
+        tmp_path, odoo_server.url, odoo_server.database, protocol=odoo_protocol
+    )
     drop = tmp_path / "drop"
     write_csv(drop / "2026-08-01.csv", good_rows("T", 3))
     # the next export repeats an invoice of the first
@@ -510,11 +528,13 @@ def test_dry_run_counts_an_invoice_in_two_files_once(
 
 
 def test_push_sends_the_internal_notes_only_to_a_target_that_asks(
-    admin, setup, odoo_server, tmp_path
+    odoo_protocol, admin, setup, odoo_server, tmp_path
 ):
     customer = setup["IL511111118"]
     admin("res.partner", "write", [customer], {"comment": "<p>Prefers mornings</p>"})
-    config = write_config(tmp_path, odoo_server.url, odoo_server.database)
+    config = write_config(
+        tmp_path, odoo_server.url, odoo_server.database, protocol=odoo_protocol
+    )
     text = config.read_text()
     for name, fields in (("plain", None), ("notes", '["name", "email", "comment"]')):
         text += f"""

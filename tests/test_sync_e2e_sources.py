@@ -20,7 +20,9 @@ from test_sync_e2e import (  # noqa: F401 - fixtures used by name
 )
 
 
-def write_config(folder, odoo_url, database, extra_odoo="", extra_source=""):
+def write_config(
+    folder, odoo_url, database, extra_odoo="", extra_source="", protocol="jsonrpc"
+):
     columns = dict(
         zip(
             (
@@ -45,6 +47,7 @@ url = "{odoo_url}"
 db = "{database}"
 login = "{SYNC_LOGIN}"
 api_key = {{env = "CRM_SYNC_E2E_KEY"}}
+protocol = "{protocol}"
 timeout = 60
 {extra_odoo}
 
@@ -113,12 +116,15 @@ def counts(event):
 
 
 def test_a_dry_run_counts_an_id_in_two_files_once(
+    odoo_protocol,
     admin,  # noqa: F811
     setup,  # noqa: F811
     odoo_server,
     tmp_path,
 ):
-    config = write_config(tmp_path, odoo_server.url, odoo_server.database)
+    config = write_config(
+        tmp_path, odoo_server.url, odoo_server.database, protocol=odoo_protocol
+    )
     source = source_name(tmp_path)
     drop = tmp_path / "drop"
     write_csv(drop / "2026-11-01.csv", [row("D-1"), row("D-2"), row("D-3")])
@@ -136,12 +142,15 @@ def test_a_dry_run_counts_an_id_in_two_files_once(
 
 
 def test_empty_and_header_only_files_are_noted_in_the_run(
+    odoo_protocol,
     admin,  # noqa: F811
     setup,  # noqa: F811
     odoo_server,
     tmp_path,
 ):
-    config = write_config(tmp_path, odoo_server.url, odoo_server.database)
+    config = write_config(
+        tmp_path, odoo_server.url, odoo_server.database, protocol=odoo_protocol
+    )
     source = source_name(tmp_path)
     drop = tmp_path / "drop"
     (drop / "2026-11-01.csv").write_bytes(b"")
@@ -162,12 +171,15 @@ def test_empty_and_header_only_files_are_noted_in_the_run(
 
 
 def test_bad_rows_and_files_are_named_in_the_issues(
+    odoo_protocol,
     admin,  # noqa: F811
     setup,  # noqa: F811
     odoo_server,
     tmp_path,
 ):
-    config = write_config(tmp_path, odoo_server.url, odoo_server.database)
+    config = write_config(
+        tmp_path, odoo_server.url, odoo_server.database, protocol=odoo_protocol
+    )
     source = source_name(tmp_path)
     drop = tmp_path / "drop"
     late = (date.today() + timedelta(days=400)).strftime("%d/%m/%Y")
@@ -217,6 +229,7 @@ def test_bad_rows_and_files_are_named_in_the_issues(
 
 
 def test_pages_with_pdfs_go_in_parts_under_max_page_bytes(
+    odoo_protocol,
     admin,  # noqa: F811
     setup,  # noqa: F811
     odoo_server,
@@ -227,6 +240,7 @@ def test_pages_with_pdfs_go_in_parts_under_max_page_bytes(
         odoo_server.url,
         odoo_server.database,
         extra_odoo="max_page_bytes = 262144",
+        protocol=odoo_protocol,
     )
     text = config.read_text()
     config.write_text(
@@ -269,8 +283,10 @@ def test_pages_with_pdfs_go_in_parts_under_max_page_bytes(
     assert job_bookmark(admin, source).endswith("#end")
 
 
-def test_a_wrong_database_names_the_key(odoo_server, tmp_path):
-    config = write_config(tmp_path, odoo_server.url, f"no_such_db_{RUN}")
+def test_a_wrong_database_names_the_key(odoo_protocol, odoo_server, tmp_path):
+    config = write_config(
+        tmp_path, odoo_server.url, f"no_such_db_{RUN}", protocol=odoo_protocol
+    )
     for command in ("status", "pull-invoices"):
         code, out, err = crm_sync(config, command)
         assert code == 1, err

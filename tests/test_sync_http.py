@@ -4,29 +4,24 @@ local server that answers from a script; Odoo's 413."""
 
 import http.server
 import json
-import threading
 import time
 from datetime import date
 
 import pytest
 import requests
+from servers import LoopbackServer
 
 from sync_service.config import OdooConfig, Secret, SourceConfig, TargetConfig
+from sync_service.errors import OdooError, OdooRequestTooLarge, OdooUnreachable
 from sync_service.http import Session
-from sync_service.odoo import (
-    JsonRpcTransport,
-    OdooClient,
-    OdooError,
-    OdooRequestTooLarge,
-    OdooUnreachable,
-)
+from sync_service.odoo import JsonRpcTransport, OdooClient
 from sync_service.sources.morning import MorningSource
 from sync_service.sources.tryton import TrytonSource
 from sync_service.targets.carddav import CardDavTarget
 from sync_service.targets.webhook import WebhookTarget
 
 
-class Script(http.server.ThreadingHTTPServer):
+class Script(LoopbackServer):
     """Answers every request from ``answers`` — (status, headers, delay) —
     then with 200 and ``body``; keeps (method, path, headers) of each."""
 
@@ -34,13 +29,7 @@ class Script(http.server.ThreadingHTTPServer):
         self.answers = list(answers)
         self.body = body
         self.requests = []
-        super().__init__(("127.0.0.1", 0), _ScriptHandler)
-        self.url = f"http://127.0.0.1:{self.server_address[1]}"
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.shutdown()
-        self.server_close()
+        super().__init__(_ScriptHandler)
 
 
 class _ScriptHandler(http.server.BaseHTTPRequestHandler):

@@ -2,16 +2,16 @@
 documented endpoints: token, paged search, 429 with Retry-After, 500s,
 timeouts, an expired token."""
 
-import http.server
 import json
-import threading
 import time
 from datetime import date
 
 import pytest
+from servers import AnsweringHandler, LoopbackServer
 
 from sync_service.config import Secret, SourceConfig
-from sync_service.sources.morning import MorningSource, SourceError
+from sync_service.errors import SourceError
+from sync_service.sources.morning import MorningSource
 
 
 def document(number, doc_type=305, status=0, amount=1170.0, day="2026-11-10"):
@@ -34,28 +34,20 @@ def document(number, doc_type=305, status=0, amount=1170.0, day="2026-11-10"):
     }
 
 
-class FakeMorning(http.server.ThreadingHTTPServer):
+class FakeMorning(LoopbackServer):
     def __init__(self, documents):
         self.documents = documents
         self.faults = []  # (path, status, headers, delay) served before normal answers
         self.calls = []
         self.tokens = 0
         self.valid_token = None
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.url = f"http://127.0.0.1:{self.server_address[1]}/api/v1"
-        threading.Thread(target=self.serve_forever, daemon=True).start()
+        super().__init__(_Handler, "/api/v1")
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
+class _Handler(AnsweringHandler):
     def _answer(self, status, payload=None, headers=None):
-        self.send_response(status)
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
         body = json.dumps(payload or {}).encode()
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.answer(status, body, (headers or {}).items())
 
     def do_POST(self):
         server = self.server
@@ -107,8 +99,7 @@ def morning():
     server.documents.append(document(99, doc_type=10))  # a quote: not an invoice
     server.documents.append(document(100, doc_type=330, status=1, amount=117.0))
     yield server
-    server.shutdown()
-    server.server_close()
+    server.close()
 
 
 def source(server, **values):

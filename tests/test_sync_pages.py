@@ -8,6 +8,7 @@ import json
 import threading
 
 import pytest
+from servers import LoopbackServer
 
 from sync_service.config import Config, OdooConfig, Secret, SourceConfig
 from sync_service.job import EXIT_FAILED, EXIT_REJECTED, Job, pull_invoices
@@ -16,7 +17,7 @@ from sync_service.sources import Page
 KB = 1024
 
 
-class SizeLimitedOdoo(http.server.ThreadingHTTPServer):
+class SizeLimitedOdoo(LoopbackServer):
     """Odoo's pull API as the sync sees it, refusing bodies over
     ``max_body`` with 413. ``invoices``: {external id: row}; ``issues``:
     {record key: reason}; ``bodies``: the size of every request;
@@ -32,14 +33,7 @@ class SizeLimitedOdoo(http.server.ThreadingHTTPServer):
         self.bodies, self.pages = [], []
         self.fail_calls, self.lose_answers = set(), set()
         self.lock = threading.Lock()
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.url = f"http://127.0.0.1:{self.server_address[1]}"
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.shutdown()
-        self.server_close()
+        super().__init__(_Handler)
 
     def call(self, model, method, args):
         if (model, method) == ("common", "authenticate"):

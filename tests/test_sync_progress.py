@@ -3,6 +3,8 @@
 import io
 import json
 
+from sync_service import log
+from sync_service.cli import main, parse_args
 from sync_service.config import (
     Config,
     OdooConfig,
@@ -289,3 +291,30 @@ def test_dry_run_push_goes_through_every_page_and_says_so(tmp_path, capsys):
     assert not [c for c in client.calls if c[0] == "sync_push_record"]
     events = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     assert events and all(event["dry_run"] is True for event in events)
+
+
+def test_quiet_keeps_errors_verbose_adds_debug(capsys):
+    job = Job(config=None, client=object(), terminal=False)
+    try:
+        log.setup(-1)
+        job.log("page", source="finance", created=1)
+        log.LOGGER.error("failed: %s", "the reason")
+        assert capsys.readouterr().err == "crm-sync: failed: the reason\n"
+        log.setup(1)
+        log.LOGGER.debug("a detail")
+        job.log("done", source="finance", status="done")
+        lines = capsys.readouterr().err.splitlines()
+        assert lines[0] == "crm-sync: a detail"
+        assert json.loads(lines[1])["event"] == "done"
+    finally:
+        log.setup(0)
+
+
+def test_cli_takes_v_and_q(tmp_path, capsys):
+    args = parse_args(["-vv", "-q", "status"])
+    assert (args.verbose, args.quiet) == (2, 1)
+    try:
+        assert main(["-q", "--config", str(tmp_path / "none.toml"), "status"]) == 1
+        assert capsys.readouterr().err.startswith("crm-sync: configuration error:")
+    finally:
+        log.setup(0)

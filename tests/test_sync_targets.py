@@ -14,12 +14,14 @@ import urllib.request
 
 import pytest
 import vobject
-from sync_helpers import FakeOdoo, Radicale, Recorder
+from servers import Radicale
+from sync_helpers import FakeOdoo, Recorder
 from test_sync_http import Script
 from test_sync_morning import FakeMorning
 
 from sync_service.config import Secret, TargetConfig
-from sync_service.targets.carddav import CardDavTarget, TargetError
+from sync_service.errors import TargetError
+from sync_service.targets.carddav import CardDavTarget
 from sync_service.targets.files import FileTarget
 from sync_service.targets.webhook import WebhookTarget
 
@@ -805,8 +807,7 @@ path = "share/customers.csv"
         )
     finally:
         for server in (odoo, hook, no_hook, morning, tryton):
-            server.shutdown()
-            server.server_close()
+            server.close()
     out, err = status.stdout, status.stderr
     assert status.returncode == 1, err
     assert f"odoo: {odoo.url} (Odoo 18.0) database crm: logged in as sync" in out

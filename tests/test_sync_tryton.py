@@ -5,9 +5,7 @@ stopped server, 5xx and timeouts from a proxy in front of it, malformed rows;
 then crm-sync end to end into a live Odoo."""
 
 import datetime as dt
-import http.server
 import json
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -16,18 +14,19 @@ from decimal import Decimal
 
 import pytest
 import test_sync_e2e
+from servers import AnsweringHandler, LoopbackServer, free_port
 from test_sync_e2e import RUN, SYNC_LOGIN, crm_sync, invoices
 from tryton_helpers import (
     EMAIL_ONLY,
     HEBREW_NAME,
     ISRAELI_TAX_ID,
     TrytonServer,
-    free_port,
     tryton_python,
 )
 
 from sync_service.config import Secret, SourceConfig
-from sync_service.sources.tryton import SourceError, TrytonSource
+from sync_service.errors import SourceError
+from sync_service.sources.tryton import TrytonSource
 
 # the live Odoo's fixtures, for the end-to-end test
 admin = test_sync_e2e.admin
@@ -277,7 +276,7 @@ def test_expired_session_logs_in_again(tryton):
     assert rows
 
 
-class Proxy(http.server.ThreadingHTTPServer):
+class Proxy(LoopbackServer):
     """Forwards to Tryton; serves scripted faults first, can rewrite the
     answers of search_read."""
 
@@ -286,25 +285,10 @@ class Proxy(http.server.ThreadingHTTPServer):
         self.faults = []  # (status, headers, delay) served before forwarding
         self.rewrite = None  # function(rows) for search_read answers
         self.calls = []
-        super().__init__(("127.0.0.1", 0), _ProxyHandler)
-        self.url = f"http://127.0.0.1:{self.server_address[1]}"
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.shutdown()
-        self.server_close()
+        super().__init__(_ProxyHandler)
 
 
-class _ProxyHandler(http.server.BaseHTTPRequestHandler):
-    def _answer(self, status, body, headers=()):
-        self.send_response(status)
-        for key, value in headers:
-            self.send_header(key, value)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
+class _ProxyHandler(AnsweringHandler):
     def do_POST(self):
         server = self.server
         body = self.rfile.read(int(self.headers["Content-Length"]))
@@ -315,7 +299,7 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
             time.sleep(delay)
             if not status:
                 return None  # the client gave up meanwhile: no answer
-            return self._answer(status, b'{"error": "fault"}', headers.items())
+            return self.answer(status, b'{"error": "fault"}', headers.items())
         headers = {
             key: value
             for key, value in self.headers.items()
@@ -333,7 +317,7 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
             answer = json.loads(payload)
             answer["result"] = server.rewrite(answer["result"])
             payload = json.dumps(answer).encode()
-        return self._answer(status, payload)
+        return self.answer(status, payload)
 
     def log_message(self, *args):
         pass

@@ -13,10 +13,10 @@ from uniform_writer import Document, Line, Payment, write_export
 
 from sync_service import job as job_module
 from sync_service.config import Config, OdooConfig, Secret, SourceConfig
+from sync_service.errors import SourceError
 from sync_service.sources.uniform import (
     LAYOUTS,
     RECORD_LENGTHS,
-    SourceError,
     UniformSource,
 )
 

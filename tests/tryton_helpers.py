@@ -38,10 +38,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from servers import ServerProcess
 
 REPO = Path(__file__).resolve().parent.parent
 DATABASE = "crm"
@@ -60,29 +61,19 @@ def tryton_python():
     return path if path.is_file() and os.access(path, os.X_OK) else None
 
 
-def free_port():
-    import socket  # noqa: PLC0415
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class TrytonServer:
+class TrytonServer(ServerProcess):
     """trytond serving one SQLite database with the scenario above."""
+
+    name = "trytond"
 
     def __init__(self, folder, python=None):
         self.folder = Path(folder)
+        super().__init__(log_path=self.folder / "trytond.log")
         self.python = Path(python or tryton_python())
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         self.database = DATABASE
         self.username = "admin"
         self.password = ADMIN_PASSWORD
         self.config_path = self.folder / "trytond.conf"
-        self.log_path = self.folder / "trytond.log"
-        self.process = None
-        self.log = None
         self.scenario = None
 
     def _env(self):
@@ -163,31 +154,20 @@ class TrytonServer:
             )
         return result.stdout
 
-    def start(self, timeout=60):
-        self.log = open(self.log_path, "a", encoding="utf-8")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [
-                str(self.python.parent / "trytond"),
-                "-c",
-                str(self.config_path),
-                "--logconf",
-                str(self._log_config()),
-            ],
-            env=self._env(),
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            cwd=self.folder,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"trytond exited early, see {self.log_path}")
-            if self.answers():
-                return self
-            time.sleep(0.3)
-        raise RuntimeError(
-            f"trytond did not answer in {timeout} s, see {self.log_path}"
-        )
+    def command(self):
+        return [
+            str(self.python.parent / "trytond"),
+            "-c",
+            str(self.config_path),
+            "--logconf",
+            str(self._log_config()),
+        ]
+
+    def environment(self):
+        return self._env()
+
+    def cwd(self):
+        return self.folder
 
     def answers(self):
         request = urllib.request.Request(
@@ -217,19 +197,6 @@ class TrytonServer:
             encoding="utf-8",
         )
         return path
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
-        if self.log:
-            self.log.close()
-            self.log = None
 
 
 def make_server(folder=None):

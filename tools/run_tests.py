@@ -101,6 +101,7 @@ def lint(tally):
             str(REPO / ".pylintrc"),
             str(addon_dir),
         ],
+        "mypy": [str(venv_python()), "-m", "mypy"],
     }
     for name, command in checks.items():
         result = subprocess.run(

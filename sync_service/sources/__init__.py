@@ -7,19 +7,10 @@ weighs more than a page may is sent as a rejection instead
 (``reject_too_big``), naming its file, line and PDF."""
 
 import json
-from dataclasses import dataclass, field
 
+from .base import Page, Row, Source
 
-@dataclass
-class Page:
-    rows: list
-    bookmark: str
-    # called once the page is applied in Odoo (e.g. to move a finished file)
-    acknowledge: object = field(default=lambda: None)
-    # (done, total) of the file or window being read, for the progress bar
-    progress: tuple | None = None
-    # something the run should record although no row says it (an empty file)
-    note: str | None = None
+__all__ = ["Page", "Row", "Source", "cut_rows", "open_source", "row_bytes"]
 
 
 def row_bytes(row):

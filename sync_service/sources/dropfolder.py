@@ -40,7 +40,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from ..config import ConfigError
+from ..errors import ConfigError, RowError
 from . import Page, cut_rows
 
 KIND_VALUES = {
@@ -80,10 +80,6 @@ OTHER_DELIMITERS = (";", "\t", "|", ",")
 
 # what surrogateescape makes of bytes that do not decode
 UNDECODABLE = re.compile("[\udc80-\udcff]")
-
-
-class RowError(ValueError):
-    pass
 
 
 class DropFolderSource:

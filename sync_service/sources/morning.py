@@ -22,15 +22,12 @@ from datetime import date, timedelta
 import requests
 
 from .. import http
+from ..errors import SourceError
 from . import Page
 
 DOCUMENT_KINDS = {305: "invoice", 320: "invoice", 330: "credit_note", 400: "receipt"}
 # 0 open, 1 closed, 2 manually closed, 3 cancelling, 4 cancelled
 DOCUMENT_STATUSES = {0: "open", 1: "paid", 2: "paid", 3: "cancelled", 4: "cancelled"}
-
-
-class SourceError(Exception):
-    pass
 
 
 class MorningSource:

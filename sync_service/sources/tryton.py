@@ -45,10 +45,10 @@ from decimal import Decimal, InvalidOperation
 import requests
 
 from .. import http
+from ..errors import SourceError
 from . import Page
-from .morning import SourceError
 
-__all__ = ["SourceError", "TrytonSource"]
+__all__ = ["TrytonSource"]
 
 DEFAULT_OVERLAP = timedelta(minutes=10)
 STATES = ("posted", "paid", "cancelled")

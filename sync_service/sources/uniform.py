@@ -117,6 +117,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from ..errors import RowError, SourceError
 from . import Page
 
 SYSTEM_CONSTANT = "&OF1.31&"
@@ -306,14 +307,6 @@ DOCUMENT_KINDS = {
     405: ("receipt", True),
 }
 PAYMENT_DOCUMENT_TYPES = (320, 400, 405)
-
-
-class SourceError(Exception):
-    """The export cannot be read at all; the message names the file."""
-
-
-class RowError(ValueError):
-    pass
 
 
 class UniformSource:

@@ -1,13 +1,11 @@
 """Targets of customers: each applies a page of changes (upserts, deletes)
-and returns the bindings to record in Odoo."""
+and returns the bindings to record in Odoo (see ``base.Target``)."""
+
+from ..errors import TargetError
 
 # a wrong URL answers every customer the same way
 URL_REFUSALS = frozenset({404, 405, 409, 410})
 STOP_AFTER = 3
-
-
-class TargetError(Exception):
-    """The target as a whole cannot go on (credentials, URL, no answer)."""
 
 
 class RefusalStreak:

@@ -45,10 +45,11 @@ from xml.etree import ElementTree
 import requests
 
 from .. import http
-from . import RefusalStreak, TargetError
+from ..errors import TargetError
+from . import RefusalStreak
 from . import vcard as vcards
 
-__all__ = ["CardDavTarget", "TargetError", "partner_of"]
+__all__ = ["CardDavTarget", "partner_of"]
 
 FATAL_STATUSES = (401, 403)
 DONE = (200, 201, 204)

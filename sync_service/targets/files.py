@@ -51,7 +51,7 @@ class FileTarget:
 
     def check(self):
         """Before any run: the path can be a file."""
-        from ..config import ConfigError  # noqa: PLC0415
+        from ..errors import ConfigError  # noqa: PLC0415
 
         path = self.config.path
         if path.is_dir():

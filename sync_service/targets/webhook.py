@@ -37,14 +37,11 @@ import time
 import requests
 
 from .. import http
-from . import RefusalStreak, TargetError
+from ..errors import Refused, TargetError
+from . import RefusalStreak
 from .carddav import FATAL_STATUSES, partner_of
 
 __all__ = ["WebhookTarget", "idempotency_key", "sign"]
-
-
-class Refused(Exception):
-    """The receiver refused this one event (a 4xx other than 401/403/429)."""
 
 
 def sign(secret, timestamp, body):

@@ -193,7 +193,8 @@ class CrmSyncBinding(models.Model):
                     and binding.content_hash == payload["content_hash"]
                 ):
                     continue
-                payload["binding"] = binding and {
+                # False, never None: XML-RPC answers cannot carry None
+                payload["binding"] = bool(binding) and {
                     "binding_id": binding.id,
                     "external_id": binding.external_id or False,
                     "href": binding.href or False,
