@@ -110,7 +110,10 @@ class CrmLeadStageHistory(models.Model):
                 is_backwards, create_uid, create_date, write_uid, write_date)
             SELECT l.id, c.kind, c.stage_from_id, l.stage_id, %(when)s,
                    l.user_id, l.team_id, l.company_id,
-                   COALESCE(l.expected_revenue, 0), COALESCE(l.probability, 0),
+                   COALESCE(l.expected_revenue, 0),
+                   -- lost is probability 0: Odoo writes it after archiving
+                   CASE WHEN c.kind = 'lost' THEN 0
+                        ELSE COALESCE(l.probability, 0) END,
                    COALESCE(sf.sequence > st.sequence, FALSE),
                    %(uid)s, %(when)s, %(uid)s, %(when)s
               FROM unnest(%(ids)s::int[], %(froms)s::int[], %(kinds)s::varchar[])

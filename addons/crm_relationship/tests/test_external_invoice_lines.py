@@ -37,8 +37,8 @@ class TestExternalInvoiceLines(CrmRelationshipCase):
         Product = cls.env["product.product"]
         cls.inverter = Product.create(
             {
-                "name": "Solar Inverter SI-10K",
-                "default_code": "SI-10K",
+                "name": "Solar Inverter TST-SI-10K",
+                "default_code": "TST-SI-10K",
                 "barcode": "7290000000017",
                 "is_customer_asset": True,
                 "asset_tracking": "unit",
@@ -107,7 +107,7 @@ class TestExternalInvoiceLines(CrmRelationshipCase):
                 self._row(
                     "1",
                     [
-                        line("1", "SI-10K", 2, "4000"),
+                        line("1", "TST-SI-10K", 2, "4000"),
                         # a barcode given as the product code matches too
                         line("2", "7290000000017", 1, "4000"),
                         line("3", "CABLE-DC", "25.5", "3.20"),
@@ -147,7 +147,7 @@ class TestExternalInvoiceLines(CrmRelationshipCase):
         )
 
     def test_no_change_rerun_writes_nothing_and_change_updates_in_place(self):
-        rows = [self._row("1", [line("1", "SI-10K", 2, "4000")])]
+        rows = [self._row("1", [line("1", "TST-SI-10K", 2, "4000")])]
         self._import(rows)
         invoice = self._invoice("1")
         assets = self._assets(invoice)
@@ -174,7 +174,7 @@ class TestExternalInvoiceLines(CrmRelationshipCase):
         changed = [
             self._row(
                 "1",
-                [line("1", "SI-10K", 3, "3900"), line("2", "CABLE-DC", 10, "3")],
+                [line("1", "TST-SI-10K", 3, "3900"), line("2", "CABLE-DC", 10, "3")],
             )
         ]
         _run, result = self._import(changed)
@@ -194,7 +194,7 @@ class TestExternalInvoiceLines(CrmRelationshipCase):
         self.assertEqual(again["unchanged"], 1)
         self.assertEqual(len(self._assets(invoice)), 4)
         # down to one unit and no cable: the others are retired, kept
-        self._import([self._row("1", [line("1", "SI-10K", 1, "3900")])])
+        self._import([self._row("1", [line("1", "TST-SI-10K", 1, "3900")])])
         assets = self._assets(invoice)
         self.assertEqual(len(invoice.line_ids), 1)
         self.assertEqual(
@@ -202,7 +202,7 @@ class TestExternalInvoiceLines(CrmRelationshipCase):
         )
         # the invoice cancelled: its assets are retired
         self._import(
-            [self._row("1", [line("1", "SI-10K", 1, "3900")], status="cancelled")]
+            [self._row("1", [line("1", "TST-SI-10K", 1, "3900")], status="cancelled")]
         )
         self.assertEqual(set(self._assets(invoice).mapped("state")), {"retired"})
 
@@ -211,7 +211,7 @@ class TestExternalInvoiceLines(CrmRelationshipCase):
         self._import([plain])
         invoice = self._invoice("1")
         hash_without_lines = invoice.content_hash
-        self._import([self._row("1", [line("1", "SI-10K")])])
+        self._import([self._row("1", [line("1", "TST-SI-10K")])])
         self.assertNotEqual(invoice.content_hash, hash_without_lines)
         self.assertEqual(len(invoice.line_ids), 1)
         _run, result = self._import([{**plain, "amount_due": "0.00", "status": "paid"}])
@@ -221,14 +221,14 @@ class TestExternalInvoiceLines(CrmRelationshipCase):
         self.assertFalse(invoice.line_ids, "an empty list removes them")
 
     def test_credit_note_signs_and_returns(self):
-        self._import([self._row("1", [line("1", "SI-10K", 3, "4000")])])
+        self._import([self._row("1", [line("1", "TST-SI-10K", 3, "4000")])])
         invoice = self._invoice("1")
         _run, result = self._import(
             [
                 self._row(
                     "CN-1",
                     # the source wrote negative quantities and amounts
-                    [line("1", "SI-10K", -2, "-4000", amount="-8000")],
+                    [line("1", "TST-SI-10K", -2, "-4000", amount="-8000")],
                     kind="credit_note",
                     origin="1",
                 )
@@ -258,7 +258,7 @@ class TestExternalInvoiceLines(CrmRelationshipCase):
             [
                 self._row(
                     "CN-1",
-                    [line("1", "SI-10K", -2, "-4000", amount="-8000")],
+                    [line("1", "TST-SI-10K", -2, "-4000", amount="-8000")],
                     kind="credit_note",
                     origin="1",
                     status="paid",
@@ -327,12 +327,12 @@ class TestExternalInvoiceLines(CrmRelationshipCase):
 
     def test_bad_lines_reject_the_invoice_naming_line_and_field(self):
         cases = [
-            ([line("1", "SI-10K", "two")], "line 1: quantity: 'two' is not a number"),
-            ([line("1", "SI-10K"), line("1", "CABLE-DC")], "line 2: key: '1' is used"),
-            ([{"key": "1", "product_code": "SI-10K"}], "line 1: price_unit: missing"),
+            ([line("1", "TST-SI-10K", "two")], "line 1: quantity: 'two' is not a number"),
+            ([line("1", "TST-SI-10K"), line("1", "CABLE-DC")], "line 2: key: '1' is used"),
+            ([{"key": "1", "product_code": "TST-SI-10K"}], "line 1: price_unit: missing"),
             ("not a list", "lines: not a list"),
             (
-                [line("1", "SI-10K", 1, "1e20")],
+                [line("1", "TST-SI-10K", 1, "1e20")],
                 "line 1: price_unit: '1e20' is out of range",
             ),
         ]
@@ -353,7 +353,7 @@ class TestExternalInvoiceLines(CrmRelationshipCase):
         result = self.Api.import_page(
             "finance",
             started["run_id"],
-            [self._row("1", [line("1", "SI-10K", 2, "4000"), line("2", "NOPE")])],
+            [self._row("1", [line("1", "TST-SI-10K", 2, "4000"), line("2", "NOPE")])],
             False,
             "page-x",
         )
@@ -371,7 +371,7 @@ class TestExternalInvoiceLines(CrmRelationshipCase):
         )
 
     def test_lines_access_like_invoices(self):
-        self._import([self._row("1", [line("1", "SI-10K")])])
+        self._import([self._row("1", [line("1", "TST-SI-10K")])])
         Line = self.env["crm.external.invoice.line"]
         self.assertFalse(Line.with_user(self.salesman).has_access("read"))
         billing = new_test_user(
@@ -382,5 +382,5 @@ class TestExternalInvoiceLines(CrmRelationshipCase):
         self.assertFalse(Line.with_user(billing).has_access("write"))
         # the invoice form opens for a billing user: lines and assets count
         invoice = self._invoice("1").with_user(billing)
-        self.assertEqual(invoice.line_ids.product_code, "SI-10K")
+        self.assertEqual(invoice.line_ids.product_code, "TST-SI-10K")
         self.assertEqual(invoice.asset_count, 1)
