@@ -186,7 +186,7 @@ class CrmCustomerAsset(models.Model):
         "Document Count", compute="_compute_customer_document_count"
     )
     ticket_ids = fields.One2many("crm.service.ticket", "asset_id", "Tickets")
-    ticket_count = fields.Integer("Ticket Count", compute="_compute_ticket_count")
+    ticket_count = fields.Integer(compute="_compute_ticket_count")
     fault_count = fields.Integer(
         "Faults",
         compute="_compute_faults",
