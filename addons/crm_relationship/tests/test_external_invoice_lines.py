@@ -327,9 +327,18 @@ class TestExternalInvoiceLines(CrmRelationshipCase):
 
     def test_bad_lines_reject_the_invoice_naming_line_and_field(self):
         cases = [
-            ([line("1", "TST-SI-10K", "two")], "line 1: quantity: 'two' is not a number"),
-            ([line("1", "TST-SI-10K"), line("1", "CABLE-DC")], "line 2: key: '1' is used"),
-            ([{"key": "1", "product_code": "TST-SI-10K"}], "line 1: price_unit: missing"),
+            (
+                [line("1", "TST-SI-10K", "two")],
+                "line 1: quantity: 'two' is not a number",
+            ),
+            (
+                [line("1", "TST-SI-10K"), line("1", "CABLE-DC")],
+                "line 2: key: '1' is used",
+            ),
+            (
+                [{"key": "1", "product_code": "TST-SI-10K"}],
+                "line 1: price_unit: missing",
+            ),
             ("not a list", "lines: not a list"),
             (
                 [line("1", "TST-SI-10K", 1, "1e20")],
