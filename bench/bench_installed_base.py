@@ -169,7 +169,7 @@ def main():
     args = parse_args()
     config = write_config("bench-assets", free_port(), db_name=args.db)
     if not database_exists(args.db):
-        create_database(config, args.db)
+        create_database(config, args.db, ADDON)
     odoo, registry = open_registry(config, args.db)
     try:
         with registry.cursor() as cr:
