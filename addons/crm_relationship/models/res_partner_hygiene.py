@@ -2,7 +2,8 @@ import re
 import unicodedata
 from collections import defaultdict
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 from odoo.osv import expression
 from odoo.tools import SQL
 
@@ -280,6 +281,10 @@ class ResPartner(models.Model):
 
     @api.model
     def action_open_possible_duplicates(self):
+        if not self.env.user.has_group("crm_relationship.group_user"):
+            raise AccessError(
+                _("Only relationship users may open the Possible Duplicates list.")
+            )
         self._hygiene_refresh_duplicate_groups()
         return self.env["ir.actions.act_window"]._for_xml_id(
             "crm_relationship.res_partner_action_possible_duplicates"

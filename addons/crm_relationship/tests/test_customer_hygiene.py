@@ -1,5 +1,6 @@
 from lxml import etree
 
+from odoo.exceptions import AccessError
 from odoo.tests import Form, TransactionCase, tagged
 from odoo.tools.safe_eval import safe_eval
 
@@ -187,6 +188,26 @@ class TestCustomerHygiene(TransactionCase):
         twin.write({"vat": False, "phone": False})
         self.Partner.action_open_possible_duplicates()
         self.assertFalse((self.original | twin | chained).duplicate_group_id)
+
+    def test_only_relationship_users_refresh_the_groups(self):
+        portal = self.env["res.users"].create(
+            {
+                "name": "Hygiene Portal",
+                "login": "hygiene_portal",
+                "groups_id": [(6, 0, [self.env.ref("base.group_portal").id])],
+            }
+        )
+        with self.assertRaises(AccessError):
+            self.Partner.with_user(portal).action_open_possible_duplicates()
+        user = self.env["res.users"].create(
+            {
+                "name": "Hygiene Relationship User",
+                "login": "hygiene_rel_user",
+                "groups_id": [(6, 0, [self.env.ref("crm_relationship.group_user").id])],
+            }
+        )
+        action = self.Partner.with_user(user).action_open_possible_duplicates()
+        self.assertEqual(action["res_model"], "res.partner")
 
     def test_shared_customer_joins_companies_in_one_group(self):
         other_company = self.Partner.create(
