@@ -1,7 +1,7 @@
 from lxml import etree
 
 from odoo.exceptions import AccessError
-from odoo.tests import Form, TransactionCase, tagged
+from odoo.tests import Form, HttpCase, TransactionCase, tagged
 from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.crm_relationship.models.res_partner_hygiene import (
@@ -289,3 +289,19 @@ class TestCustomerHygiene(TransactionCase):
             return self.env.cr.sql_log_count - before
 
         self.assertEqual(queries_for(10), queries_for(100))
+
+
+@tagged("post_install", "-at_install")
+class TestCustomerHygieneUi(HttpCase):
+    def test_duplicate_warning_and_merge_on_the_form(self):
+        Partner = self.env["res.partner"]
+        Partner.create(
+            {"name": "Hygiene Tour Original", "is_company": True, "vat": "52-123-4567"}
+        )
+        copy = Partner.create(
+            {"name": "Hygiene Tour Copy", "is_company": True, "vat": "521234567"}
+        )
+        self.start_tour(
+            f"/odoo/contacts/{copy.id}", "crm_relationship_hygiene_tour", login="admin"
+        )
+        self.assertEqual(copy.name, "Hygiene Tour Copy Renamed")
