@@ -74,6 +74,7 @@
         "views/crm_customer_preference_views.xml",
         "views/crm_account_menus.xml",
         "views/crm_external_invoice_line_views.xml",
+        "views/res_partner_hygiene_views.xml",
     ],
     "demo": [
         "demo/res_partner_demo.xml",

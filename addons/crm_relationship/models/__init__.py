@@ -40,3 +40,4 @@ from . import crm_lead_analytics
 from . import crm_stage
 from . import utm_campaign
 from . import crm_lead_demo
+from . import res_partner_hygiene

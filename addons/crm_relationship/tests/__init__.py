@@ -31,3 +31,4 @@ from . import test_sales_analytics_reports
 from . import test_sales_analytics_stale
 from . import test_sales_analytics_campaign
 from . import test_sales_analytics_demo
+from . import test_customer_hygiene
