@@ -63,14 +63,25 @@ class ResPartner(models.Model):
         "Tax ID Key",
         compute="_compute_hygiene_keys",
         store=True,
-        index=True,
+        precompute=True,
+        index="btree_not_null",
         copy=False,
     )
     hygiene_phone_key = fields.Char(
-        "Phone Key", compute="_compute_hygiene_keys", store=True, index=True, copy=False
+        "Phone Key",
+        compute="_compute_hygiene_keys",
+        store=True,
+        precompute=True,
+        index="btree_not_null",
+        copy=False,
     )
     hygiene_name_key = fields.Char(
-        "Name Key", compute="_compute_hygiene_keys", store=True, index=True, copy=False
+        "Name Key",
+        compute="_compute_hygiene_keys",
+        store=True,
+        precompute=True,
+        index="btree_not_null",
+        copy=False,
     )
     duplicate_partner_ids = fields.Many2many(
         "res.partner",
@@ -92,6 +103,7 @@ class ResPartner(models.Model):
         "Completeness",
         compute="_compute_completeness_score",
         store=True,
+        precompute=True,
         aggregator="avg",
         help="20 points each for tax ID, email, phone, address (street, city, "
         "country) and salesperson.",
