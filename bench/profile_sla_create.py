@@ -31,9 +31,21 @@ def parse_args():
     parser.add_argument("--batches", type=int, default=3, help="timed batch pairs")
     parser.add_argument("--lines", type=int, default=30, help="profile lines")
     parser.add_argument(
+        "--whole",
+        action="store_true",
+        help="profile whole batches with and without SLA instead",
+    )
+    parser.add_argument(
         "--keep", action="store_true", help="keep the copy <database>_profile"
     )
     return parser.parse_args()
+
+
+def print_profile(profile, lines):
+    out = io.StringIO()
+    stats = pstats.Stats(profile, stream=out)
+    stats.sort_stats("cumulative").print_stats(lines)
+    print(out.getvalue())
 
 
 def main():
@@ -75,6 +87,16 @@ def main():
             f"SLA cost {per_ticket[True] - per_ticket[False]:.2f} "
             f"(load {bench.load_average()})"
         )
+        if args.whole:
+            # the whole batches, with and without SLA: the difference is where
+            # the SLA costs, inside or outside _sla_apply_policies
+            for with_sla in (True, False):
+                profile = cProfile.Profile()
+                chunk = bench.openings(bench.BATCH, seed=99)
+                profile.runcall(side.create_batch, chunk, with_sla)
+                print(f"--- whole batch {'with' if with_sla else 'without'} SLA")
+                print_profile(profile, args.lines)
+            return
         profile = cProfile.Profile()
         Ticket = side.env.registry["crm.service.ticket"]
         apply = Ticket._sla_apply_policies
@@ -88,11 +110,7 @@ def main():
             side.create_batch(chunk, True)
         finally:
             Ticket._sla_apply_policies = apply
-        out = io.StringIO()
-        stats = pstats.Stats(profile, stream=out)
-        stats.sort_stats("cumulative").print_stats(args.lines)
-        stats.print_callers("sql_db.py:340")
-        print(out.getvalue())
+        print_profile(profile, args.lines)
     finally:
         patch_now.stop()
         if side:
