@@ -33,6 +33,32 @@ SLA_SUMMARY_FIELDS = (
 SUMMARY_BATCH_SIZE = 5000
 
 
+def column_values(records, name):
+    """The values of the field ``name`` of ``records`` in their order, as the
+    cache holds them (ids for a many2one, None when empty): read in bulk,
+    pending computations done, without a record per value."""
+    field = records._fields[name]
+    field.mapped(records)
+    values = records.env.cache.get_until_miss(records, field)
+    assert len(values) == len(records)
+    return values
+
+
+def sla_reached_at(target, first_response_at, closed_at):
+    """When ``target`` was reached by a ticket with these values, False if
+    not (yet): see ``_sla_reached_at``."""
+    if target == "resolution":
+        return closed_at or False
+    responses = [d for d in (first_response_at, closed_at) if d]
+    return min(responses) if responses else False
+
+
+def sla_clock_runs(is_closed, stage_id, pause_stage_ids):
+    """Whether the clock of a policy pausing in the stages ``pause_stage_ids``
+    runs for a ticket with these values: see ``_sla_clock_runs``."""
+    return not is_closed and stage_id not in pause_stage_ids
+
+
 def sla_summary(statuses, deadline, at_risk, warnings):
     """The summary of a ticket's SLA rows from their statuses (a set), the
     nearest deadline of a target not reached, whether a target not decided is
@@ -408,25 +434,51 @@ class CrmServiceTicket(models.Model):
         )
         targets = {policy: policy._targets() for policy in policies}
         existing = Sla._rows_of_tickets(self.ids)
-        # what matching and new rows read, not whole tickets
-        self.fetch(
-            [
+        # what matching and new rows read, in bulk, not ticket by ticket
+        columns = [
+            column_values(self, name)
+            for name in (
                 "company_id",
                 "team_id",
                 "ticket_type_id",
                 "priority",
-                "partner_id",
                 "user_id",
                 "opened_at",
                 "asset_id",
-            ]
-        )
+            )
+        ]
+        if any(policy.partner_category_ids for policy in policies):
+            columns.append(
+                [ticket.partner_id.commercial_partner_id.id for ticket in self]
+            )
+        else:
+            columns.append([None] * len(self))
         new_rows = []
         obsolete = []
         kept = []
-        calendars = {}  # (policy, team, company) -> calendar id
-        for ticket in self:
-            matching = ticket._sla_matching_policies(policies)
+        calendars = {}  # (policy, team id, company id) -> calendar id
+        # the policies matching a ticket without an asset depend on these
+        # values only: matched once per group of tickets alike
+        matches = {}
+        Team, Company = self.env["crm.service.team"], self.env["res.company"]
+        for ticket, ticket_values in zip(self, zip(*columns, strict=True), strict=True):
+            (
+                company_id,
+                team_id,
+                type_id,
+                priority,
+                user_id,
+                opened_at,
+                asset_id,
+                partner_id,
+            ) = ticket_values
+            if asset_id:
+                matching = ticket._sla_matching_policies(policies)
+            else:
+                key = (company_id, team_id, type_id, priority, partner_id)
+                if key not in matches:
+                    matches[key] = ticket._sla_matching_policies(policies)
+                matching = matches[key]
             rows = existing.get(ticket.id, {})
             for (policy_id, _target), (sla_id, status) in rows.items():
                 # a breach stays in the history, as a target met does
@@ -436,18 +488,19 @@ class CrmServiceTicket(models.Model):
                     kept.append(sla_id)
             if not matching:
                 continue
-            team, company = ticket.team_id, ticket.company_id
             opening = {
                 "ticket_id": ticket.id,
-                "company_id": company.id,
-                "team_id": team.id or None,
-                "user_id": ticket.user_id.id or None,
-                "opened_at": ticket.opened_at,
+                "company_id": company_id,
+                "team_id": team_id or None,
+                "user_id": user_id or None,
+                "opened_at": opened_at,
             }
             for policy in matching:
-                place = (policy, team, company)
+                place = (policy, team_id, company_id)
                 if place not in calendars:
-                    calendars[place] = policy._calendar_for_team(team, company).id
+                    calendars[place] = policy._calendar_for_team(
+                        Team.browse(team_id), Company.browse(company_id)
+                    ).id
                 for target, hours in targets[policy]:
                     if (policy.id, target) not in rows:
                         new_rows.append(
@@ -577,16 +630,15 @@ class CrmServiceTicket(models.Model):
     def _sla_clock_runs(self, policy):
         """Whether the clock of ``policy`` runs for this ticket now."""
         self.ensure_one()
-        return not self.is_closed and self.stage_id not in policy.pause_stage_ids
+        return sla_clock_runs(
+            self.is_closed, self.stage_id.id, policy.pause_stage_ids.ids
+        )
 
     def _sla_reached_at(self, target):
         """When ``target`` was reached, False if not (yet). A ticket closed
         without any message to the customer had its answer with the closing."""
         self.ensure_one()
-        if target == "resolution":
-            return self.closed_at
-        responses = [d for d in (self.first_response_at, self.closed_at) if d]
-        return min(responses) if responses else False
+        return sla_reached_at(target, self.first_response_at, self.closed_at)
 
     def _record_response(self, at):
         """A response to the customer at ``at``: the first one after the

@@ -1,0 +1,123 @@
+"""Where ticket creation spends its SLA time: a profile, not a test.
+
+Copies a database with the addon installed without demo data, sets it up as
+``bench_sla_vs_oca.py`` does (Sunday–Thursday calendar, two holidays, a policy
+of 4 h / 24 h on one team, a team without policy), then creates tickets in
+batches of 1,000 with and without SLA targets, interleaved, and prints the SLA
+cost per ticket (with minus without) and a cProfile of the SLA part of one
+batch with SLA.
+
+    .venv/bin/python bench/profile_sla_create.py -c var/dev.conf -d <db with the addon>
+"""
+
+import argparse
+import cProfile
+import gc
+import io
+import pstats
+import subprocess
+import sys
+
+import bench_sla_vs_oca as bench
+from odoo_env import drop_database, odoo_path
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-c", "--config", required=True, help="Odoo config file")
+    parser.add_argument(
+        "-d", "--database", required=True, help="database with the addon installed"
+    )
+    parser.add_argument("--batches", type=int, default=3, help="timed batch pairs")
+    parser.add_argument("--lines", type=int, default=30, help="profile lines")
+    parser.add_argument(
+        "--whole",
+        action="store_true",
+        help="profile whole batches with and without SLA instead",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the copy <database>_profile"
+    )
+    return parser.parse_args()
+
+
+def print_profile(profile, lines):
+    out = io.StringIO()
+    stats = pstats.Stats(profile, stream=out)
+    stats.sort_stats("cumulative").print_stats(lines)
+    print(out.getvalue())
+
+
+def main():
+    args = parse_args()
+    copy = f"{args.database}_profile"
+    drop_database(copy)
+    subprocess.run(["createdb", "-T", args.database, copy], check=True)
+    sys.path.insert(0, str(odoo_path()))
+    import odoo  # noqa: PLC0415
+
+    odoo.tools.config.parse_config(["-c", args.config])
+    patch_now = bench.mock.patch.object(
+        odoo.fields.Datetime, "now", staticmethod(lambda *_args: bench.BENCH_NOW)
+    )
+    side = None
+    try:
+        patch_now.start()
+        side = bench.OursSide(odoo, copy)
+        side.setup()
+        gc.collect()
+        gc.freeze()
+        moments = bench.openings(bench.BATCH * (args.batches + 1), seed=1)
+        chunks = [
+            moments[i : i + bench.BATCH] for i in range(0, len(moments), bench.BATCH)
+        ]
+        # warm-up: the first batch of each kind fills the registry's caches
+        side.create_batch(chunks[0], True)
+        side.create_batch(chunks[0], False)
+        seconds = {True: [], False: []}
+        for chunk in chunks[1:]:
+            for with_sla in (True, False):
+                seconds[with_sla].append(side.create_batch(chunk, with_sla))
+        per_ticket = {
+            kind: 1000 * min(values) / bench.BATCH for kind, values in seconds.items()
+        }
+        print(
+            f"ms per ticket (best of {args.batches} batches of {bench.BATCH}): "
+            f"with SLA {per_ticket[True]:.2f}, without {per_ticket[False]:.2f}, "
+            f"SLA cost {per_ticket[True] - per_ticket[False]:.2f} "
+            f"(load {bench.load_average()})"
+        )
+        if args.whole:
+            # the whole batches, with and without SLA: the difference is where
+            # the SLA costs, inside or outside _sla_apply_policies
+            for with_sla in (True, False):
+                profile = cProfile.Profile()
+                chunk = bench.openings(bench.BATCH, seed=99)
+                profile.runcall(side.create_batch, chunk, with_sla)
+                print(f"--- whole batch {'with' if with_sla else 'without'} SLA")
+                print_profile(profile, args.lines)
+            return
+        profile = cProfile.Profile()
+        Ticket = side.env.registry["crm.service.ticket"]
+        apply = Ticket._sla_apply_policies
+
+        def profiled(self, *a, **kw):
+            return profile.runcall(apply, self, *a, **kw)
+
+        Ticket._sla_apply_policies = profiled
+        try:
+            chunk = bench.openings(bench.BATCH, seed=99)
+            side.create_batch(chunk, True)
+        finally:
+            Ticket._sla_apply_policies = apply
+        print_profile(profile, args.lines)
+    finally:
+        patch_now.stop()
+        if side:
+            side.close()
+        if not args.keep:
+            drop_database(copy)
+
+
+if __name__ == "__main__":
+    main()
