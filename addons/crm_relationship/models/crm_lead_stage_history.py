@@ -79,17 +79,13 @@ class CrmLeadStageHistory(models.Model):
         if not changes:
             return
         when = when or fields.Datetime.now()
-        Lead = self.env["crm.lead"]
-        Lead.flush_model(
-            [
-                "stage_id",
-                "user_id",
-                "team_id",
-                "company_id",
-                "expected_revenue",
-                "probability",
-            ]
-        )
+        fnames = ["stage_id", "user_id", "team_id", "company_id", "expected_revenue"]
+        if any(kind != "create" for __, __, kind in changes):
+            # a new lead's probability is the one its INSERT computed: forcing
+            # its recomputation here, inside create, would decide "automated
+            # or manual" before Odoo's own create is done with the lead
+            fnames.append("probability")
+        self.env["crm.lead"].flush_model(fnames)
         lead_ids = [change[0] for change in changes]
         cr = self.env.cr
         cr.execute(
@@ -131,7 +127,9 @@ class CrmLeadStageHistory(models.Model):
             },
         )
         self.invalidate_model()
-        Lead.browse(lead_ids).invalidate_recordset(["stage_history_ids"])
+        self.env["crm.lead"].browse(lead_ids).invalidate_recordset(
+            ["stage_history_ids"]
+        )
 
     @api.model
     def _backfill_from_tracking(self):
