@@ -706,6 +706,7 @@ class CrmCustomerDocument(models.Model):
         self._cron_send_reminders(today)
         self._cron_open_renewals(today)
         self._cron_send_digest(today)
+        self.env["res.company"]._crm_document_ensure_aliases()
 
     @api.model
     def _cron_send_reminders(self, today):

@@ -16,24 +16,19 @@ class ResCompany(models.Model):
         "customer document of the company.",
     )
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        companies = super().create(vals_list)
-        companies._crm_document_ensure_alias()
-        return companies
-
-    def write(self, vals):
-        result = super().write(vals)
-        if "alias_domain_id" in vals:
-            self._crm_document_follow_alias_domain()
-        return result
-
     @api.model
     def _crm_document_ensure_aliases(self):
-        """Called on every install and update: each company gets its
-        documents alias (the main company keeps the shipped one)."""
-        companies = self.sudo().search([("crm_document_alias_id", "=", False)])
-        companies._crm_document_ensure_alias()
+        """Each company gets its documents alias (the main company keeps the
+        shipped one), on its current alias domain. Run on every install and
+        update and by the documents' daily cron (a company created since gets
+        its alias that night), not on each company's create or write: mail
+        aliases are Odoo's to set up when companies and alias domains are made
+        or moved, and changing them there races with its own setup."""
+        companies = self.sudo().search([])
+        companies.filtered(
+            lambda c: not c.crm_document_alias_id
+        )._crm_document_ensure_alias()
+        companies._crm_document_follow_alias_domain()
 
     def _crm_document_ensure_alias(self):
         Alias = self.env["mail.alias"].sudo()

@@ -462,6 +462,8 @@ class TestCustomerDocument(CustomerDocumentCase):
         company_b = self.env["res.company"].create(
             {"name": "Company B", "alias_domain_id": domain_b.id}
         )
+        # the daily cron gives companies created since their alias
+        self.env["res.company"]._crm_document_ensure_aliases()
         alias_b = company_b.crm_document_alias_id
         self.assertEqual(alias_b.alias_name, "documents")
         self.assertEqual(alias_b.alias_domain_id, domain_b)
@@ -486,6 +488,7 @@ class TestCustomerDocument(CustomerDocumentCase):
         company_c = self.env["res.company"].create(
             {"name": "Company C", "alias_domain_id": domain_b.id}
         )
+        self.env["res.company"]._crm_document_ensure_aliases()
         self.assertEqual(
             company_c.crm_document_alias_id.alias_name, "documents-company-c"
         )
@@ -493,6 +496,7 @@ class TestCustomerDocument(CustomerDocumentCase):
         # follows the company to another alias domain
         domain_a = self.env["mail.alias.domain"].create({"name": "a.example.com"})
         self.env.company.alias_domain_id = domain_a
+        self.env["res.company"]._crm_document_ensure_aliases()
         main_alias = self.env.company.crm_document_alias_id
         self.assertEqual(main_alias.alias_full_name, "documents@a.example.com")
         raw = self._email("Yael Levi <yael@electra.example.com>", ["main.pdf"])
