@@ -433,7 +433,7 @@ class CrmExternalInvoice(models.Model):
                 codes.update(filter(None, [line["product_code"]]))
                 barcodes.update(filter(None, [line["barcode"]]))
         by_code, by_barcode = Line._match_products(job.company_id, codes, barcodes)
-        to_create, gone = [], Line
+        to_create, gone_ids = [], []
         for invoice in brought:
             old = {line.line_key: line for line in invoice.line_ids}
             for values in by_id[invoice.external_id]["lines"]:
@@ -461,8 +461,8 @@ class CrmExternalInvoice(models.Model):
                 }
                 if changes:
                     line.write(changes)
-            for line in old.values():
-                gone |= line
+            gone_ids.extend(line.id for line in old.values())
+        gone = Line.browse(gone_ids)
         if gone:
             # their assets are retired, kept; their plans stay
             self.env["crm.customer.asset"].sudo().search(
