@@ -771,17 +771,33 @@ class CrmServiceTicketSla(models.Model):
         return "; ".join(parts)
 
     @api.model
+    def _replan_inline_rows(self):
+        """Up to this many running targets a calendar change replans at once;
+        above, the replanning cron takes them in committed batches. System
+        parameter ``crm_relationship.sla_replan_inline_rows``."""
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("crm_relationship.sla_replan_inline_rows")
+        )
+        try:
+            return max(int(value), 0) if value else REPLAN_INLINE_ROWS
+        except ValueError:
+            return REPLAN_INLINE_ROWS
+
+    @api.model
     def _replan_deadlines(self, scope):
         """Deadlines of the running targets in the domain ``scope`` after the
         working time of their calendar changed: in batches right away, or,
-        above REPLAN_INLINE_ROWS rows, queued for the replanning cron. Left
+        above ``_replan_inline_rows()`` rows, queued for the replanning cron. Left
         to the caller in the context ``crm_sla_replan_later`` (a calendar
         saving its lines and leaves replans once)."""
         if self.env.context.get("crm_sla_replan_later"):
             return
         Sla = self.sudo()
         domain = [*REPLANNED, *scope]
-        if Sla.search_count(domain, limit=REPLAN_INLINE_ROWS + 1) > REPLAN_INLINE_ROWS:
+        inline = Sla._replan_inline_rows()
+        if Sla.search_count(domain, limit=inline + 1) > inline:
             self.env["crm.sla.replan"].sudo().create({"domain": repr(scope)})
             Sla.env.ref(
                 "crm_relationship.ir_cron_crm_service_ticket_sla_replan"

@@ -4,6 +4,7 @@ The Sunday–Thursday calendar works 08:30–17:30 Asia/Jerusalem (9 hours a day
 the Monday–Friday one 09:00–17:00 Europe/London.
 """
 
+from contextlib import contextmanager
 from unittest.mock import patch
 
 from freezegun import freeze_time
@@ -16,6 +17,17 @@ from .common import ServiceTicketCase, local
 
 @tagged("post_install", "-at_install")
 class TestSlaClock(ServiceTicketCase):
+    @contextmanager
+    def _replan_inline_rows(self, rows):
+        """Calendar changes above ``rows`` targets go to the replanning cron
+        (the system parameter an administrator sets)."""
+        param = self.env["ir.config_parameter"].sudo()
+        param.set_param("crm_relationship.sla_replan_inline_rows", rows)
+        try:
+            yield
+        finally:
+            param.set_param("crm_relationship.sla_replan_inline_rows", False)
+
     def test_thursday_afternoon_rolls_over_the_weekend(self):
         # 1.5 h on Thursday (16:00–17:30), 2.5 h on Sunday from 08:30
         ticket = self._ticket(local("2026-11-19 16:00"))
@@ -201,11 +213,7 @@ class TestSlaClock(ServiceTicketCase):
         responses = Sla.concat(*(self._sla(t, "first_response") for t in tickets))
         cron = self.env.ref("crm_relationship.ir_cron_crm_service_ticket_sla_replan")
         triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
-        with patch(
-            "odoo.addons.crm_relationship.models.crm_service_ticket_sla."
-            "REPLAN_INLINE_ROWS",
-            2,
-        ):
+        with self._replan_inline_rows(2):
             self.env["resource.calendar.leaves"].create(
                 {
                     "name": "Unplanned closure",
@@ -295,11 +303,7 @@ class TestSlaClock(ServiceTicketCase):
                 self.assertFalse(self.env["crm.sla.replan"].search([]))
                 undo()
                 self.assertEqual({row.id: row.deadline for row in rows}, before)
-                with patch(
-                    "odoo.addons.crm_relationship.models.crm_service_ticket_sla."
-                    "REPLAN_INLINE_ROWS",
-                    2,
-                ):
+                with self._replan_inline_rows(2):
                     change()
                 self.assertEqual(len(self.env["crm.sla.replan"].search([])), 1)
                 self.assertEqual(
