@@ -108,20 +108,7 @@ class AccountMove(models.Model):
         for asset in assets:
             assets_by_origin[asset.move_id.id, asset.product_id.id].append(asset)
         for line in refund_lines:
-            to_return = line.quantity
             origin = (line.move_id.reversed_entry_id.id, line.product_id.id)
-            for asset in assets_by_origin[origin]:
-                if to_return <= 0:
-                    break
-                remaining = asset.quantity - asset.returned_quantity
-                if remaining <= 0:
-                    continue
-                taken = min(remaining, to_return)
-                to_return -= taken
-                values = {
-                    "returned_quantity": asset.returned_quantity + taken,
-                    "return_line_ids": [fields.Command.link(line.id)],
-                }
-                if taken >= remaining:
-                    values["state"] = "returned"
-                asset.write(values)
+            self.env["crm.customer.asset"]._mark_returned(
+                assets_by_origin[origin], line.quantity, "return_line_ids", line.id
+            )

@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.osv import expression
 from odoo.tools import float_compare, float_is_zero, format_date
@@ -214,6 +214,27 @@ class CrmCustomerAsset(models.Model):
             "An asset already exists for this document line.",
         ),
     ]
+
+    @api.model
+    def _mark_returned(self, assets, quantity, link_field, line_id):
+        """``quantity`` units credited by the line ``line_id`` (linked through
+        ``link_field``) returned on ``assets`` in their order, each up to what
+        it still holds; an asset with nothing left is returned."""
+        for asset in assets:
+            if quantity <= 0:
+                break
+            remaining = asset.quantity - asset.returned_quantity
+            if remaining <= 0:
+                continue
+            taken = min(remaining, quantity)
+            quantity -= taken
+            values = {
+                "returned_quantity": asset.returned_quantity + taken,
+                link_field: [Command.link(line_id)],
+            }
+            if taken >= remaining:
+                values["state"] = "returned"
+            asset.write(values)
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -235,22 +235,9 @@ class CrmExternalInvoiceLine(models.Model):
                     if asset.external_line_id.invoice_id.external_id
                     == invoice.origin_external_id
                 ]
-            to_return = abs(line.quantity)
-            for asset in assets:
-                if to_return <= 0:
-                    break
-                remaining = asset.quantity - asset.returned_quantity
-                if remaining <= 0:
-                    continue
-                taken = min(remaining, to_return)
-                to_return -= taken
-                values = {
-                    "returned_quantity": asset.returned_quantity + taken,
-                    "return_external_line_ids": [fields.Command.link(line.id)],
-                }
-                if taken >= remaining:
-                    values["state"] = "returned"
-                asset.write(values)
+            self.env["crm.customer.asset"]._mark_returned(
+                assets, abs(line.quantity), "return_external_line_ids", line.id
+            )
 
     def _start_service_plans(self):
         """A plan product's line starts the customer's plan or its next term,
