@@ -200,6 +200,26 @@ class Side:
         self.cr = self.registry.cursor()
         self.env = odoo.api.Environment(self.cr, odoo.SUPERUSER_ID, {})
         self.counts = {True: 0, False: 0}  # tickets created with / without SLA
+        # no parallel workers: their CPU would escape the backend's figures
+        self.cr.execute("SET max_parallel_workers_per_gather = 0")
+        self.cr.execute("SELECT pg_backend_pid()")
+        (self.backend,) = self.cr.fetchone()
+        self.last_cpu = None  # CPU seconds of the last ``timed`` work
+
+    def cpu_seconds(self):
+        """CPU seconds used so far by this process and by the PostgreSQL
+        backend of this side's cursor (from /proc, as the server is local), or
+        None when the backend's figures cannot be read: unlike wall time, they
+        do not grow when other work shares the machine."""
+        try:
+            stat = Path(f"/proc/{self.backend}/stat").read_text()
+        except OSError:
+            return None
+        # the fields after the command's closing parenthesis: utime, stime are
+        # the 12th and 13th of them
+        ticks = stat.rsplit(")", 1)[1].split()
+        backend = (int(ticks[11]) + int(ticks[12])) / os.sysconf("SC_CLK_TCK")
+        return time.process_time() + backend
 
     def close(self):
         self.cr.close()
@@ -214,11 +234,14 @@ class Side:
     def timed(self, work):
         """Seconds of ``work()`` up to its commit, caches cold before."""
         self.env.invalidate_all()
+        cpu = self.cpu_seconds()
         started = time.perf_counter()
         result = work()
         self.env.flush_all()
         self.cr.commit()
         seconds = time.perf_counter() - started
+        after = self.cpu_seconds()
+        self.last_cpu = after - cpu if cpu is not None and after is not None else None
         self.env.invalidate_all()
         return seconds, result
 
@@ -617,21 +640,28 @@ def print_sample(oca, ours):
 def create_interleaved(sides, count, seed, without=False):
     """``count`` tickets per side in batches, OCA then ours for each batch
     (then a batch without SLA on each side when ``without``); returns the
-    seconds per (side, with SLA)."""
+    seconds and the CPU seconds (None when unknown) per (side, with SLA)."""
     seconds = {(side.label, kind): 0.0 for side in sides for kind in (True, False)}
+    cpu = dict.fromkeys(seconds, 0.0)
     moments = openings(count, seed)
     for offset in range(0, count, BATCH):
         chunk = moments[offset : offset + BATCH]
         for with_sla in (True, False) if without else (True,):
             for side in sides:
                 seconds[side.label, with_sla] += side.create_batch(chunk, with_sla)
-    return seconds
+                if cpu is not None and side.last_cpu is not None:
+                    cpu[side.label, with_sla] += side.last_cpu
+                else:
+                    cpu = None
+    return seconds, cpu
 
 
 def timed_replans(sides, size, changes):
     """rows/s of each side, the changes applied in turn (OCA, then ours); at
-    small sizes the median of several."""
+    small sizes the median of several. Also, keyed "<side> CPU", rows per
+    CPU second of the process and its PostgreSQL backend."""
     rates = {side.label: [] for side in sides}
+    cpu_rates = {side.label: [] for side in sides}
     repeats = SMALL_REPEATS if size <= SMALL_ROWS else 1
     for attempt in range(repeats):
         change = changes[attempt % len(changes)]
@@ -639,7 +669,13 @@ def timed_replans(sides, size, changes):
             rows = side.replanned_rows()
             seconds, _result = side.replan_after(partial(change, side))
             rates[side.label].append(rows / seconds)
-    return {label: statistics.median(values) for label, values in rates.items()}
+            if side.last_cpu:
+                cpu_rates[side.label].append(rows / side.last_cpu)
+    median = {label: statistics.median(values) for label, values in rates.items()}
+    for label, values in cpu_rates.items():
+        if values:
+            median[f"{label} CPU"] = statistics.median(values)
+    return median
 
 
 def holiday_changes(holiday):
@@ -681,9 +717,9 @@ def run(sides, sizes, ours_only, orm_populations=False, oca_target_upto=0):
         orm = todo if orm_populations or step == 0 else 0
         if measure:
             orm = max(orm, min(todo, CREATION))
-        seconds = create_interleaved(running, orm, seed=step, without=measure)
+        seconds, cpu = create_interleaved(running, orm, seed=step, without=measure)
         if measure:
-            creation = (orm, seconds)
+            creation = (orm, seconds, cpu)
         if todo > orm:
             moments = openings(todo - orm, seed=100 + step)
             for side in running:
@@ -732,7 +768,7 @@ def ratio(theirs, mine):
 def report(results, creation, sample, wheels, orm_populations=False):
     print(f"\nOCA anchor: {', '.join(wheels)}")
     print("\n| work | OCA | this addon | ratio |\n|---|---|---|---|")
-    count, seconds = creation
+    count, seconds, cpu = creation
     rate = {label: count / seconds[label, True] for label in ("OCA", "ours")}
     print(
         f"| create {count:,} tickets with two SLA targets, batches of {BATCH:,} "
@@ -748,31 +784,56 @@ def report(results, creation, sample, wheels, orm_populations=False):
         f"| {cost['OCA']:.2f} ms | {cost['ours']:.2f} ms "
         f"| {ratio(cost['ours'], cost['OCA'])} |"
     )
+    if cpu:
+        cpu_cost = {
+            label: (cpu[label, True] - cpu[label, False]) / count * 1000
+            for label in ("OCA", "ours")
+        }
+        print(
+            "| the same in CPU time (this process and its PostgreSQL backend) "
+            f"| {cpu_cost['OCA']:.2f} ms | {cpu_cost['ours']:.2f} ms "
+            f"| {ratio(cpu_cost['ours'], cpu_cost['OCA'])} |"
+        )
     for kind, title in (
         ("holiday", "a holiday is added"),
         ("target", "a target changes"),
     ):
         for result in results:
             rates = result[kind]
-            theirs = f"{rates['OCA']:,.0f} rows/s" if "OCA" in rates else "-"
-            print(
-                f"| deadlines replanned after {title}, {result['size']:,} rows "
-                f"| {theirs} | {rates['ours']:,.0f} rows/s "
-                f"| {ratio(rates.get('OCA'), rates['ours'])} |"
-            )
+            for suffix, unit in (("", "rows/s"), (" CPU", "rows per CPU s")):
+                if f"ours{suffix}" not in rates:
+                    continue
+                theirs = rates.get(f"OCA{suffix}")
+                print(
+                    f"| deadlines replanned after {title}, {result['size']:,} rows"
+                    f"{', in CPU time' if suffix else ''} "
+                    f"| {f'{theirs:,.0f} {unit}' if theirs else '-'} "
+                    f"| {rates[f'ours{suffix}']:,.0f} {unit} "
+                    f"| {ratio(theirs, rates[f'ours{suffix}'])} |"
+                )
+    print()
     for kind in ("holiday", "target"):
-        first, last = results[0][kind]["ours"], results[-1][kind]["ours"]
-        print(
-            f"\nlinearity ({kind}): ours {last:,.0f} rows/s at {results[-1]['size']:,} "
-            f"rows = {last / first:.2f} x its {first:,.0f} rows/s at "
-            f"{results[0]['size']:,} ({'PASS' if last >= 0.8 * first else 'FAIL'}, "
-            "at least 0.8)"
-        )
+        for key, unit in (("ours", "rows/s"), ("ours CPU", "rows per CPU second")):
+            if key not in results[0][kind] or key not in results[-1][kind]:
+                continue
+            first, last = results[0][kind][key], results[-1][kind][key]
+            print(
+                f"linearity ({kind}, {unit}): ours {last:,.0f} at "
+                f"{results[-1]['size']:,} rows = {last / first:.2f} x its "
+                f"{first:,.0f} at {results[0]['size']:,} "
+                f"({'PASS' if last >= 0.8 * first else 'FAIL'}, at least 0.8)"
+            )
     for kind in ("holiday", "target"):
         anchor = [result for result in results if "OCA" in result[kind]][-1]
         times = anchor[kind]["ours"] / anchor[kind]["OCA"]
+        in_cpu = ""
+        if "OCA CPU" in anchor[kind] and "ours CPU" in anchor[kind]:
+            in_cpu = (
+                f", {anchor[kind]['ours CPU'] / anchor[kind]['OCA CPU']:.1f}x "
+                "in CPU time"
+            )
         print(
-            f"{kind} replan at {anchor['size']:,} rows: {times:.1f}x OCA "
+            f"{kind} replan at {anchor['size']:,} rows: {times:.1f}x OCA{in_cpu} "
             f"({'PASS' if times >= 10 else 'FAIL'}, at least 10x)"
         )
     compared = sum(c[0] for r in results for c in r["compared"])
