@@ -182,9 +182,10 @@ class TestTicketPerformance(ServiceTicketCase):
     def test_sla_work_does_not_grow_with_the_rows(self):
         """Planning the SLA rows of new tickets, replanning them after a
         holiday and after a target change: as many queries and UPDATE
-        statements of SLA rows for 40 tickets as for 4 (rows computed as plain values, read
-        and written in batches, not one ``write`` per row or per deadline). A
-        first round of 2 settles the demo tickets and the caches."""
+        statements of SLA rows for 40 tickets as for 4 (rows computed as
+        plain values, read and written in batches, not one ``write`` per row
+        or per deadline). A first round of 2 settles the demo tickets and the
+        caches."""
         Ticket = self.env["crm.service.ticket"]
         counts = []
         for size in (2, 4, 40):
