@@ -362,9 +362,16 @@ class Side:
         self.env.invalidate_all()
 
     def replan_after(self, change):
-        """Seconds of the change and of all the replanning it causes."""
+        """Seconds of the change and of all the replanning it causes (their
+        CPU seconds in ``last_cpu``)."""
         seconds, result = self.timed(change)
-        return seconds + self.replan(), result
+        cpu, self.last_cpu = self.last_cpu, 0.0
+        seconds += self.replan()
+        if cpu is None or self.last_cpu is None:
+            self.last_cpu = None
+        else:
+            self.last_cpu += cpu
+        return seconds, result
 
 
 class OcaSide(Side):
