@@ -759,3 +759,14 @@ def test_xlsx_pairs_too(tmp_path):
         "3",
         "10.5",
     )
+
+
+def test_an_unreadable_invoices_file_is_one_rejection_with_its_lines_file(tmp_path):
+    (tmp_path / "invoices.csv").write_text(
+        "id;date;total;customer\nH1;2026-11-01;1;N\n"
+    )
+    write_pair(tmp_path, lines=["H1,A,1,10", "H1,B,1,10"])
+    rows = read_all(tmp_path, line_columns=PAIR_LINES, lines_file=PAIR)
+    [reason] = rejected(rows)
+    assert reason.startswith("invoices.csv line 1: the header has no column")
+    assert len(list((tmp_path / "processed").iterdir())) == 2

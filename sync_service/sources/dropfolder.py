@@ -246,6 +246,10 @@ class DropFolderSource:
             key = None if "__error__" in record else _text(record.get(match))
             if key:
                 by_key[key].append(record)
+        if not by_key and any("__error__" in record for _n, record in records):
+            # an invoices file that cannot be read (its header, its
+            # encoding): its rejection says it, not every line of the pair
+            return records
         wanted = [*self.config.line_columns.values(), lines_file.invoice_column]
         lines_key = f"{lines_path.name}@{_digest(lines_path)}"
         orphans = []
