@@ -4,6 +4,7 @@ matched product, a code matching nothing reported once, a rerun writing
 nothing, a changed invoice updating its lines and assets in place."""
 
 import csv
+import json
 
 from test_sync_e2e import (  # noqa: F401 - fixtures used by name
     RUN,
@@ -282,3 +283,15 @@ def test_a_separate_lines_file_becomes_assets_once(
     assert status == 0, err
     assert counts(done_event(err))["updated"] == 1
     assert [a["state"] for a in assets()] == ["active"] * 3
+    # an invoices file whose lines file is not there yet waits, noted
+    write_pair(drop, "-4", invoices, [])
+    (drop / "invoice_lines-4.csv").unlink()
+    status, _out, err = crm_sync(config, "pull-invoices")
+    assert status == 0, err
+    events = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert [event["message"] for event in events if event["event"] == "note"] == [
+        "invoices-4.csv: not read yet, its lines file invoice_lines-4.csv is not "
+        "in the folder"
+    ]
+    assert (drop / "invoices-4.csv").exists()
+    assert counts(done_event(err))["updated"] == 0
