@@ -101,6 +101,24 @@ LINE_COLUMNS = (
 )
 
 
+# the invoice column a separate lines file names each line's invoice by
+LINES_FILE_MATCHES = ("external_id", "number")
+
+
+@dataclass
+class LinesFileConfig:
+    """A drop folder's invoice lines in files of their own, next to the
+    invoices files: ``name`` and ``invoices`` are file names where one ``*``
+    stands for the part a lines file shares with its invoices file."""
+
+    name: str
+    invoices: str
+    # the lines file's column naming the invoice of each line
+    invoice_column: str
+    # which invoice column that value is: its id or its number
+    match: str = "external_id"
+
+
 @dataclass
 class OdooConfig:
     url: str
@@ -124,6 +142,7 @@ class SourceConfig:
     processed_folder: Path | None = None
     columns: dict = field(default_factory=dict)
     line_columns: dict = field(default_factory=dict)
+    lines_file: LinesFileConfig | None = None
     date_format: str = "%Y-%m-%d"
     decimal_comma: bool = False
     encoding: str = "utf-8-sig"
@@ -392,6 +411,7 @@ def _file_source(reader, name, kind):
         raise ConfigError(
             f"{reader.key('line_columns')}: needs price_unit or amount (or both)"
         )
+    lines_file = _lines_file(reader, kind, columns, line_columns)
     source = SourceConfig(
         name=name,
         kind=kind,
@@ -399,6 +419,7 @@ def _file_source(reader, name, kind):
         processed_folder=reader.path("processed_folder", folder / "processed"),
         columns=columns,
         line_columns=line_columns,
+        lines_file=lines_file,
         date_format=reader.get("date_format", str, "%Y-%m-%d"),
         decimal_comma=reader.get("decimal_comma", bool, False),
         encoding=reader.get("encoding", str, "utf-8-sig"),
@@ -422,6 +443,53 @@ def _file_source(reader, name, kind):
         raise ConfigError(f"{reader.key('delimiter')}: must be one character")
     reader.done()
     return source
+
+
+def _lines_file(reader, kind, columns, line_columns):
+    """The ``[sources.lines_file]`` table: lines in files of their own."""
+    if "lines_file" not in reader.table:
+        return None
+    table = _Reader(
+        reader.get("lines_file", dict), reader.key("lines_file"), None, reader.warnings
+    )
+    lines_file = LinesFileConfig(
+        name=table.get("name"),
+        invoices=table.get("invoices"),
+        invoice_column=table.get("invoice_column"),
+        match=table.get("match", str, "external_id", choices=LINES_FILE_MATCHES),
+    )
+    table.done()
+    suffix = ".csv" if kind == "csv" else ".xlsx"
+    patterns = {"name": lines_file.name, "invoices": lines_file.invoices}
+    for key, pattern in patterns.items():
+        if "/" in pattern or "\\" in pattern or pattern.count("*") > 1:
+            raise ConfigError(
+                f"{table.key(key)}: {pattern!r} must be a file name in the "
+                f"folder, with at most one *"
+            )
+        if not pattern.lower().endswith(suffix):
+            raise ConfigError(
+                f"{table.key(key)}: {pattern!r} must end in {suffix} "
+                f"(a {kind} source)"
+            )
+    if ("*" in lines_file.name) != ("*" in lines_file.invoices):
+        raise ConfigError(
+            f"{table.key('name')}: {lines_file.name!r} and "
+            f"{lines_file.invoices!r} (invoices) must both have a * or neither"
+        )
+    if lines_file.name.lower() == lines_file.invoices.lower():
+        raise ConfigError(f"{table.key('name')}: the same as invoices")
+    if not line_columns:
+        raise ConfigError(
+            f"{table.key('name')}: needs {reader.key('line_columns')}, "
+            f"the columns of the lines file"
+        )
+    if lines_file.match not in columns:
+        raise ConfigError(
+            f"{table.key('match')}: {lines_file.match!r} has no column in "
+            f"{reader.key('columns')}"
+        )
+    return lines_file
 
 
 def _morning_source(reader, name):

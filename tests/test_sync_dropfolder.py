@@ -3,12 +3,13 @@ broken bytes, NUL bytes, a quote never closed, an XLSX from Excel, amounts in
 either convention, UTF-16, semicolons, empty files, dates in year 9999."""
 
 import json
+import re
 from datetime import date, datetime, timedelta
 
 import openpyxl
 import pytest
 
-from sync_service.config import SourceConfig
+from sync_service.config import LinesFileConfig, SourceConfig, load
 from sync_service.errors import ConfigError
 from sync_service.sources.dropfolder import DropFolderSource
 
@@ -517,3 +518,255 @@ def test_line_columns_missing_from_the_header_are_named(tmp_path):
     assert (
         "the header has no column 'sku', 'item', 'qty', 'price'" in row["reject_reason"]
     )
+
+
+# -- invoice lines in a file of their own -------------------------------------
+
+PAIR = LinesFileConfig(
+    name="invoice_lines*.csv", invoices="invoices*.csv", invoice_column="invoice"
+)
+PAIR_LINES = {"product_code": "sku", "quantity": "qty", "price_unit": "price"}
+
+
+def write_pair(folder, stem="", invoices=None, lines=None):
+    if invoices is not None:
+        (folder / f"invoices{stem}.csv").write_text(
+            "id,date,total,customer\n" + "".join(f"{row}\n" for row in invoices)
+        )
+    if lines is not None:
+        (folder / f"invoice_lines{stem}.csv").write_text(
+            "invoice,sku,qty,price\n" + "".join(f"{row}\n" for row in lines)
+        )
+
+
+def test_a_lines_file_gives_the_invoices_their_lines(tmp_path):
+    write_pair(
+        tmp_path,
+        invoices=["H1,2026-11-01,8200,Negev", "H2,2026-11-02,50,Arava"],
+        lines=["H1,SI-10K,2,4000", "H2,VISIT,1,50", "H1,CABLE,1,200"],
+    )
+    rows = read_all(tmp_path, line_columns=PAIR_LINES, lines_file=PAIR)
+    invoices = by_key(rows)
+    assert list(invoices) == ["H1", "H2"]
+    assert [
+        (line["key"], line["sequence"], line["product_code"], line["quantity"])
+        for line in invoices["H1"]["lines"]
+    ] == [("2", 1, "SI-10K", "2"), ("4", 2, "CABLE", "1")]
+    assert invoices["H2"]["lines"][0]["price_unit"] == "50"
+    assert rejected(rows) == []
+    # both files moved aside together
+    assert sorted(p.name for p in (tmp_path / "processed").iterdir()) == [
+        "invoice_lines.csv",
+        "invoices.csv",
+    ]
+
+
+def test_a_line_of_no_invoice_is_rejected_naming_file_line_and_value(tmp_path):
+    write_pair(
+        tmp_path,
+        invoices=["H1,2026-11-01,10,N", "H2,2026-11-01,10,N"],
+        lines=["H1,A,1,10", "H9,B,1,5", ",C,1,5", "H2,D,one,10"],
+    )
+    rows = read_all(tmp_path, line_columns=PAIR_LINES, lines_file=PAIR)
+    assert list(by_key(rows)) == ["H1"]
+    assert rejected(rows) == [
+        "invoices.csv line 3: invoice_lines.csv line 5: column 'qty': 'one' is "
+        "not an amount written like 1,234.56 (decimal point, thousands in groups "
+        "of three)",
+        "invoice_lines.csv line 3: column 'invoice': 'H9' is no invoice of "
+        "invoices.csv (column 'id')",
+        "invoice_lines.csv line 4: column 'invoice': empty, the line names no "
+        "invoice",
+    ]
+    orphan = next(row for row in rows if "H9" in row.get("reject_reason", ""))
+    assert orphan["external_id"] is None
+    assert orphan["record_key"].startswith("invoice_lines.csv@")
+    assert orphan["record_key"].endswith(" line 3")
+    assert orphan["payload"]["file"] == "invoice_lines.csv"
+
+
+def test_lines_join_on_the_invoice_number(tmp_path):
+    (tmp_path / "invoices.csv").write_text(
+        "id,number,date,total,customer\n7001,INV-1,2026-11-01,10,N\n"
+    )
+    (tmp_path / "invoice_lines.csv").write_text("invoice,sku,qty,price\nINV-1,A,1,10\n")
+    pair = LinesFileConfig(
+        name="invoice_lines.csv",
+        invoices="invoices.csv",
+        invoice_column="invoice",
+        match="number",
+    )
+    rows = drop_source(
+        tmp_path,
+        columns={**COLUMNS, "number": "number"},
+        line_columns=PAIR_LINES,
+        lines_file=pair,
+    )
+    assert [(row["external_id"], len(row["lines"])) for row in rows] == [("7001", 1)]
+
+
+def drop_source(folder, **values):
+    rows = []
+    for page in DropFolderSource(
+        SourceConfig(
+            name="finance",
+            kind="csv",
+            folder=folder,
+            processed_folder=folder / "processed",
+            **values,
+        )
+    ).pages(None, 100):
+        rows += page.rows
+        page.acknowledge()
+    return rows
+
+
+def test_a_file_waits_for_its_pair_and_other_names_are_noted(tmp_path):
+    write_pair(tmp_path, "-01", invoices=["A1,2026-11-01,10,N"])
+    write_pair(tmp_path, "-02", lines=["B1,X,1,10"])
+    write_pair(tmp_path, "-03", invoices=["C1,2026-11-01,10,N"], lines=["C1,X,1,10"])
+    (tmp_path / "export.csv").write_text("id,date,total,customer\n")
+    pages = list(
+        source(tmp_path, line_columns=PAIR_LINES, lines_file=PAIR).pages(None, 100)
+    )
+    assert [row["external_id"] for page in pages for row in page.rows] == ["C1"]
+    assert [page.note for page in pages if page.note] == [
+        "export.csv: left in the folder, its name is neither an invoices file "
+        "(invoices*.csv) nor a lines file (invoice_lines*.csv)",
+        "invoices-01.csv: not read yet, its lines file invoice_lines-01.csv is "
+        "not in the folder",
+        "invoice_lines-02.csv: not read yet, its invoices file invoices-02.csv "
+        "is not in the folder",
+    ]
+    # the notes keep the bookmark of the last file read
+    assert pages[-1].bookmark == pages[0].bookmark
+    assert pages[0].bookmark.startswith("invoices-03.csv@")
+
+
+def test_a_pair_resumes_by_invoice_and_rereads_when_either_file_changes(tmp_path):
+    write_pair(
+        tmp_path,
+        invoices=[f"P{n},2026-11-01,10,N" for n in range(3)],
+        lines=[f"P{n % 3},S{n},1,5" for n in range(6)],
+    )
+    paged = source(tmp_path, line_columns=PAIR_LINES, lines_file=PAIR)
+    pages = list(paged.pages(None, 2))
+    assert [[row["external_id"] for row in page.rows] for page in pages] == [
+        ["P0", "P1"],
+        ["P2"],
+    ]
+    assert [len(row["lines"]) for row in pages[0].rows] == [2, 2]
+    again = list(paged.pages(pages[0].bookmark, 2))
+    assert [row["external_id"] for row in again[0].rows] == ["P2"]
+    # a retry reads the lines again from the payload, naming the lines file
+    payload = json.loads(json.dumps(pages[0].rows[0]["payload"]))
+    assert paged.retry_row(payload)["lines"] == pages[0].rows[0]["lines"]
+    # the lines file changed (not the invoices file): read as new
+    write_pair(tmp_path, lines=[f"P{n % 3},S{n},2,5" for n in range(6)])
+    fresh = list(paged.pages(pages[0].bookmark, 2))
+    assert [row["external_id"] for row in fresh[0].rows] == ["P0", "P1"]
+    assert fresh[0].rows[0]["lines"][0]["quantity"] == "2"
+
+
+def test_a_lines_file_without_its_columns_is_one_rejection(tmp_path):
+    write_pair(tmp_path, invoices=["H1,2026-11-01,10,N"])
+    (tmp_path / "invoice_lines.csv").write_text("invoice;sku;qty;price\nH1;A;1;10\n")
+    rows = read_all(tmp_path, line_columns=PAIR_LINES, lines_file=PAIR)
+    # the invoice goes without lines: Odoo keeps the lines it has
+    assert "lines" not in by_key(rows)["H1"]
+    [reason] = rejected(rows)
+    assert reason.startswith(
+        "invoice_lines.csv line 1: the header has no column 'sku', 'qty', "
+        "'price', 'invoice': the delimiter looks like ';'"
+    )
+
+
+def test_lines_file_settings_are_checked(tmp_path):
+    base = f"""
+[odoo]
+url = "http://localhost:8069"
+db = "x"
+login = "sync"
+api_key = "k"
+[[sources]]
+name = "drop"
+kind = "csv"
+folder = "{tmp_path}"
+[sources.columns]
+external_id = "id"
+issued_on = "date"
+amount_total = "total"
+"""
+    lines = '[sources.line_columns]\nprice_unit = "price"\n'
+    cases = {
+        'name = "lines*.csv"\ninvoices = "invoices.csv"\ninvoice_column = "inv"\n': (
+            "must both have a * or neither"
+        ),
+        'name = "lines.xlsx"\ninvoices = "invoices.csv"\ninvoice_column = "inv"\n': (
+            "must end in .csv"
+        ),
+        'name = "a/l.csv"\ninvoices = "i.csv"\ninvoice_column = "inv"\n': (
+            "must be a file name in the folder"
+        ),
+        'name = "l.csv"\ninvoices = "i.csv"\ninvoice_column = "inv"\n'
+        'match = "number"\n': "'number' has no column in sources[0].columns",
+        'name = "l.csv"\ninvoices = "i.csv"\n': "invoice_column: missing",
+    }
+    for table, message in cases.items():
+        path = tmp_path / "crm-sync.toml"
+        path.write_text(base + lines + "[sources.lines_file]\n" + table)
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            load(path)
+    path.write_text(
+        base
+        + '[sources.lines_file]\nname = "l.csv"\ninvoices = "i.csv"\n'
+        + 'invoice_column = "inv"\n'
+    )
+    with pytest.raises(ConfigError, match="needs sources.0..line_columns"):
+        load(path)
+    path.write_text(
+        base
+        + lines
+        + '[sources.lines_file]\nname = "l.csv"\ninvoices = "i.csv"\n'
+        + 'invoice_column = "inv"\n'
+    )
+    [source_config] = load(path).sources
+    assert source_config.lines_file == LinesFileConfig("l.csv", "i.csv", "inv")
+
+
+def test_xlsx_pairs_too(tmp_path):
+    for name, rows in (
+        (
+            "invoices.xlsx",
+            [["id", "date", "total", "customer"], ["X1", date(2026, 11, 1), 30, "N"]],
+        ),
+        (
+            "invoice_lines.xlsx",
+            [["invoice", "sku", "qty", "price"], ["X1", "A", 3, 10.5]],
+        ),
+    ):
+        workbook = openpyxl.Workbook()
+        for row in rows:
+            workbook.active.append(row)
+        workbook.save(tmp_path / name)
+    pair = LinesFileConfig(
+        name="invoice_lines.xlsx", invoices="invoices.xlsx", invoice_column="invoice"
+    )
+    rows = read_all(tmp_path, kind="xlsx", line_columns=PAIR_LINES, lines_file=pair)
+    [line] = by_key(rows)["X1"]["lines"]
+    assert (line["product_code"], line["quantity"], line["price_unit"]) == (
+        "A",
+        "3",
+        "10.5",
+    )
+
+
+def test_an_unreadable_invoices_file_is_one_rejection_with_its_lines_file(tmp_path):
+    (tmp_path / "invoices.csv").write_text(
+        "id;date;total;customer\nH1;2026-11-01;1;N\n"
+    )
+    write_pair(tmp_path, lines=["H1,A,1,10", "H1,B,1,10"])
+    rows = read_all(tmp_path, line_columns=PAIR_LINES, lines_file=PAIR)
+    [reason] = rejected(rows)
+    assert reason.startswith("invoices.csv line 1: the header has no column")
+    assert len(list((tmp_path / "processed").iterdir())) == 2

@@ -552,3 +552,84 @@ def test_invoice_lines_come_with_their_invoices(tryton):
     # the lines are in the payload: a retry gives them again
     payload = json.loads(json.dumps(rows[ids["open"]]["payload"], default=str))
     assert src.retry_row(payload)["lines"] == rows[ids["open"]]["lines"]
+
+
+def test_credit_notes_name_the_invoice_they_credit(tryton):
+    src, _sleeps = source(tryton.url)
+    rows = by_id(read(src)[1])
+    ids = {key: str(tryton.scenario[key]["id"]) for key in SCENARIO}
+    # Tryton's credit wizard: each line's origin is the credited line
+    assert rows[ids["credit"]]["origin"] == ids["paid"]
+    assert rows[ids["refund"]]["origin"] == ids["refunded"]
+    assert not any("origin" in rows[ids[key]] for key in ("open", "paid", "euro"))
+    # kept in the payload: a retry names it again
+    payload = json.loads(json.dumps(rows[ids["refund"]]["payload"], default=str))
+    assert src.retry_row(payload)["origin"] == ids["refunded"]
+
+
+def test_a_credit_note_returns_the_assets_of_the_invoice_it_credits(
+    tryton, odoo_server, admin, setup, tmp_path, monkeypatch
+):
+    """Two invoices of the same product for one customer, the older one
+    credited: its units come back, not the newer invoice's (which the
+    customer's latest assets would be without the origin: the same date,
+    the newer first)."""
+    monkeypatch.setenv("CRM_SYNC_TRYTON_PASSWORD", tryton.password)
+    vat = f"IL{ISRAELI_TAX_ID}"
+    if not admin("res.partner", "search", [("vat", "=", vat)]):
+        admin(
+            "res.partner",
+            "create",
+            {"name": "E2E Tryton אלקטרה", "vat": vat, "is_company": True},
+        )
+    products = admin("product.product", "search", [("default_code", "=", "SI-10K")])
+    values = {"is_customer_asset": True, "asset_tracking": "unit"}
+    if products:
+        admin("product.product", "write", products, values)
+    else:
+        products = [
+            admin(
+                "product.product",
+                "create",
+                {"name": "Solar Inverter", "default_code": "SI-10K", **values},
+            )
+        ]
+    party = tryton.scenario["parties"]["hebrew"]
+    older = tryton.script("invoice", party, "1000", 2)
+    newer = tryton.script("invoice", party, "1000", 1)
+    credit = tryton.script("credit", older["id"])
+    name = f"tryton-origin-{RUN}"
+    config = _write_sync_config(tmp_path, odoo_server, tryton.url, name)
+    code, _out, err = crm_sync(config, "pull-invoices")
+    assert code == 0, err
+    [note] = admin(
+        "crm.external.invoice",
+        "search_read",
+        [("job_id.name", "=", name), ("external_id", "=", str(credit["id"]))],
+        fields=["kind", "origin_external_id"],
+    )
+    assert (note["kind"], note["origin_external_id"]) == (
+        "credit_note",
+        str(older["id"]),
+    )
+
+    def states(invoice):
+        assets = admin(
+            "crm.customer.asset",
+            "search_read",
+            [
+                ("external_line_id.invoice_id.job_id.name", "=", name),
+                ("external_line_id.invoice_id.external_id", "=", str(invoice["id"])),
+            ],
+            fields=["state", "returned_quantity"],
+            context={"active_test": False},
+        )
+        return sorted((a["state"], a["returned_quantity"]) for a in assets)
+
+    assert states(older) == [("returned", 1.0), ("returned", 1.0)]
+    assert states(newer) == [("active", 0.0)]
+    # a rerun changes nothing
+    code, _out, err = crm_sync(config, "pull-invoices")
+    assert code == 0, err
+    assert states(older) == [("returned", 1.0), ("returned", 1.0)]
+    assert states(newer) == [("active", 0.0)]

@@ -252,7 +252,15 @@ def _context():
 
 
 def _invoice(
-    ctx, party, untaxed, days_ago, taxed=True, currency=None, kind="out", product=False
+    ctx,
+    party,
+    untaxed,
+    days_ago,
+    taxed=True,
+    currency=None,
+    kind="out",
+    product=False,
+    quantity=1,
 ):
     import datetime as dt  # noqa: PLC0415
 
@@ -270,7 +278,7 @@ def _invoice(
         line.product = ctx["product"]
     line.account = ctx["accounts"]["revenue" if kind == "out" else "expense"]
     line.description = "Solar inverter" if product else "Consulting"
-    line.quantity = 1
+    line.quantity = quantity
     line.unit_price = ctx["Decimal"](untaxed)
     if taxed and kind == "out":
         line.taxes.append(Model.get("account.tax")(ctx["tax"].id))
@@ -447,14 +455,33 @@ def scenario_setup(config_file, database):
     return answer
 
 
-def scenario_invoice(config_file, database, party_id, untaxed):
-    """Post a new customer invoice of today."""
+def scenario_invoice(config_file, database, party_id, untaxed, quantity=None, days=0):
+    """Post a new customer invoice (of today, else ``days`` ago); with a
+    ``quantity``, a line of that many units of the product."""
     from proteus import Model  # noqa: PLC0415
 
     _connect(config_file, database)
     ctx = _context()
     party = Model.get("party.party")(int(party_id))
-    return _describe(_post(_invoice(ctx, party, untaxed, 0)))
+    invoice = _invoice(
+        ctx,
+        party,
+        untaxed,
+        int(days),
+        product=quantity is not None,
+        quantity=int(quantity or 1),
+    )
+    return _describe(_post(invoice))
+
+
+def scenario_credit(config_file, database, invoice_id):
+    """Credit an invoice with Tryton's wizard (without refund) and post the
+    credit note: its lines' origin are the invoice's lines."""
+    from proteus import Model  # noqa: PLC0415
+
+    _connect(config_file, database)
+    invoice = Model.get("account.invoice")(int(invoice_id))
+    return _describe(_post(_credit(invoice, refund=False)))
 
 
 def scenario_pay(config_file, database, invoice_id, amount):
@@ -482,6 +509,7 @@ def main(argv):
         "setup": scenario_setup,
         "invoice": scenario_invoice,
         "pay": scenario_pay,
+        "credit": scenario_credit,
         "user": scenario_user,
     }
     command, *args = argv

@@ -26,6 +26,21 @@ invoice id (anywhere in the file) make one invoice row with ``lines``, its
 columns read from its first row, placed where that row is; pages and the
 bookmark count invoices, so a page never splits one. A line without a
 ``key`` column is keyed on its line number in the file.
+
+With ``lines_file`` the lines are in files of their own: an invoices file
+(``lines_file.invoices``, one row per invoice, ``columns``) and its lines
+file (``lines_file.name``, one row per line, ``line_columns`` and
+``lines_file.invoice_column`` naming the invoice by its id or, with
+``match = "number"``, its number) are read as one: the part of their names
+where the patterns have ``*`` pairs them. The bookmark is the invoices
+file's name with the digest of both, so a change to either reads the pair
+as new; both move aside together. An invoices file waits for its lines
+file (and a lines file for its invoices file) with a note for the run; a
+file that matches neither name is left alone, with a note. A line naming an
+invoice the invoices file does not have (or none) is a rejected row naming
+the lines file, its line and the value; an invoice without lines in the
+lines file goes without lines (Odoo keeps those it has); a bad value in a
+line rejects its invoice naming both files' lines and the column.
 """
 
 import base64
@@ -36,6 +51,7 @@ import json
 import math
 import re
 import shutil
+from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -107,7 +123,9 @@ class DropFolderSource:
             if path.is_file() and path.suffix.lower() == self.suffix
         )
 
-    def _move_aside(self, path):
+    def _move_aside(self, path, *others):
+        for other in others:
+            self._move_aside(other)
         self.config.processed_folder.mkdir(parents=True, exist_ok=True)
         destination = self.config.processed_folder / path.name
         if destination.exists():
@@ -120,23 +138,33 @@ class DropFolderSource:
         """Pages of at most ``page_size`` rows and, when given, ``max_bytes``
         bytes of rows as JSON (``row_bytes``)."""
         done_file, done_rows = _parse_bookmark(bookmark)
-        for path in self._files():
+        units, notes = self._units()
+        for path, lines_path in units:
             # only the bookmark's file can have been applied already: files
             # move aside right after their last page
-            file_key = f"{path.name}@{_digest(path)}"
+            file_key = f"{path.name}@{_digest(path, lines_path)}"
             skip = done_rows if file_key == done_file else 0
+            move = (
+                (lambda p=path, q=lines_path: self._move_aside(p, q))
+                if lines_path
+                else (lambda p=path: self._move_aside(p))
+            )
             if skip == "end":
-                self._move_aside(path)
+                move()
                 continue
-            records = list(self._records(path))
-            if self.config.line_columns:
-                records = self._invoices_of_lines(records)
+            if lines_path:
+                records = self._with_lines_file(path, lines_path)
+            else:
+                records = list(self._records(path, self._wanted()))
+                if self.config.line_columns:
+                    records = self._invoices_of_lines(records)
             total = len(records)
             if total == 0 or skip >= total:
+                bookmark = f"{file_key}#end"
                 yield Page(
                     rows=[],
-                    bookmark=f"{file_key}#end",
-                    acknowledge=lambda p=path: self._move_aside(p),
+                    bookmark=bookmark,
+                    acknowledge=move,
                     note=None if skip else self._empty_note(path),
                 )
                 continue
@@ -148,15 +176,109 @@ class DropFolderSource:
             for chunk in cut_rows(rows, page_size, max_bytes):
                 end = start + len(chunk)
                 last = end >= total
+                bookmark = f"{file_key}#{'end' if last else end}"
                 yield Page(
                     rows=chunk,
-                    bookmark=f"{file_key}#{'end' if last else end}",
-                    acknowledge=(lambda p=path: self._move_aside(p))
-                    if last
-                    else (lambda: None),
+                    bookmark=bookmark,
+                    acknowledge=move if last else (lambda: None),
                     progress=(end, total),
                 )
                 start = end
+        for note in notes:
+            yield Page(rows=[], bookmark=bookmark or "", note=note)
+
+    def _units(self):
+        """([(file, its lines file or None)] to read in name order, [notes on
+        the files left in the folder])."""
+        files = self._files()
+        lines_file = self.config.lines_file
+        if not lines_file:
+            return [(path, None) for path in files], []
+        by_stem, invoices, notes = {}, [], []
+        for path in files:
+            stem = _stem(lines_file.name, path.name)
+            if stem is not None:
+                by_stem[stem] = path
+                continue
+            stem = _stem(lines_file.invoices, path.name)
+            if stem is None:
+                notes.append(
+                    f"{path.name}: left in the folder, its name is neither an "
+                    f"invoices file ({lines_file.invoices}) nor a lines file "
+                    f"({lines_file.name})"
+                )
+                continue
+            invoices.append((path, stem))
+        units = []
+        for path, stem in invoices:
+            lines_path = by_stem.pop(stem, None)
+            if lines_path is None:
+                notes.append(
+                    f"{path.name}: not read yet, its lines file "
+                    f"{lines_file.name.replace('*', stem)} is not in the folder"
+                )
+                continue
+            units.append((path, lines_path))
+        for stem, lines_path in sorted(by_stem.items()):
+            notes.append(
+                f"{lines_path.name}: not read yet, its invoices file "
+                f"{lines_file.invoices.replace('*', stem)} is not in the folder"
+            )
+        return units, notes
+
+    def _wanted(self):
+        """The columns the header of a file must have."""
+        lines_file = self.config.lines_file
+        columns = list(self.config.columns.values())
+        if not lines_file:
+            columns += self.config.line_columns.values()
+        return list(dict.fromkeys(columns))
+
+    def _with_lines_file(self, path, lines_path):
+        """The records of an invoices file, each holding its lines of the
+        lines file as ``__lines__``, then the lines naming no invoice of it,
+        as rejections naming the lines file."""
+        lines_file = self.config.lines_file
+        records = list(self._records(path, self._wanted()))
+        match = self.config.columns[lines_file.match]
+        by_key = defaultdict(list)
+        for _number, record in records:
+            key = None if "__error__" in record else _text(record.get(match))
+            if key:
+                by_key[key].append(record)
+        if not by_key and any("__error__" in record for _n, record in records):
+            # an invoices file that cannot be read (its header, its
+            # encoding): its rejection says it, not every line of the pair
+            return records
+        wanted = [*self.config.line_columns.values(), lines_file.invoice_column]
+        lines_key = f"{lines_path.name}@{_digest(lines_path)}"
+        orphans = []
+        for number, line in self._records(lines_path, list(dict.fromkeys(wanted))):
+            error = line.get("__error__")
+            if not error:
+                key = _text(line.get(lines_file.invoice_column))
+                if key in by_key:
+                    for record in by_key[key]:
+                        record.setdefault("__lines__", []).append((number, line))
+                        record["__lines_file__"] = lines_path.name
+                    continue
+                error = f"column {lines_file.invoice_column!r}: " + (
+                    f"{key!r} is no invoice of {path.name} " f"(column {match!r})"
+                    if key
+                    else "empty, the line names no invoice"
+                )
+            orphans.append(
+                (
+                    number,
+                    {
+                        **line,
+                        "__error__": error,
+                        "__file__": lines_path.name,
+                        "__file_key__": lines_key,
+                    },
+                )
+            )
+        return records + orphans
 
     def _empty_note(self, path):
         empty = " (an empty file)" if path.stat().st_size == 0 else ""
@@ -174,11 +296,12 @@ class DropFolderSource:
             Path(payload.get("file") or "retry"), payload["line"], record
         )
 
-    def _records(self, path):
-        """(line number, {header: text}) of each data row of the file; a row
-        that cannot be read has ``__error__`` instead."""
+    def _records(self, path, wanted):
+        """(line number, {header: text}) of each data row of the file, whose
+        header must have the ``wanted`` columns; a row that cannot be read
+        has ``__error__`` instead."""
         if self.suffix == ".csv":
-            yield from self._csv_records(path)
+            yield from self._csv_records(path, wanted)
             return
         import openpyxl  # noqa: PLC0415
 
@@ -190,7 +313,7 @@ class DropFolderSource:
         rows = workbook.worksheets[0].iter_rows(values_only=True)
         try:
             headers = [str(h or "").strip() for h in next(rows, [])]
-            problem = self._header_problem(headers)
+            problem = self._header_problem(headers, wanted)
             if problem and any(headers):
                 yield 1, {"__error__": problem, "__raw__": headers}
                 return
@@ -213,7 +336,7 @@ class DropFolderSource:
                 pass
             workbook.close()
 
-    def _csv_records(self, path):
+    def _csv_records(self, path, wanted):
         wrong_encoding = self._wrong_encoding(path)
         if wrong_encoding:
             yield 1, {"__error__": wrong_encoding}
@@ -249,7 +372,7 @@ class DropFolderSource:
                         return  # without headers no row can be read
                     headers = [value.strip() for value in values]
                     problem = self._header_problem(
-                        headers, self.config.delimiter.join(values)
+                        headers, wanted, self.config.delimiter.join(values)
                     )
                     if problem:
                         yield number, {"__error__": problem, "__raw__": values}
@@ -296,6 +419,9 @@ class DropFolderSource:
     def _lines(self, record, currency):
         """The invoice lines of a grouped record; RowError names the line."""
         columns = self.config.line_columns
+        where = "invoice line"
+        if record.get("__lines_file__"):
+            where = f"{record['__lines_file__']} line"
         lines = []
         for number, line in record["__lines__"]:
             try:
@@ -313,13 +439,13 @@ class DropFolderSource:
                         None if name == "quantity" else currency,
                     )
             except RowError as error:
-                raise RowError(f"invoice line {number}: {error}") from None
+                raise RowError(f"{where} {number}: {error}") from None
             if values["quantity"] is None:
                 values["quantity"] = "1"
             if values["price_unit"] is None and values["amount"] is None:
                 column = columns.get("price_unit") or columns.get("amount")
                 raise RowError(
-                    f"invoice line {number}: column {column!r}: empty, "
+                    f"{where} {number}: column {column!r}: empty, "
                     f"a price or an amount is required"
                 )
             lines.append(values)
@@ -369,15 +495,10 @@ class DropFolderSource:
             f'set encoding = "{use}" for this source'
         )
 
-    def _header_problem(self, headers, line=None):
-        """What is wrong with a header that lacks configured columns: the
+    def _header_problem(self, headers, wanted, line=None):
+        """What is wrong with a header that lacks ``wanted`` columns: the
         delimiter it seems to use instead, or the columns it has; None when
-        every configured column is there."""
-        wanted = list(
-            dict.fromkeys(
-                [*self.config.columns.values(), *self.config.line_columns.values()]
-            )
-        )
+        every one is there."""
         missing = [column for column in wanted if column not in headers]
         if not missing:
             return None
@@ -403,10 +524,14 @@ class DropFolderSource:
         return f"bytes that are not valid {self.config.encoding}"
 
     def _normalise(self, path, number, record, file_key=None):
+        if record.get("__file__"):  # a line of a lines file, alone
+            path, file_key = Path(record["__file__"]), record.get("__file_key__")
         where = f"{path.name} line {number}"
         payload = {"file": path.name, "line": number, **_jsonable(record)}
         columns = self.config.columns
-        key = _clean(_text(record.get(columns["external_id"])))
+        key = None
+        if not record.get("__file__"):
+            key = _clean(_text(record.get(columns["external_id"])))
         try:
             if "__error__" in record:
                 raise RowError(record["__error__"])
@@ -616,12 +741,25 @@ def _strict_number(body, decimal, group):
         return None
 
 
-def _digest(path):
+def _digest(path, *others):
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    for each in (path, *filter(None, others)):
+        with each.open("rb") as handle:
+            for block in iter(lambda h=handle: h.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()[:16]
+
+
+def _stem(pattern, name):
+    """What the ``*`` of ``pattern`` stands for in ``name`` ("" for a
+    pattern without one), None when the name does not match it."""
+    head, star, tail = pattern.partition("*")
+    if not star:
+        return "" if name.lower() == pattern.lower() else None
+    found = re.fullmatch(
+        f"{re.escape(head)}(.*){re.escape(tail)}", name, flags=re.IGNORECASE
+    )
+    return found.group(1) if found else None
 
 
 def _parse_bookmark(bookmark):

@@ -32,6 +32,15 @@ page and kept in the invoice's payload (``lines.``), so a retry has them:
 key the line id, product code ``product.code``, description, quantity, unit
 price and amount. A credit note (negative total) has negative quantities in
 Tryton; Odoo stores them positive and the amounts negative.
+
+Credited invoice: Tryton's credit wizard gives each line of a credit note an
+``origin``, the ``account.invoice.line`` it credits. Those lines' invoices
+are read with one more ``search_read`` per page (only when a page has such
+lines) and kept on the line (``origin.invoice``); a credit note whose lines
+credit one invoice sends it as ``origin`` (its id, the invoice's
+``external_id`` here), so Odoo returns the credited products from that
+invoice's assets. A credit note of lines of several invoices, or of none,
+names no origin.
 """
 
 import base64
@@ -86,7 +95,9 @@ LINE_FIELDS = [
     "quantity",
     "unit_price",
     "amount",
+    "origin",
 ]
+CREDITED_LINE = "account.invoice.line,"
 
 
 class TrytonSource:
@@ -309,6 +320,7 @@ class TrytonSource:
                 "model.account.invoice.line.search_read: expected a list, got "
                 f"{type(lines).__name__}"
             )
+        self._attach_origins(lines)
         by_invoice = {invoice_id: [] for invoice_id in ids}
         for line in lines:
             if isinstance(line, dict) and line.get("invoice") in by_invoice:
@@ -316,6 +328,46 @@ class TrytonSource:
         for item in items:
             if isinstance(item, dict) and item.get("id") in by_invoice:
                 item["lines."] = by_invoice[item["id"]]
+
+    def _attach_origins(self, lines):
+        """Each line crediting an invoice line gets that line's invoice
+        (``origin.invoice``), read once for the page."""
+        credited = {}
+        for line in lines:
+            origin = line.get("origin") if isinstance(line, dict) else None
+            if isinstance(origin, str) and origin.startswith(CREDITED_LINE):
+                try:
+                    credited[line["id"]] = int(origin[len(CREDITED_LINE) :])
+                except ValueError:
+                    continue
+        if not credited:
+            return
+        # search_read, not read: an origin line the user may not see (a
+        # record rule) is left out, never an error
+        origins = self._call(
+            "model.account.invoice.line.search_read",
+            [
+                [["id", "in", sorted(set(credited.values()))]],
+                0,
+                None,
+                None,
+                ["invoice"],
+                self.context or {},
+            ],
+        )
+        if not isinstance(origins, list):
+            raise SourceError(
+                "model.account.invoice.line.search_read: expected a list, got "
+                f"{type(origins).__name__}"
+            )
+        invoice_of = {
+            origin["id"]: origin.get("invoice")
+            for origin in origins
+            if isinstance(origin, dict)
+        }
+        for line in lines:
+            if isinstance(line, dict) and line.get("id") in credited:
+                line["origin.invoice"] = invoice_of.get(credited[line["id"]])
 
     def retry_row(self, payload):
         """The row of a rejected invoice queued for retry."""
@@ -402,7 +454,24 @@ class TrytonSource:
         }
         if lines is not None:
             row["lines"] = lines
+        origin = _credited_invoice(item) if sign < 0 else None
+        if origin:
+            row["origin"] = origin
         return row
+
+
+def _credited_invoice(item):
+    """The id of the one invoice a credit note's lines credit, else None."""
+    invoices = {
+        line.get("origin.invoice")
+        for line in item.get("lines.") or []
+        if isinstance(line, dict)
+    }
+    invoices.discard(None)
+    if len(invoices) != 1:
+        return None
+    [invoice] = invoices
+    return str(invoice)
 
 
 def _lines(items):
