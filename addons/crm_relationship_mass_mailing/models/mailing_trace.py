@@ -32,9 +32,7 @@ def trace_events_sql():
 
     A filter on customer_id reaches the partners' index on their
     commercial partner, then the traces' index on (model, res_id)."""
-    values = ", ".join(
-        f"({code}, '{kind}', {at})" for code, kind, at in TRACE_EVENTS
-    )
+    values = ", ".join(f"({code}, '{kind}', {at})" for code, kind, at in TRACE_EVENTS)
     return "\nUNION ALL\n".join(
         f"""SELECT trace.id * {EVENT_COUNT} + event.code AS id,
        trace.id AS trace_id, event.kind, event.at,
@@ -53,7 +51,7 @@ class MailingTrace(models.Model):
     _inherit = "mailing.trace"
 
     def init(self):
-        super().init()
+        result = super().init()
         # the customer history and engagement look traces up by recipient
         tools.create_index(
             self.env.cr,
@@ -61,3 +59,4 @@ class MailingTrace(models.Model):
             self._table,
             ["model", "res_id"],
         )
+        return result
