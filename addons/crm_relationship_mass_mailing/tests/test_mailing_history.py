@@ -197,3 +197,13 @@ class TestMailingHistory(TransactionCase):
             "the rest of the history stays",
         )
         self.assertEqual(len(self._history(self.marketer)), 1)
+
+    def test_history_rule_adds_no_query(self):
+        """The rule is evaluated at every search of the history (the
+        customer form counts it): deciding it reads no table."""
+        for user in (self.salesman, self.marketer):
+            # as the rules are evaluated: superuser mode, the user's id
+            Timeline = self.env["crm.customer.timeline"].with_user(user).sudo()
+            Timeline._search_is_hidden_mailing("=", False)
+            with self.assertQueryCount(0):
+                Timeline._search_is_hidden_mailing("=", False)

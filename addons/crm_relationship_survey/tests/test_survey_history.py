@@ -222,3 +222,14 @@ class TestSurveyHistory(TransactionCase):
         with Form(self.customer.with_user(self.salesman)) as form:
             self.assertEqual(form.latest_nps_bucket, "promoter")
             self.assertEqual(form.latest_nps_score, 10)
+
+    def test_history_rule_adds_no_query(self):
+        """The rule is evaluated at every search of the history (the
+        customer form counts it): deciding it reads no table, the answers a
+        survey user may read are a subquery of the history's."""
+        for user in (self.salesman, self.survey_officer):
+            # as the rules are evaluated: superuser mode, the user's id
+            Timeline = self.env["crm.customer.timeline"].with_user(user).sudo()
+            Timeline._search_is_hidden_survey("=", False)
+            with self.assertQueryCount(0):
+                Timeline._search_is_hidden_survey("=", False)
