@@ -16,6 +16,7 @@
         "views/res_partner_views.xml",
     ],
     "demo": ["demo/mailing_demo.xml"],
+    "uninstall_hook": "uninstall_hook",
     "auto_install": True,
     "installable": True,
 }

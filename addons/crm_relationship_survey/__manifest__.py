@@ -17,6 +17,7 @@
         "views/res_partner_views.xml",
     ],
     "demo": ["demo/survey_demo.xml"],
+    "uninstall_hook": "uninstall_hook",
     "auto_install": True,
     "installable": True,
 }

@@ -47,8 +47,13 @@ class CrmCustomerTimeline(models.Model):
     def _timeline_sources(self):
         """Each mailing a customer's contact got (or a lead of theirs), and
         each reaction to it: opened, clicked, replied, bounced."""
+        sources = super()._timeline_sources()
+        if "crm_relationship_mass_mailing" in self.env.context.get(
+            "crm_timeline_without", ()
+        ):
+            return sources
         return [
-            *super()._timeline_sources(),
+            *sources,
             TimelineSource(
                 slot=MAILING_SLOT,
                 table=f"({trace_events_sql()}) src "

@@ -42,8 +42,13 @@ class CrmCustomerTimeline(models.Model):
     def _timeline_sources(self):
         """Completed survey answers of the customer's contacts, with the
         score and the NPS answer in the title and its bucket as the kind."""
+        sources = super()._timeline_sources()
+        if "crm_relationship_survey" in self.env.context.get(
+            "crm_timeline_without", ()
+        ):
+            return sources
         return [
-            *super()._timeline_sources(),
+            *sources,
             TimelineSource(
                 slot=SURVEY_SLOT,
                 table="survey_user_input src "
