@@ -207,3 +207,15 @@ class TestMailingHistory(TransactionCase):
             Timeline._search_is_hidden_mailing("=", False)
             with self.assertQueryCount(0):
                 Timeline._search_is_hidden_mailing("=", False)
+
+    def test_history_rebuilt_without_mailings_when_uninstalling(self):
+        """What the uninstall hook does, so that dropping the mailing tables
+        leaves the rest of the history in place."""
+        self._trace(self.contact, "2026-03-01 09:00:00")
+        Timeline = self.env["crm.customer.timeline"]
+        Timeline.with_context(
+            crm_timeline_without=["crm_relationship_mass_mailing", "mass_mailing"]
+        ).init()
+        self.assertFalse(self._history())
+        Timeline.init()
+        self.assertTrue(self._history())

@@ -233,3 +233,13 @@ class TestSurveyHistory(TransactionCase):
             Timeline._search_is_hidden_survey("=", False)
             with self.assertQueryCount(0):
                 Timeline._search_is_hidden_survey("=", False)
+
+    def test_history_rebuilt_without_surveys_when_uninstalling(self):
+        """What the uninstall hook does, so that dropping the survey columns
+        leaves the rest of the history in place."""
+        self._answer(9, "2026-03-01 10:00:00")
+        Timeline = self.env["crm.customer.timeline"]
+        Timeline.with_context(crm_timeline_without=["crm_relationship_survey"]).init()
+        self.assertFalse(self._history())
+        Timeline.init()
+        self.assertTrue(self._history())
