@@ -59,7 +59,8 @@ test: $(STAMP) $(TRYTON_STAMP) odoo-tools
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/python -m pylint --rcfile .pylintrc addons/crm_relationship
+	$(VENV)/bin/python -m pylint --rcfile .pylintrc addons/crm_relationship \
+		addons/crm_relationship_survey addons/crm_relationship_mass_mailing
 	$(VENV)/bin/python -m mypy
 
 run: $(STAMP) odoo-tools

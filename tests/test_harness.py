@@ -1,6 +1,6 @@
 """The harness must never report a green run that skipped or hid tests."""
 
-from run_tests import parse_odoo_log
+from run_tests import bridges_command, parse_odoo_log
 
 CLEAN = """\
 2026-11-22 10:00:00,000 1 INFO db odoo.modules.loading: Modules loaded.
@@ -75,3 +75,16 @@ def test_only_a_failure_that_fails_without_the_addon_too_is_forgiven():
     assert known_failed == ["odoo.addons.account.tests.test_seq:TestSeq.test_year"]
     assert any("TestX.test_new" in problem for problem in problems)
     assert not any("test_year" in problem for problem in problems)
+
+
+def test_bridges_are_installed_with_their_apps_and_tested():
+    command = bridges_command("var/x.conf", "db")
+    installed = command[command.index("-i") + 1].split(",")
+    assert {"survey", "mass_mailing"} <= set(installed)
+    assert {"crm_relationship_survey", "crm_relationship_mass_mailing"} <= set(
+        installed
+    )
+    assert "--test-enable" in command
+    assert (
+        "--test-tags=/crm_relationship_survey,/crm_relationship_mass_mailing" in command
+    )

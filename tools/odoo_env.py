@@ -11,6 +11,12 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 ADDON = "crm_relationship"
+# the small modules that join the addon to an Odoo app, installed by
+# themselves (auto_install) where that app is: {bridge: the app}
+BRIDGES = {
+    "crm_relationship_survey": "survey",
+    "crm_relationship_mass_mailing": "mass_mailing",
+}
 VAR = REPO / "var"
 # rtlcss, installed there by `make run` and `make test` (npm): Odoo calls it by
 # name to build the right-to-left styles of Hebrew

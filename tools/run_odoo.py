@@ -1,4 +1,5 @@
-"""`make run`: Odoo with crm_relationship and demo data on the local PostgreSQL.
+"""`make run`: Odoo with crm_relationship and demo data on the local PostgreSQL,
+with Surveys and Email Marketing and the addon's bridges to them.
 
 The first run creates the database (a couple of minutes); later runs reuse it and
 update the addon, so the command can be repeated safely.
@@ -11,6 +12,7 @@ import sys
 
 from odoo_env import (
     ADDON,
+    BRIDGES,
     database_exists,
     odoo_bin,
     odoo_command,
@@ -19,6 +21,9 @@ from odoo_env import (
 )
 
 DATABASE = os.environ.get("DB", ADDON)
+# the Odoo apps the bridge modules join: installing them brings the bridges
+# (auto_install), so that the demo shows survey answers and mailing reactions
+APPS = sorted(set(BRIDGES.values()))
 PORT = int(os.environ.get("PORT", "8069"))
 
 # Run in `odoo-bin shell` on a database with only `base`: the demo company is
@@ -76,11 +81,12 @@ def main():
     warn_about_missing_tools()
     if database_exists(DATABASE):
         print(f"Updating {ADDON} on the existing database {DATABASE}...", flush=True)
-        prepare = ["-u", ADDON]
+        # -i installs only what is missing: the apps on a database made before
+        prepare = ["-u", ADDON, "-i", ",".join(APPS)]
     else:
         print(f"Creating {DATABASE} with {ADDON} and demo data...", flush=True)
         create_database(config, env)
-        prepare = ["-i", ADDON]
+        prepare = ["-i", ",".join([ADDON, *APPS])]
     subprocess.run(
         odoo_command(config, "-d", DATABASE, *prepare, "--stop-after-init"),
         env=env,

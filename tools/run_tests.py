@@ -1,5 +1,6 @@
-"""`make test`: lint, the tests that need no Odoo, then the addon's Odoo tests and
-Odoo's own crm, test_mail and account tests on one fresh database. Last line:
+"""`make test`: lint, the tests that need no Odoo, then the addon's Odoo tests,
+Odoo's own crm, test_mail and account tests and, last, the bridge modules' tests
+(with the Odoo apps they join) on one fresh database. Last line:
 `N passed, M failed`; skipped tests are counted apart on the line before.
 
 REQUIRE_ODOO=1 turns a missing Odoo into a failure instead of a skip.
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 
 from odoo_env import (
     ADDON,
+    BRIDGES,
     REPO,
     VAR,
     drop_database,
@@ -88,7 +90,7 @@ def run_logged(command, log_path, env=None):
 
 
 def lint(tally):
-    addon_dir = REPO / "addons" / ADDON
+    addon_dirs = [str(REPO / "addons" / module) for module in (ADDON, *BRIDGES)]
     ruff = str(REPO / ".venv" / "bin" / "ruff")
     checks = {
         "ruff": [ruff, "check", "--quiet", "."],
@@ -99,7 +101,7 @@ def lint(tally):
             "pylint",
             "--rcfile",
             str(REPO / ".pylintrc"),
-            str(addon_dir),
+            *addon_dirs,
         ],
         "mypy": [str(venv_python()), "-m", "mypy"],
     }
@@ -238,6 +240,22 @@ def odoo_after_load_command(config, database, tags):
     ]
 
 
+def bridges_command(config, database):
+    """Install the Odoo apps the bridges join and the bridges (which would
+    also come by themselves, auto_install) and run the bridges' tests."""
+    return odoo_command(
+        config,
+        "-d",
+        database,
+        "-i",
+        ",".join([*BRIDGES.values(), *BRIDGES]),
+        "--test-enable",
+        "--test-tags=" + ",".join(f"/{bridge}" for bridge in BRIDGES),
+        "--stop-after-init",
+        "--log-level=info",
+    )
+
+
 def odoo_tests(tally):
     database = f"{ADDON}_test_{os.getpid()}"
     config = write_config(f"test-{os.getpid()}", free_port(), db_name=database)
@@ -300,6 +318,15 @@ def odoo_tests(tally):
             strict_skips=False,
         )
         pytest_tests(tally, {"ODOO_TEST_CONFIG": str(config), "ODOO_TEST_DB": database})
+        # last, so that the Odoo suites above run without the apps they join
+        run_odoo_stage(
+            tally,
+            f"bridge tests, installing {', '.join(BRIDGES.values())} and the bridges",
+            bridges_command(config, database),
+            logs / "bridges.log",
+            env,
+            strict_skips=True,
+        )
     finally:
         drop_database(database)
         config.unlink(missing_ok=True)

@@ -1,0 +1,2 @@
+from . import mailing_trace
+from . import res_partner

@@ -1,0 +1,2 @@
+from . import test_survey_history
+from . import test_survey_demo
