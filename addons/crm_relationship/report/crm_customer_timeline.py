@@ -1,6 +1,6 @@
 from collections import namedtuple
 
-from odoo import _, api, fields, models, tools
+from odoo import SUPERUSER_ID, _, api, fields, models, tools
 from odoo.exceptions import UserError
 
 from odoo.addons.account.models.account_move import PAYMENT_STATE_SELECTION
@@ -452,7 +452,7 @@ class CrmCustomerTimeline(models.Model):
         Document = self.env["crm.customer.document"]
         readable = Document.sudo(False).with_context(active_test=False)
         confidential = [("confidentiality", "=", "confidential")]
-        if self.env.su and self.env.uid == self.env.ref("base.user_root").id:
+        if self.env.su and self.env.uid == SUPERUSER_ID:
             return []
         return (
             Document.sudo()
