@@ -1,5 +1,6 @@
 from odoo import fields, models, tools
 
+from ..models.crm_lead_stage_month import THROUGH_SQL
 from .crm_analysis_mixin import distinct_count, distinct_rate
 
 COHORTS = [
@@ -57,7 +58,8 @@ class CrmLeadFunnelReport(models.Model):
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
-        # the months a stay overlaps; declared at 3 rows a stay (generate_series
+        # the months an open stay has gone on since those stored (until the
+        # daily cron stores them); declared at 3 rows a stay (generate_series
         # counts 1,000, which makes large funnels cross jit_above_cost), and
         # kept from inlining by its SET clause
         self.env.cr.execute(
@@ -72,6 +74,11 @@ class CrmLeadFunnelReport(models.Model):
             $$
             """
         )
+        # Keys of the distinct counts: a lead (negative) in the created cohort,
+        # a stay (its history row) in the active one. Ids follow the rows' own
+        # keys, so they stay the same between reads and a read by id or by
+        # cohort reads only its rows: 2 × (lead × 2^20 + stage) for a created
+        # row, 2 × (stay × 2^12 + month number) + 1 for an active one.
         self.env.cr.execute(
             f"""
             CREATE OR REPLACE VIEW {self._table} AS (
@@ -93,59 +100,48 @@ class CrmLeadFunnelReport(models.Model):
                     ON s.team_id IS NULL OR s.team_id = l.team_id
                   LEFT JOIN reached r ON r.lead_id = l.id
                  WHERE l.type = 'opportunity'
-            ), stays AS (
-                SELECT h.id, h.lead_id, h.stage_id, h.entered_at,
-                       COALESCE(h.left_at, now() AT TIME ZONE 'UTC') AS ended_at,
-                       h.left_at, l.user_id, l.team_id, l.company_id,
-                       l.campaign_id,
-                       nxt.kind IN ('stage', 'won') AND NOT nxt.is_backwards
-                           AS moved_on
-                  FROM crm_lead_stage_history h
-                  JOIN crm_lead l ON l.id = h.lead_id
-                  LEFT JOIN LATERAL (
-                      SELECT n.kind, n.is_backwards FROM crm_lead_stage_history n
-                       WHERE n.lead_id = h.lead_id AND n.entered_at = h.left_at
-                         AND n.id != h.id
-                       ORDER BY n.id LIMIT 1
-                  ) nxt ON TRUE
-                 WHERE h.kind != 'lost' AND h.stage_id IS NOT NULL
-                   AND l.type = 'opportunity'
-            )
-            -- ids follow the rows' own keys, so they stay the same between reads
-            SELECT ROW_NUMBER() OVER (
-                       ORDER BY u.cohort, u.lead_id, u.stage_id, u.date, u.in_key)
-                       AS id, u.*
-              FROM (
-                SELECT 'created' AS cohort, c.date, c.lead_id, c.stage_id,
-                       c.user_id, c.team_id, c.company_id, c.campaign_id,
-                       'l' || c.lead_id AS in_key,
-                       CASE WHEN c.is_reached THEN 'l' || c.lead_id END
-                           AS reached_key,
-                       CASE WHEN c.is_previous THEN 'l' || c.lead_id END
-                           AS previous_key,
-                       1 AS count_in,
-                       c.is_reached::int AS count_reached,
-                       c.is_previous::int AS count_previous,
-                       100.0 * c.is_reached::int AS conversion_rate,
-                       CASE WHEN c.is_previous THEN 100.0 * c.is_reached::int
-                       END AS step_rate
-                  FROM created c
+            ), months AS (
+                SELECT m.history_id, m.lead_id, m.stage_id, m.month, m.date,
+                       m.moved
+                  FROM crm_lead_stage_month m
                 UNION ALL
-                SELECT 'active', GREATEST(m.month, st.entered_at), st.lead_id,
-                       st.stage_id, st.user_id, st.team_id, st.company_id,
-                       st.campaign_id,
-                       'h' || st.id,
-                       CASE WHEN moved THEN 'h' || st.id END,
-                       'h' || st.id,
-                       1, moved::int, 1, 100.0 * moved::int, 100.0 * moved::int
-                  FROM stays st
-                  CROSS JOIN LATERAL crm_lead_funnel_months(
-                      st.entered_at, st.ended_at) AS m(month)
-                  CROSS JOIN LATERAL (
-                      SELECT COALESCE(st.moved_on, FALSE)
-                             AND st.left_at < m.month + interval '1 month'
-                             AS moved) mv
-              ) u
+                SELECT h.id, h.lead_id, h.stage_id, g.month, g.month, FALSE
+                  FROM crm_lead_stage_history h
+                 CROSS JOIN LATERAL crm_lead_funnel_months(
+                       GREATEST(date_trunc('month', h.entered_at),
+                                {THROUGH_SQL}) + interval '1 month',
+                       now() AT TIME ZONE 'UTC') AS g(month)
+                 WHERE h.left_at IS NULL AND h.kind != 'lost'
+                   AND h.stage_id IS NOT NULL
+                   AND COALESCE({THROUGH_SQL}, '-infinity')
+                       < date_trunc('month', now() AT TIME ZONE 'UTC')
+            )
+            SELECT 2 * (c.lead_id::bigint * 1048576 + c.stage_id) AS id,
+                   'created' AS cohort, c.date, c.lead_id, c.stage_id,
+                   c.user_id, c.team_id, c.company_id, c.campaign_id,
+                   -c.lead_id AS in_key,
+                   CASE WHEN c.is_reached THEN -c.lead_id END AS reached_key,
+                   CASE WHEN c.is_previous THEN -c.lead_id END AS previous_key,
+                   1 AS count_in,
+                   c.is_reached::int AS count_reached,
+                   c.is_previous::int AS count_previous,
+                   100.0 * c.is_reached::int AS conversion_rate,
+                   CASE WHEN c.is_previous THEN 100.0 * c.is_reached::int
+                   END AS step_rate
+              FROM created c
+            UNION ALL
+            SELECT 2 * (m.history_id::bigint * 4096
+                        + (12 * EXTRACT(YEAR FROM m.month)
+                           + EXTRACT(MONTH FROM m.month))::int % 4096) + 1,
+                   'active', m.date, m.lead_id, m.stage_id,
+                   l.user_id, l.team_id, l.company_id, l.campaign_id,
+                   m.history_id,
+                   CASE WHEN m.moved THEN m.history_id END,
+                   m.history_id,
+                   1, m.moved::int, 1, 100.0 * m.moved::int, 100.0 * m.moved::int
+              FROM months m
+              JOIN crm_lead l ON l.id = m.lead_id
+             WHERE l.type = 'opportunity'
             )
             """
         )

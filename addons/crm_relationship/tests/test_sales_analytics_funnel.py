@@ -1,0 +1,187 @@
+from freezegun import freeze_time
+
+from odoo.tests import tagged
+
+from .sales_analytics_common import SalesAnalyticsCase
+
+MODEL = "crm.lead.funnel.report"
+
+
+@tagged("post_install", "-at_install")
+class TestSalesAnalyticsFunnel(SalesAnalyticsCase):
+    """The funnel follows the stage history as it is written: stage moves,
+    backwards moves, won, lost and restored, deleted leads, the backfill."""
+
+    def _active(self, leads, groupby, start="2026-01-01", end="2026-04-01"):
+        domain = [
+            ("lead_id", "in", leads.ids),
+            ("cohort", "=", "active"),
+            ("date", ">=", start),
+            ("date", "<", end),
+        ]
+        return {
+            tuple(keys): (count_in, moved)
+            for *keys, count_in, moved in self.env[MODEL]._read_group(
+                domain, groupby, ["count_in:sum", "count_reached:sum"]
+            )
+        }
+
+    def _created(self, leads):
+        return {
+            stage: (count_in, reached, previous)
+            for stage, count_in, reached, previous in self.env[MODEL]._read_group(
+                [
+                    ("lead_id", "in", leads.ids),
+                    ("cohort", "=", "created"),
+                    ("stage_id", "in", self.stages.ids),
+                ],
+                ["stage_id"],
+                ["count_in:sum", "count_reached:sum", "count_previous:sum"],
+            )
+        }
+
+    def _travel(self):
+        """New 5 Jan, Qualified 20 Jan, Proposal 10 Feb, back to Qualified
+        15 Feb, won 3 Mar."""
+        lead = self._opportunity("Traveller", "2026-01-05 08:00:00")
+        self._move(lead, self.stage_qualified, "2026-01-20 08:00:00")
+        self._move(lead, self.stage_proposal, "2026-02-10 08:00:00")
+        self._move(lead, self.stage_qualified, "2026-02-15 08:00:00")
+        self._win(lead, "2026-03-03 08:00:00")
+        return lead
+
+    def test_stage_writes_and_backwards_moves(self):
+        lead = self._travel()
+        per_stage = self._active(lead, ["stage_id"])
+        self.assertEqual(
+            per_stage,
+            {
+                (self.stage_new,): (1, 1),
+                # two stays, both moved on (the second to won)
+                (self.stage_qualified,): (2, 2),
+                # left backwards: did not move on
+                (self.stage_proposal,): (1, 0),
+                (self.stage_won,): (1, 0),
+            },
+        )
+        per_month = self._active(
+            lead, ["stage_id", "date:month"], start="2026-01-01", end="2026-04-01"
+        )
+        qualified = {
+            month: values
+            for (stage, month), values in per_month.items()
+            if stage == self.stage_qualified
+        }
+        self.assertEqual(
+            list(qualified.values()),
+            [(1, 0), (2, 1), (1, 1)],
+            "January: entered; February: left forward, came back; March: won",
+        )
+        # the won stay goes on until today: one row a month, one stay a year
+        won = self._active(lead, ["date:month"], start="2026-03-01", end="2026-06-01")
+        self.assertEqual(list(won.values()), [(2, 1), (1, 0), (1, 0)])
+        self.assertEqual(
+            self._active(lead, [], start="2026-03-01", end="2026-06-01"),
+            {(): (2, 1)},
+        )
+        self.assertEqual(
+            self._created(lead),
+            {stage: (1, 1, 1) for stage in self.stages},
+        )
+
+    def test_won_lost_restore(self):
+        lead = self._opportunity("Comeback", "2026-01-05 08:00:00")
+        self._lose(lead, "2026-01-10 08:00:00")
+        # a lost opportunity left its stage but did not move on
+        self.assertEqual(self._active(lead, ["stage_id"]), {(self.stage_new,): (1, 0)})
+        with freeze_time("2026-02-02 08:00:00"):
+            lead.action_unarchive()
+            self._flush_tracking(self.env)
+        self._move(lead, self.stage_qualified, "2026-02-03 08:00:00")
+        self.assertEqual(
+            self._active(lead, ["stage_id", "date:month"]),
+            {
+                (self.stage_new, self._at("2026-01-01")): (1, 0),
+                # the stay opened by the restore moved on
+                (self.stage_new, self._at("2026-02-01")): (1, 1),
+                (self.stage_qualified, self._at("2026-02-01")): (1, 0),
+                (self.stage_qualified, self._at("2026-03-01")): (1, 0),
+            },
+        )
+        self.assertEqual(
+            self._created(lead),
+            {
+                self.stage_new: (1, 1, 1),
+                self.stage_qualified: (1, 1, 1),
+                self.stage_proposal: (1, 0, 1),
+                self.stage_won: (1, 0, 0),
+            },
+        )
+        self._win(lead, "2026-02-04 08:00:00")
+        self.assertEqual(
+            self._active(lead, ["stage_id"]),
+            {
+                (self.stage_new,): (2, 1),
+                (self.stage_qualified,): (1, 1),
+                (self.stage_won,): (1, 0),
+            },
+        )
+        # lost from won: the won stay ends there, reached stays reached
+        self._lose(lead, "2026-02-20 08:00:00")
+        self.assertEqual(
+            self._active(lead, ["stage_id"], end="2026-12-01")[(self.stage_won,)],
+            (1, 0),
+        )
+        self.assertEqual(
+            self._active(lead, ["date:month"], start="2026-03-01", end="2026-04-01"),
+            {},
+            "no stay goes on after the loss",
+        )
+        self.assertEqual(self._created(lead)[self.stage_won], (1, 1, 1))
+
+    def test_deleted_leads_leave_the_funnel(self):
+        kept = self._travel()
+        gone = self._opportunity("Gone", "2026-01-06 08:00:00")
+        self._move(gone, self.stage_qualified, "2026-01-07 08:00:00")
+        leads = kept | gone
+        self.assertEqual(self._created(leads)[self.stage_qualified], (2, 2, 2))
+        self.assertEqual(
+            self._active(leads, ["stage_id"])[(self.stage_new,)], (2, 2)
+        )
+        gone.unlink()
+        self.assertEqual(self._created(leads)[self.stage_qualified], (1, 1, 1))
+        self.assertEqual(
+            self._active(leads, ["stage_id"])[(self.stage_new,)], (1, 1)
+        )
+
+    def test_backfill_gives_the_same_funnel(self):
+        lead = self._travel()
+        active = self._active(lead, ["stage_id", "date:month"], end="2026-12-01")
+        created = self._created(lead)
+        self.env.cr.execute(
+            "DELETE FROM crm_lead_stage_history WHERE lead_id = %s", [lead.id]
+        )
+        self.env["crm.lead.stage.history"].invalidate_model()
+        self.assertEqual(self._active(lead, ["stage_id"]), {})
+        self.assertEqual(
+            self.env["crm.lead.stage.history"]._backfill_from_tracking(), 5
+        )
+        self.assertEqual(
+            self._active(lead, ["stage_id", "date:month"], end="2026-12-01"), active
+        )
+        self.assertEqual(self._created(lead), created)
+
+    def test_rows_keep_their_ids(self):
+        """The list view reads rows by id: ids are unique and the same from
+        one read to the next."""
+        lead = self._travel()
+        Report = self.env[MODEL]
+        domain = [("lead_id", "=", lead.id)]
+        rows = Report.search(domain)
+        self.assertEqual(len(rows), len(set(rows.ids)))
+        self.assertEqual(set(Report.search(domain).ids), set(rows.ids))
+        first = rows[0]
+        self.assertEqual(
+            Report.search([("id", "=", first.id)]).read(["cohort", "stage_id"]),
+            first.read(["cohort", "stage_id"]),
+        )
