@@ -40,6 +40,31 @@ class TestSalesAnalyticsFunnel(SalesAnalyticsCase):
             )
         }
 
+    def _months(self, leads):
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            SELECT h.kind, m.stage_id, m.month::text, m.date, m.moved
+              FROM crm_lead_stage_month m
+              JOIN crm_lead_stage_history h ON h.id = m.history_id
+             WHERE m.lead_id = ANY(%s)
+             ORDER BY m.lead_id, h.entered_at, h.id, m.month
+            """,
+            [leads.ids],
+        )
+        return self.env.cr.fetchall()
+
+    def _assert_months_rebuilt_alike(self, leads):
+        """The months written along with the history are those a rebuild
+        from the whole history gives."""
+        stored = self._months(leads)
+        self.env.cr.execute(
+            "DELETE FROM crm_lead_stage_month WHERE lead_id = ANY(%s)", [leads.ids]
+        )
+        self.env["crm.lead.stage.month"]._fill(leads.ids)
+        self.assertEqual(self._months(leads), stored)
+        return stored
+
     def _travel(self):
         """New 5 Jan, Qualified 20 Jan, Proposal 10 Feb, back to Qualified
         15 Feb, won 3 Mar."""
@@ -88,6 +113,7 @@ class TestSalesAnalyticsFunnel(SalesAnalyticsCase):
             self._created(lead),
             {stage: (1, 1, 1) for stage in self.stages},
         )
+        self._assert_months_rebuilt_alike(lead)
 
     def test_won_lost_restore(self):
         lead = self._opportunity("Comeback", "2026-01-05 08:00:00")
@@ -138,6 +164,7 @@ class TestSalesAnalyticsFunnel(SalesAnalyticsCase):
             "no stay goes on after the loss",
         )
         self.assertEqual(self._created(lead)[self.stage_won], (1, 1, 1))
+        self._assert_months_rebuilt_alike(lead)
 
     def test_deleted_leads_leave_the_funnel(self):
         kept = self._travel()
@@ -148,7 +175,11 @@ class TestSalesAnalyticsFunnel(SalesAnalyticsCase):
         self.assertEqual(
             self._active(leads, ["stage_id"])[(self.stage_new,)], (2, 2)
         )
+        gone_id = gone.id
         gone.unlink()
+        self.assertFalse(
+            self.env["crm.lead.stage.month"].search([("lead_id", "=", gone_id)])
+        )
         self.assertEqual(self._created(leads)[self.stage_qualified], (1, 1, 1))
         self.assertEqual(
             self._active(leads, ["stage_id"])[(self.stage_new,)], (1, 1)
@@ -158,9 +189,11 @@ class TestSalesAnalyticsFunnel(SalesAnalyticsCase):
         lead = self._travel()
         active = self._active(lead, ["stage_id", "date:month"], end="2026-12-01")
         created = self._created(lead)
+        months = self._months(lead)
         self.env.cr.execute(
             "DELETE FROM crm_lead_stage_history WHERE lead_id = %s", [lead.id]
         )
+        self.assertFalse(self._months(lead))
         self.env["crm.lead.stage.history"].invalidate_model()
         self.assertEqual(self._active(lead, ["stage_id"]), {})
         self.assertEqual(
@@ -170,6 +203,7 @@ class TestSalesAnalyticsFunnel(SalesAnalyticsCase):
             self._active(lead, ["stage_id", "date:month"], end="2026-12-01"), active
         )
         self.assertEqual(self._created(lead), created)
+        self.assertEqual(self._months(lead), months)
 
     def test_rows_keep_their_ids(self):
         """The list view reads rows by id: ids are unique and the same from
@@ -185,3 +219,71 @@ class TestSalesAnalyticsFunnel(SalesAnalyticsCase):
             Report.search([("id", "=", first.id)]).read(["cohort", "stage_id"]),
             first.read(["cohort", "stage_id"]),
         )
+
+    def test_months_of_the_stays(self):
+        self._set_through(False)
+        lead = self._travel()
+        new, qualified = self.stage_new.id, self.stage_qualified.id
+        proposal, won = self.stage_proposal.id, self.stage_won.id
+        self.assertEqual(
+            self._months(lead),
+            [
+                ("create", new, "2026-01-01", self._at("2026-01-05 08:00:00"), True),
+                ("stage", qualified, "2026-01-01", self._at("2026-01-20 08:00:00"), False),
+                ("stage", qualified, "2026-02-01", self._at("2026-02-01"), True),
+                # left backwards: not moved on
+                ("stage", proposal, "2026-02-01", self._at("2026-02-10 08:00:00"), False),
+                ("stage", qualified, "2026-02-01", self._at("2026-02-15 08:00:00"), False),
+                ("stage", qualified, "2026-03-01", self._at("2026-03-01"), True),
+                # open: its first month only until the cron stores the others
+                ("won", won, "2026-03-01", self._at("2026-03-03 08:00:00"), False),
+            ],
+        )
+        self._assert_months_rebuilt_alike(lead)
+
+    def _set_through(self, value):
+        self.env["ir.config_parameter"].set_param(
+            "crm_relationship.stage_month_through", value
+        )
+        self.env.flush_all()
+
+    def test_open_stays_get_their_months_from_the_cron(self):
+        self._set_through(False)
+        lead = self._travel()
+        figures = self._active(lead, ["stage_id", "date:month"], end="2027-01-01")
+        Month = self.env["crm.lead.stage.month"]
+        self.assertTrue(Month._cron_extend_open_stays())
+        self.env.cr.execute(
+            "SELECT date_trunc('month', now() AT TIME ZONE 'UTC')::date::text"
+        )
+        [[current]] = self.env.cr.fetchall()
+        self.assertEqual(
+            self.env["ir.config_parameter"].get_param(
+                "crm_relationship.stage_month_through"
+            ),
+            current,
+        )
+        won_months = [row[2] for row in self._months(lead) if row[0] == "won"]
+        self.assertEqual(won_months[0], "2026-03-01")
+        self.assertEqual(won_months[-1], current)
+        self.assertEqual(
+            self._active(lead, ["stage_id", "date:month"], end="2027-01-01"),
+            figures,
+            "the same figures, stored or added on the fly",
+        )
+        self.assertFalse(Month._cron_extend_open_stays(), "once a month")
+        self._assert_months_rebuilt_alike(lead)
+        # stays opened later start at their own month and go on to the
+        # current one; closed, they end at theirs
+        other = self._opportunity("Later", "2026-04-02 08:00:00")
+        self.assertEqual(self._months(other)[-1][2], current)
+        self._move(other, self.stage_qualified, "2026-05-06 08:00:00")
+        months = self._months(other)
+        self.assertEqual(
+            [row[1:3] + row[4:] for row in months if row[0] == "create"],
+            [
+                (self.stage_new.id, "2026-04-01", False),
+                (self.stage_new.id, "2026-05-01", True),
+            ],
+        )
+        self._assert_months_rebuilt_alike(other)
