@@ -1,7 +1,5 @@
 from odoo import api, fields, models
 
-from .crm_lead_stage_month import THROUGH_SQL
-
 HISTORY_KINDS = [
     ("create", "Created"),
     ("stage", "Stage Change"),
@@ -173,7 +171,8 @@ class CrmLeadStageHistory(models.Model):
               FROM opened o
              CROSS JOIN LATERAL generate_series(
                    date_trunc('month', %(when)s),
-                   GREATEST(date_trunc('month', %(when)s), {THROUGH_SQL}),
+                   GREATEST(date_trunc('month', %(when)s),
+                            crm_lead_stage_month_through()),
                    interval '1 month') AS mo(month)
              WHERE o.kind != 'lost' AND o.stage_id IS NOT NULL
             """,

@@ -2,13 +2,6 @@ from odoo import api, fields, models
 
 THROUGH_PARAM = "crm_relationship.stage_month_through"
 
-# the month through which every open stay has its rows: stays opened since
-# have rows through their own month, later months are added by the cron
-THROUGH_SQL = (
-    "(SELECT value::timestamp FROM ir_config_parameter "
-    f"WHERE key = '{THROUGH_PARAM}')"
-)
-
 
 class CrmLeadStageMonth(models.Model):
     """The months a stay in a stage overlaps, one row each, stored.
@@ -62,6 +55,19 @@ class CrmLeadStageMonth(models.Model):
         ),
     ]
 
+    def init(self):
+        # the month through which every open stay has its rows (stays opened
+        # since have theirs through their own month)
+        self.env.cr.execute(
+            """
+            CREATE OR REPLACE FUNCTION crm_lead_stage_month_through()
+            RETURNS timestamp LANGUAGE sql STABLE PARALLEL SAFE AS $$
+                SELECT value::timestamp FROM ir_config_parameter
+                 WHERE key = 'crm_relationship.stage_month_through'
+            $$
+            """
+        )
+
     @api.model
     def _fill(self, lead_ids=None):
         """Write the months of the stays of ``lead_ids`` from their history,
@@ -98,28 +104,34 @@ class CrmLeadStageMonth(models.Model):
               FROM chained h
              CROSS JOIN LATERAL generate_series(
                    date_trunc('month', h.entered_at),
-                   COALESCE(date_trunc('month', h.left_at), GREATEST(
-                       date_trunc('month', h.entered_at), {THROUGH_SQL})),
+                   COALESCE(date_trunc('month', h.left_at),
+                            GREATEST(date_trunc('month', h.entered_at),
+                                     %(through)s::timestamp)),
                    interval '1 month') AS m(month)
              WHERE h.kind != 'lost' AND h.stage_id IS NOT NULL
             ON CONFLICT (history_id, month) DO NOTHING
             """,
-            {"ids": lead_ids},
+            {"ids": lead_ids, "through": self._through()},
         )
         count = self.env.cr.rowcount
         self.invalidate_model()
         return count
 
     @api.model
+    def _through(self):
+        self.env["ir.config_parameter"].flush_model()
+        self.env.cr.execute("SELECT crm_lead_stage_month_through()")
+        return self.env.cr.fetchone()[0]
+
+    @api.model
     def _cron_extend_open_stays(self):
         """Give the open stays their rows through the current month."""
         self.env["crm.lead.stage.history"].flush_model()
-        self.env["ir.config_parameter"].flush_model()
         cr = self.env.cr
         cr.execute("SELECT date_trunc('month', now() AT TIME ZONE 'UTC')::date")
         [[current]] = cr.fetchall()
         cr.execute(
-            f"""
+            """
             INSERT INTO crm_lead_stage_month (
                 history_id, lead_id, stage_id, month, date, moved)
             SELECT h.id, h.lead_id, h.stage_id, m.month,
@@ -127,13 +139,13 @@ class CrmLeadStageMonth(models.Model):
               FROM crm_lead_stage_history h
              CROSS JOIN LATERAL generate_series(
                    GREATEST(date_trunc('month', h.entered_at),
-                            {THROUGH_SQL} + interval '1 month'),
+                            %(through)s::timestamp + interval '1 month'),
                    %(current)s::timestamp, interval '1 month') AS m(month)
              WHERE h.left_at IS NULL AND h.kind != 'lost'
                AND h.stage_id IS NOT NULL
             ON CONFLICT (history_id, month) DO NOTHING
             """,
-            {"current": current},
+            {"current": current, "through": self._through()},
         )
         count = cr.rowcount
         self.env["ir.config_parameter"].sudo().set_param(

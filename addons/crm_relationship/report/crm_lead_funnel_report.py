@@ -1,6 +1,7 @@
-from odoo import fields, models, tools
+from odoo import api, fields, models, tools
+from odoo.models import parse_read_group_spec
+from odoo.tools import SQL
 
-from ..models.crm_lead_stage_month import THROUGH_SQL
 from .crm_analysis_mixin import distinct_count, distinct_rate
 
 COHORTS = [
@@ -38,6 +39,19 @@ class CrmLeadFunnelReport(models.Model):
         "step_rate": distinct_rate("reached_key", "previous_key"),
     }
 
+    # the same measures where each key has one row a group at most
+    _sql_aggregates_unique = {
+        "count_in": "COUNT({t}.in_key)",
+        "count_reached": "COUNT({t}.reached_key)",
+        "count_previous": "COUNT({t}.previous_key)",
+        "conversion_rate": (
+            "100.0 * COUNT({t}.reached_key) / NULLIF(COUNT({t}.in_key), 0)"
+        ),
+        "step_rate": (
+            "100.0 * COUNT({t}.reached_key) / NULLIF(COUNT({t}.previous_key), 0)"
+        ),
+    }
+
     cohort = fields.Selection(COHORTS, readonly=True)
     date = fields.Datetime(readonly=True)
     lead_id = fields.Many2one("crm.lead", "Opportunity", readonly=True)
@@ -56,6 +70,59 @@ class CrmLeadFunnelReport(models.Model):
     conversion_rate = fields.Float("Conversion (%)", readonly=True, aggregator="sum")
     step_rate = fields.Float("Step Conversion (%)", readonly=True, aggregator="sum")
 
+    @api.model
+    def _read_group(
+        self,
+        domain,
+        groupby=(),
+        aggregates=(),
+        having=(),
+        offset=0,
+        limit=None,
+        order=None,
+    ):
+        report = self
+        if self._keys_unique_in_groups(domain, groupby):
+            report = self.with_context(crm_funnel_keys_unique=True)
+        return super(CrmLeadFunnelReport, report)._read_group(
+            domain, groupby, aggregates, having, offset, limit, order
+        )
+
+    @api.model
+    def _keys_unique_in_groups(self, domain, groupby):
+        """Whether no key has two rows in a group, so that counting rows
+        counts keys: a lead has one created row a stage, a stay one active
+        row a month (not a week: its first two rows may share one)."""
+        by_stage = "stage_id" in groupby
+        by_month = bool({"date:month", "date:day"} & set(groupby))
+        cohorts = {"created", "active"}
+        domain = list(domain or ())
+        # a cohort the domain keeps alone (a plain conjunction only)
+        if "cohort" not in groupby and not any(
+            term in ("|", "!") for term in domain if isinstance(term, str)
+        ):
+            for term in domain:
+                if isinstance(term, list | tuple) and tuple(term[:2]) == (
+                    "cohort",
+                    "=",
+                ):
+                    cohorts &= {term[2]}
+        unique = {"created": by_stage, "active": by_month}
+        return all(unique.get(cohort, False) for cohort in cohorts)
+
+    def _read_group_select(self, aggregate_spec, query):
+        if aggregate_spec != "__count" and self.env.context.get(
+            "crm_funnel_keys_unique"
+        ):
+            fname, __, __ = parse_read_group_spec(aggregate_spec)
+            if fname in self._sql_aggregates_unique:
+                self._field_to_sql(self._table, fname, query)
+                return SQL(
+                    self._sql_aggregates_unique[fname].replace("{t}", "%(t)s"),
+                    t=SQL.identifier(self._table),
+                )
+        return super()._read_group_select(aggregate_spec, query)
+
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
         # the months an open stay has gone on since those stored (until the
@@ -66,7 +133,7 @@ class CrmLeadFunnelReport(models.Model):
             """
             CREATE OR REPLACE FUNCTION crm_lead_funnel_months(
                 started timestamp, ended timestamp)
-            RETURNS SETOF timestamp LANGUAGE sql STABLE ROWS 3
+            RETURNS SETOF timestamp LANGUAGE sql STABLE PARALLEL SAFE ROWS 3
             SET search_path FROM CURRENT AS $$
                 SELECT generate_series(date_trunc('month', started),
                                        date_trunc('month', ended),
@@ -109,11 +176,11 @@ class CrmLeadFunnelReport(models.Model):
                   FROM crm_lead_stage_history h
                  CROSS JOIN LATERAL crm_lead_funnel_months(
                        GREATEST(date_trunc('month', h.entered_at),
-                                {THROUGH_SQL}) + interval '1 month',
+                                crm_lead_stage_month_through()) + interval '1 month',
                        now() AT TIME ZONE 'UTC') AS g(month)
                  WHERE h.left_at IS NULL AND h.kind != 'lost'
                    AND h.stage_id IS NOT NULL
-                   AND COALESCE({THROUGH_SQL}, '-infinity')
+                   AND COALESCE(crm_lead_stage_month_through(), '-infinity')
                        < date_trunc('month', now() AT TIME ZONE 'UTC')
             )
             SELECT 2 * (c.lead_id::bigint * 1048576 + c.stage_id) AS id,

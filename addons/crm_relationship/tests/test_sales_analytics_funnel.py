@@ -172,18 +172,14 @@ class TestSalesAnalyticsFunnel(SalesAnalyticsCase):
         self._move(gone, self.stage_qualified, "2026-01-07 08:00:00")
         leads = kept | gone
         self.assertEqual(self._created(leads)[self.stage_qualified], (2, 2, 2))
-        self.assertEqual(
-            self._active(leads, ["stage_id"])[(self.stage_new,)], (2, 2)
-        )
+        self.assertEqual(self._active(leads, ["stage_id"])[(self.stage_new,)], (2, 2))
         gone_id = gone.id
         gone.unlink()
         self.assertFalse(
             self.env["crm.lead.stage.month"].search([("lead_id", "=", gone_id)])
         )
         self.assertEqual(self._created(leads)[self.stage_qualified], (1, 1, 1))
-        self.assertEqual(
-            self._active(leads, ["stage_id"])[(self.stage_new,)], (1, 1)
-        )
+        self.assertEqual(self._active(leads, ["stage_id"])[(self.stage_new,)], (1, 1))
 
     def test_backfill_gives_the_same_funnel(self):
         lead = self._travel()
@@ -225,18 +221,19 @@ class TestSalesAnalyticsFunnel(SalesAnalyticsCase):
         lead = self._travel()
         new, qualified = self.stage_new.id, self.stage_qualified.id
         proposal, won = self.stage_proposal.id, self.stage_won.id
+        at = self._at
         self.assertEqual(
             self._months(lead),
             [
-                ("create", new, "2026-01-01", self._at("2026-01-05 08:00:00"), True),
-                ("stage", qualified, "2026-01-01", self._at("2026-01-20 08:00:00"), False),
-                ("stage", qualified, "2026-02-01", self._at("2026-02-01"), True),
+                ("create", new, "2026-01-01", at("2026-01-05 08:00:00"), True),
+                ("stage", qualified, "2026-01-01", at("2026-01-20 08:00:00"), False),
+                ("stage", qualified, "2026-02-01", at("2026-02-01"), True),
                 # left backwards: not moved on
-                ("stage", proposal, "2026-02-01", self._at("2026-02-10 08:00:00"), False),
-                ("stage", qualified, "2026-02-01", self._at("2026-02-15 08:00:00"), False),
-                ("stage", qualified, "2026-03-01", self._at("2026-03-01"), True),
+                ("stage", proposal, "2026-02-01", at("2026-02-10 08:00:00"), False),
+                ("stage", qualified, "2026-02-01", at("2026-02-15 08:00:00"), False),
+                ("stage", qualified, "2026-03-01", at("2026-03-01"), True),
                 # open: its first month only until the cron stores the others
-                ("won", won, "2026-03-01", self._at("2026-03-03 08:00:00"), False),
+                ("won", won, "2026-03-01", at("2026-03-03 08:00:00"), False),
             ],
         )
         self._assert_months_rebuilt_alike(lead)
@@ -287,3 +284,42 @@ class TestSalesAnalyticsFunnel(SalesAnalyticsCase):
             ],
         )
         self._assert_months_rebuilt_alike(other)
+
+    def test_counts_keys_once_whatever_the_grouping(self):
+        """Grouped by month a stay has one row a group and rows are counted;
+        by week its first two rows may share a group and keys are counted."""
+        # Monday 30 March to Friday 3 April: one week, Sunday or Monday first
+        lead = self._opportunity("Month end", "2026-03-30 08:00:00")
+        self._move(lead, self.stage_qualified, "2026-04-03 08:00:00")
+        Report = self.env[MODEL]
+        active = [("cohort", "=", "active")]
+        self.assertTrue(Report._keys_unique_in_groups(active, ["date:month"]))
+        self.assertFalse(Report._keys_unique_in_groups(active, ["date:week"]))
+        self.assertFalse(Report._keys_unique_in_groups(active, ["stage_id"]))
+        self.assertFalse(
+            Report._keys_unique_in_groups(["|", *active, *active], ["date:month"])
+        )
+        created = [("cohort", "=", "created")]
+        self.assertTrue(Report._keys_unique_in_groups(created, ["stage_id"]))
+        self.assertFalse(Report._keys_unique_in_groups(created, ["date:month"]))
+        self.assertFalse(Report._keys_unique_in_groups([], ["date:month"]))
+        self.assertTrue(Report._keys_unique_in_groups([], ["stage_id", "date:month"]))
+        # the stay in New has a March and an April row, in one week
+        per_week = self._active(lead, ["stage_id", "date:week"], end="2026-05-01")
+        self.assertEqual(
+            [
+                values
+                for (stage, __), values in per_week.items()
+                if stage == self.stage_new
+            ],
+            [(1, 1)],
+        )
+        per_month = self._active(lead, ["stage_id", "date:month"], end="2026-05-01")
+        self.assertEqual(
+            [
+                values
+                for (stage, __), values in per_month.items()
+                if stage == self.stage_new
+            ],
+            [(1, 0), (1, 1)],
+        )
