@@ -35,6 +35,7 @@ from . import crm_interaction_cadence
 from . import crm_customer_preference
 from . import crm_external_invoice_line
 from . import crm_lead_stage_history
+from . import crm_lead_stage_month
 from . import crm_lead_line
 from . import crm_lead_analytics
 from . import crm_stage

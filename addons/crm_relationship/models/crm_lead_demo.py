@@ -208,6 +208,7 @@ class CrmLead(models.Model):
             """,
             {**rows, "uid": self.env.uid, "leads": leads.ids},
         )
+        self.env["crm.lead.stage.month"]._fill(leads.ids)
         self.env.invalidate_all()
 
     def _demo_invoice_wins(self, leads, plans, now):

@@ -87,45 +87,98 @@ class CrmLeadStageHistory(models.Model):
             fnames.append("probability")
         self.env["crm.lead"].flush_model(fnames)
         lead_ids = [change[0] for change in changes]
-        cr = self.env.cr
-        cr.execute(
-            """
-            UPDATE crm_lead_stage_history
-               SET left_at = %(when)s,
-                   duration_hours = GREATEST(
-                       EXTRACT(EPOCH FROM %(when)s - entered_at) / 3600.0, 0)
-             WHERE lead_id = ANY(%(ids)s) AND left_at IS NULL
-            """,
-            {"when": when, "ids": lead_ids},
-        )
-        cr.execute(
-            """
-            INSERT INTO crm_lead_stage_history (
-                lead_id, kind, stage_from_id, stage_id, entered_at,
-                user_id, team_id, company_id, expected_revenue, probability,
-                is_backwards, create_uid, create_date, write_uid, write_date)
-            SELECT l.id, c.kind, c.stage_from_id, l.stage_id, %(when)s,
-                   l.user_id, l.team_id, l.company_id,
-                   COALESCE(l.expected_revenue, 0),
-                   -- lost is probability 0: Odoo writes it after archiving
-                   CASE WHEN c.kind = 'lost' THEN 0
-                        ELSE COALESCE(l.probability, 0) END,
-                   COALESCE(sf.sequence > st.sequence, FALSE),
-                   %(uid)s, %(when)s, %(uid)s, %(when)s
+        params = {
+            "when": when,
+            "uid": self.env.uid,
+            "ids": lead_ids,
+            "froms": [change[1] or None for change in changes],
+            "kinds": [change[2] for change in changes],
+        }
+        changes_sql = """
+            SELECT c.lead_id, c.kind, c.stage_from_id, l.stage_id,
+                   l.user_id, l.team_id, l.company_id, l.expected_revenue,
+                   l.probability,
+                   COALESCE(sf.sequence > st.sequence, FALSE) AS is_backwards
               FROM unnest(%(ids)s::int[], %(froms)s::int[], %(kinds)s::varchar[])
                    AS c(lead_id, stage_from_id, kind)
               JOIN crm_lead l ON l.id = c.lead_id
               LEFT JOIN crm_stage sf ON sf.id = c.stage_from_id
               LEFT JOIN crm_stage st ON st.id = l.stage_id
+        """
+        cr = self.env.cr
+        if any(kind != "create" for __, __, kind in changes):
+            # close the open stays and give them their months through the one
+            # they end in: the last "moved" when they left for a further stage
+            cr.execute(
+                f"""
+                WITH change AS ({changes_sql}
+                ), closed AS (
+                    UPDATE crm_lead_stage_history h
+                       SET left_at = %(when)s,
+                           duration_hours = GREATEST(
+                               EXTRACT(EPOCH FROM %(when)s - h.entered_at)
+                               / 3600.0, 0)
+                     WHERE h.lead_id = ANY(%(ids)s) AND h.left_at IS NULL
+                    RETURNING h.id, h.lead_id, h.stage_id, h.kind, h.entered_at
+                ), trimmed AS (
+                    DELETE FROM crm_lead_stage_month m
+                     USING closed
+                     WHERE m.history_id = closed.id
+                       AND m.month > date_trunc('month', %(when)s)
+                )
+                INSERT INTO crm_lead_stage_month AS m (
+                    history_id, lead_id, stage_id, month, date, moved)
+                SELECT cl.id, cl.lead_id, cl.stage_id, mo.month,
+                       GREATEST(mo.month, cl.entered_at),
+                       mo.month = date_trunc('month', %(when)s)
+                       AND ch.kind IN ('stage', 'won') AND NOT ch.is_backwards
+                  FROM closed cl
+                  JOIN change ch ON ch.lead_id = cl.lead_id
+                 CROSS JOIN LATERAL generate_series(
+                       date_trunc('month', cl.entered_at),
+                       date_trunc('month', %(when)s),
+                       interval '1 month') AS mo(month)
+                 WHERE cl.kind != 'lost' AND cl.stage_id IS NOT NULL
+                ON CONFLICT (history_id, month) DO UPDATE SET moved = EXCLUDED.moved
+                 WHERE m.moved IS DISTINCT FROM EXCLUDED.moved
+                """,
+                params,
+            )
+        # open the new stays, with their months through the later of their
+        # first one and the one the open stays are stored through
+        cr.execute(
+            f"""
+            WITH change AS ({changes_sql}
+            ), opened AS (
+                INSERT INTO crm_lead_stage_history (
+                    lead_id, kind, stage_from_id, stage_id, entered_at,
+                    user_id, team_id, company_id, expected_revenue, probability,
+                    is_backwards, create_uid, create_date, write_uid, write_date)
+                SELECT c.lead_id, c.kind, c.stage_from_id, c.stage_id, %(when)s,
+                       c.user_id, c.team_id, c.company_id,
+                       COALESCE(c.expected_revenue, 0),
+                       -- lost is probability 0: Odoo writes it after archiving
+                       CASE WHEN c.kind = 'lost' THEN 0
+                            ELSE COALESCE(c.probability, 0) END,
+                       c.is_backwards, %(uid)s, %(when)s, %(uid)s, %(when)s
+                  FROM change c
+                RETURNING id, lead_id, stage_id, kind
+            )
+            INSERT INTO crm_lead_stage_month (
+                history_id, lead_id, stage_id, month, date, moved)
+            SELECT o.id, o.lead_id, o.stage_id, mo.month,
+                   GREATEST(mo.month, %(when)s), FALSE
+              FROM opened o
+             CROSS JOIN LATERAL generate_series(
+                   date_trunc('month', %(when)s),
+                   GREATEST(date_trunc('month', %(when)s),
+                            crm_lead_stage_month_through()),
+                   interval '1 month') AS mo(month)
+             WHERE o.kind != 'lost' AND o.stage_id IS NOT NULL
             """,
-            {
-                "when": when,
-                "uid": self.env.uid,
-                "ids": lead_ids,
-                "froms": [change[1] or None for change in changes],
-                "kinds": [change[2] for change in changes],
-            },
+            params,
         )
+        self.env["crm.lead.stage.month"].invalidate_model()
         self.invalidate_model()
         self.env["crm.lead"].browse(lead_ids).invalidate_recordset(
             ["stage_history_ids"]
@@ -225,4 +278,5 @@ class CrmLeadStageHistory(models.Model):
         )
         count = cr.rowcount
         self.invalidate_model()
+        self.env["crm.lead.stage.month"]._fill()
         return count

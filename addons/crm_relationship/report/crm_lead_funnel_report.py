@@ -1,4 +1,6 @@
-from odoo import fields, models, tools
+from odoo import api, fields, models, tools
+from odoo.models import parse_read_group_spec
+from odoo.tools import SQL
 
 from .crm_analysis_mixin import distinct_count, distinct_rate
 
@@ -37,6 +39,19 @@ class CrmLeadFunnelReport(models.Model):
         "step_rate": distinct_rate("reached_key", "previous_key"),
     }
 
+    # the same measures where each key has one row a group at most
+    _sql_aggregates_unique = {
+        "count_in": "COUNT({t}.in_key)",
+        "count_reached": "COUNT({t}.reached_key)",
+        "count_previous": "COUNT({t}.previous_key)",
+        "conversion_rate": (
+            "100.0 * COUNT({t}.reached_key) / NULLIF(COUNT({t}.in_key), 0)"
+        ),
+        "step_rate": (
+            "100.0 * COUNT({t}.reached_key) / NULLIF(COUNT({t}.previous_key), 0)"
+        ),
+    }
+
     cohort = fields.Selection(COHORTS, readonly=True)
     date = fields.Datetime(readonly=True)
     lead_id = fields.Many2one("crm.lead", "Opportunity", readonly=True)
@@ -55,16 +70,70 @@ class CrmLeadFunnelReport(models.Model):
     conversion_rate = fields.Float("Conversion (%)", readonly=True, aggregator="sum")
     step_rate = fields.Float("Step Conversion (%)", readonly=True, aggregator="sum")
 
+    @api.model
+    def _read_group(
+        self,
+        domain,
+        groupby=(),
+        aggregates=(),
+        having=(),
+        offset=0,
+        limit=None,
+        order=None,
+    ):
+        report = self
+        if self._keys_unique_in_groups(domain, groupby):
+            report = self.with_context(crm_funnel_keys_unique=True)
+        return super(CrmLeadFunnelReport, report)._read_group(
+            domain, groupby, aggregates, having, offset, limit, order
+        )
+
+    @api.model
+    def _keys_unique_in_groups(self, domain, groupby):
+        """Whether no key has two rows in a group, so that counting rows
+        counts keys: a lead has one created row a stage, a stay one active
+        row a month (not a week: its first two rows may share one)."""
+        by_stage = "stage_id" in groupby
+        by_month = bool({"date:month", "date:day"} & set(groupby))
+        cohorts = {"created", "active"}
+        domain = list(domain or ())
+        # a cohort the domain keeps alone (a plain conjunction only)
+        if "cohort" not in groupby and not any(
+            term in ("|", "!") for term in domain if isinstance(term, str)
+        ):
+            for term in domain:
+                if isinstance(term, list | tuple) and tuple(term[:2]) == (
+                    "cohort",
+                    "=",
+                ):
+                    cohorts &= {term[2]}
+        unique = {"created": by_stage, "active": by_month}
+        return all(unique.get(cohort, False) for cohort in cohorts)
+
+    def _read_group_select(self, aggregate_spec, query):
+        if aggregate_spec != "__count" and self.env.context.get(
+            "crm_funnel_keys_unique"
+        ):
+            fname, __, __ = parse_read_group_spec(aggregate_spec)
+            if fname in self._sql_aggregates_unique:
+                self._field_to_sql(self._table, fname, query)
+                return SQL(
+                    self._sql_aggregates_unique[fname].replace("{t}", "%(t)s"),
+                    t=SQL.identifier(self._table),
+                )
+        return super()._read_group_select(aggregate_spec, query)
+
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
-        # the months a stay overlaps; declared at 3 rows a stay (generate_series
+        # the months an open stay has gone on since those stored (until the
+        # daily cron stores them); declared at 3 rows a stay (generate_series
         # counts 1,000, which makes large funnels cross jit_above_cost), and
         # kept from inlining by its SET clause
         self.env.cr.execute(
             """
             CREATE OR REPLACE FUNCTION crm_lead_funnel_months(
                 started timestamp, ended timestamp)
-            RETURNS SETOF timestamp LANGUAGE sql STABLE ROWS 3
+            RETURNS SETOF timestamp LANGUAGE sql STABLE PARALLEL SAFE ROWS 3
             SET search_path FROM CURRENT AS $$
                 SELECT generate_series(date_trunc('month', started),
                                        date_trunc('month', ended),
@@ -72,6 +141,11 @@ class CrmLeadFunnelReport(models.Model):
             $$
             """
         )
+        # Keys of the distinct counts: a lead (negative) in the created cohort,
+        # a stay (its history row) in the active one. Ids follow the rows' own
+        # keys, so they stay the same between reads and a read by id or by
+        # cohort reads only its rows: 2 × (lead × 2^20 + stage) for a created
+        # row, 2 × (stay × 2^12 + month number) + 1 for an active one.
         self.env.cr.execute(
             f"""
             CREATE OR REPLACE VIEW {self._table} AS (
@@ -93,59 +167,48 @@ class CrmLeadFunnelReport(models.Model):
                     ON s.team_id IS NULL OR s.team_id = l.team_id
                   LEFT JOIN reached r ON r.lead_id = l.id
                  WHERE l.type = 'opportunity'
-            ), stays AS (
-                SELECT h.id, h.lead_id, h.stage_id, h.entered_at,
-                       COALESCE(h.left_at, now() AT TIME ZONE 'UTC') AS ended_at,
-                       h.left_at, l.user_id, l.team_id, l.company_id,
-                       l.campaign_id,
-                       nxt.kind IN ('stage', 'won') AND NOT nxt.is_backwards
-                           AS moved_on
-                  FROM crm_lead_stage_history h
-                  JOIN crm_lead l ON l.id = h.lead_id
-                  LEFT JOIN LATERAL (
-                      SELECT n.kind, n.is_backwards FROM crm_lead_stage_history n
-                       WHERE n.lead_id = h.lead_id AND n.entered_at = h.left_at
-                         AND n.id != h.id
-                       ORDER BY n.id LIMIT 1
-                  ) nxt ON TRUE
-                 WHERE h.kind != 'lost' AND h.stage_id IS NOT NULL
-                   AND l.type = 'opportunity'
-            )
-            -- ids follow the rows' own keys, so they stay the same between reads
-            SELECT ROW_NUMBER() OVER (
-                       ORDER BY u.cohort, u.lead_id, u.stage_id, u.date, u.in_key)
-                       AS id, u.*
-              FROM (
-                SELECT 'created' AS cohort, c.date, c.lead_id, c.stage_id,
-                       c.user_id, c.team_id, c.company_id, c.campaign_id,
-                       'l' || c.lead_id AS in_key,
-                       CASE WHEN c.is_reached THEN 'l' || c.lead_id END
-                           AS reached_key,
-                       CASE WHEN c.is_previous THEN 'l' || c.lead_id END
-                           AS previous_key,
-                       1 AS count_in,
-                       c.is_reached::int AS count_reached,
-                       c.is_previous::int AS count_previous,
-                       100.0 * c.is_reached::int AS conversion_rate,
-                       CASE WHEN c.is_previous THEN 100.0 * c.is_reached::int
-                       END AS step_rate
-                  FROM created c
+            ), months AS (
+                SELECT m.history_id, m.lead_id, m.stage_id, m.month, m.date,
+                       m.moved
+                  FROM crm_lead_stage_month m
                 UNION ALL
-                SELECT 'active', GREATEST(m.month, st.entered_at), st.lead_id,
-                       st.stage_id, st.user_id, st.team_id, st.company_id,
-                       st.campaign_id,
-                       'h' || st.id,
-                       CASE WHEN moved THEN 'h' || st.id END,
-                       'h' || st.id,
-                       1, moved::int, 1, 100.0 * moved::int, 100.0 * moved::int
-                  FROM stays st
-                  CROSS JOIN LATERAL crm_lead_funnel_months(
-                      st.entered_at, st.ended_at) AS m(month)
-                  CROSS JOIN LATERAL (
-                      SELECT COALESCE(st.moved_on, FALSE)
-                             AND st.left_at < m.month + interval '1 month'
-                             AS moved) mv
-              ) u
+                SELECT h.id, h.lead_id, h.stage_id, g.month, g.month, FALSE
+                  FROM crm_lead_stage_history h
+                 CROSS JOIN LATERAL crm_lead_funnel_months(
+                       GREATEST(date_trunc('month', h.entered_at),
+                                crm_lead_stage_month_through()) + interval '1 month',
+                       now() AT TIME ZONE 'UTC') AS g(month)
+                 WHERE h.left_at IS NULL AND h.kind != 'lost'
+                   AND h.stage_id IS NOT NULL
+                   AND COALESCE(crm_lead_stage_month_through(), '-infinity')
+                       < date_trunc('month', now() AT TIME ZONE 'UTC')
+            )
+            SELECT 2 * (c.lead_id::bigint * 1048576 + c.stage_id) AS id,
+                   'created' AS cohort, c.date, c.lead_id, c.stage_id,
+                   c.user_id, c.team_id, c.company_id, c.campaign_id,
+                   -c.lead_id AS in_key,
+                   CASE WHEN c.is_reached THEN -c.lead_id END AS reached_key,
+                   CASE WHEN c.is_previous THEN -c.lead_id END AS previous_key,
+                   1 AS count_in,
+                   c.is_reached::int AS count_reached,
+                   c.is_previous::int AS count_previous,
+                   100.0 * c.is_reached::int AS conversion_rate,
+                   CASE WHEN c.is_previous THEN 100.0 * c.is_reached::int
+                   END AS step_rate
+              FROM created c
+            UNION ALL
+            SELECT 2 * (m.history_id::bigint * 4096
+                        + (12 * EXTRACT(YEAR FROM m.month)
+                           + EXTRACT(MONTH FROM m.month))::int % 4096) + 1,
+                   'active', m.date, m.lead_id, m.stage_id,
+                   l.user_id, l.team_id, l.company_id, l.campaign_id,
+                   m.history_id,
+                   CASE WHEN m.moved THEN m.history_id END,
+                   m.history_id,
+                   1, m.moved::int, 1, 100.0 * m.moved::int, 100.0 * m.moved::int
+              FROM months m
+              JOIN crm_lead l ON l.id = m.lead_id
+             WHERE l.type = 'opportunity'
             )
             """
         )

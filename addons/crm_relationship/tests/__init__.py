@@ -28,6 +28,7 @@ from . import test_account_management_demo
 from . import test_external_invoice_lines
 from . import test_sales_analytics_history
 from . import test_sales_analytics_reports
+from . import test_sales_analytics_funnel
 from . import test_sales_analytics_stale
 from . import test_sales_analytics_campaign
 from . import test_sales_analytics_demo

@@ -46,3 +46,8 @@ class TestSalesAnalyticsDemo(TransactionCase):
             [], [], ["close_rate:sum"]
         )
         self.assertTrue(0 < rate < 100)
+        # the demo history is written in SQL: its stays have their months
+        [(moved,)] = self.env["crm.lead.funnel.report"]._read_group(
+            [("cohort", "=", "active")], [], ["count_reached:sum"]
+        )
+        self.assertGreater(moved, 0)
