@@ -15,6 +15,7 @@ import cProfile
 import gc
 import io
 import pstats
+import statistics
 import subprocess
 import sys
 
@@ -75,9 +76,11 @@ def main():
         side.create_batch(chunks[0], True)
         side.create_batch(chunks[0], False)
         seconds = {True: [], False: []}
+        cpu = {True: [], False: []}
         for chunk in chunks[1:]:
             for with_sla in (True, False):
                 seconds[with_sla].append(side.create_batch(chunk, with_sla))
+                cpu[with_sla].append(side.last_cpu)
         per_ticket = {
             kind: 1000 * min(values) / bench.BATCH for kind, values in seconds.items()
         }
@@ -87,6 +90,22 @@ def main():
             f"SLA cost {per_ticket[True] - per_ticket[False]:.2f} "
             f"(load {bench.load_average()})"
         )
+        if None not in cpu[True] + cpu[False]:
+            # CPU seconds of this process and its PostgreSQL backend: the
+            # median batch, as the load inflates wall time, not CPU time
+            per_ticket = {
+                kind: 1000 * statistics.median(values) / bench.BATCH
+                for kind, values in cpu.items()
+            }
+            print(
+                f"CPU ms per ticket (median of {args.batches} batches): "
+                f"with SLA {per_ticket[True]:.3f}, without {per_ticket[False]:.3f}, "
+                f"SLA cost {per_ticket[True] - per_ticket[False]:.3f}; per batch "
+                + ", ".join(
+                    f"{1000 * (w - wo) / bench.BATCH:.3f}"
+                    for w, wo in zip(cpu[True], cpu[False], strict=True)
+                )
+            )
         if args.whole:
             # the whole batches, with and without SLA: the difference is where
             # the SLA costs, inside or outside _sla_apply_policies
