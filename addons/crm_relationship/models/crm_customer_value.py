@@ -33,6 +33,13 @@ CHURN_RULES = {
     ),
     "expiring": (20, "v.expiring_agreement_count > 0"),
 }
+# the activity type that says how to get in touch, by interaction channel,
+# in the order a cadence activity falls back on when a channel is forbidden
+CHANNEL_ACTIVITY_TYPES = {
+    "call": "mail.mail_activity_data_call",
+    "email": "mail.mail_activity_data_email",
+    "meeting": "mail.mail_activity_data_meeting",
+}
 HIGH_SCORE = 50
 MEDIUM_SCORE = 25
 DOCS_TABLE = "crm_customer_value_docs"
@@ -723,20 +730,43 @@ class CrmCustomerValue(models.Model):
         if not rows:
             return self.env["mail.activity"]
         tiers = self.env["crm.customer.tier"].browse({row[2] for row in rows})
+        partners = self.env["res.partner"].browse(row[0] for row in rows)
+        channel_rules = self.env["crm.customer.preference"]._get_channel_rules(partners)
         default_type = self.env.ref(
             "mail.mail_activity_data_call", raise_if_not_found=False
+        )
+        channel_labels = dict(
+            self.env["crm.interaction"]
+            ._fields["channel"]
+            ._description_selection(self.env)
         )
         model_id = self.env["ir.model"]._get_id("res.partner")
         today = fields.Date.context_today(self)
         values = []
         for partner_id, user_id, tier_id, last_contact in rows:
-            tier = tiers.browse(tier_id)
-            activity_type = tier.activity_type_id or default_type
+            preferred, forbidden = channel_rules.get(partner_id, (False, set()))
+            activity_type, channel = self._cadence_activity_type(
+                tiers.browse(tier_id).activity_type_id or default_type,
+                preferred,
+                forbidden,
+            )
             summary = (
                 _("Keep in touch: last contact on %s", last_contact.date())
                 if last_contact
                 else _("Keep in touch: no contact yet")
             )
+            if channel:
+                summary = _(
+                    "%(summary)s (by %(channel)s)",
+                    summary=summary,
+                    channel=channel_labels[channel],
+                )
+            note = False
+            if forbidden:
+                note = _(
+                    "Do not contact by: %s",
+                    ", ".join(channel_labels[code] for code in sorted(forbidden)),
+                )
             values.append(
                 {
                     "res_model_id": model_id,
@@ -744,11 +774,34 @@ class CrmCustomerValue(models.Model):
                     "user_id": user_id,
                     "activity_type_id": activity_type.id if activity_type else False,
                     "summary": summary,
+                    "note": note,
                     "date_deadline": today,
                     "account_reason": "cadence",
                 }
             )
         return self.env["mail.activity"].sudo().create(values)
+
+    @api.model
+    def _cadence_activity_type(self, tier_type, preferred, forbidden):
+        """The activity type and channel of a cadence activity: the customer's
+        preferred channel first, else the tier's type, else any channel the
+        customer did not forbid (in the order of the channels)."""
+        type_channels = {}
+        for channel, xmlid in CHANNEL_ACTIVITY_TYPES.items():
+            activity_type = self.env.ref(xmlid, raise_if_not_found=False)
+            if activity_type:
+                type_channels.setdefault(activity_type, channel)
+        channel_types = {channel: type_ for type_, channel in type_channels.items()}
+        todo = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
+        if preferred:
+            return channel_types.get(preferred, todo), preferred
+        tier_channel = type_channels.get(tier_type, False)
+        if tier_channel not in forbidden:
+            return tier_type, (tier_channel if forbidden else False)
+        for channel in CHANNEL_ACTIVITY_TYPES:
+            if channel not in forbidden and channel in channel_types:
+                return channel_types[channel], channel
+        return todo, False
 
     @api.model
     def _schedule_churn_activities(self, values):
