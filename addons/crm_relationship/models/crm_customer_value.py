@@ -4,6 +4,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
@@ -67,6 +68,12 @@ class CrmCustomerValue(models.Model):
     computed_on = fields.Date(required=True, index=True, readonly=True)
     is_latest = fields.Boolean(
         "Latest", index=True, readonly=True, help="The customer's latest snapshot."
+    )
+    is_month_last = fields.Boolean(
+        "Month's Last",
+        readonly=True,
+        help="The customer's last snapshot of its month: the one a report by "
+        "month adds up, never the same customer once per day.",
     )
     user_id = fields.Many2one(
         "res.users",
@@ -286,6 +293,9 @@ class CrmCustomerValue(models.Model):
                   AND (is_latest OR computed_on = %(today)s)""",
             params,
         )
+        self._mark_month_last(
+            [("company_id", "in", companies.ids)], month_of=params["today"]
+        )
         self._record_tier_changes(params)
         cr.execute("DROP TABLE IF EXISTS crm_customer_value_docs")
         self.invalidate_model()
@@ -293,6 +303,44 @@ class CrmCustomerValue(models.Model):
         self._schedule_cadence_activities(companies)
         self._schedule_churn_activities(rising)
         return True
+
+    @api.model
+    def _mark_month_last(self, domain, month_of=None):
+        """Flag each customer's last snapshot of the month (of ``month_of``
+        only, or of every month) among the snapshots of ``domain``; only
+        the rows whose flag changes are written."""
+        self.flush_model(["partner_id", "company_id", "computed_on", "is_month_last"])
+        query = self._search(domain)
+        if month_of:
+            first = month_of.replace(day=1)
+            period = SQL(
+                "computed_on >= %s AND computed_on < %s",
+                first,
+                first + relativedelta(months=1),
+            )
+        else:
+            period = SQL("TRUE")
+        self.env.cr.execute(
+            SQL(
+                """UPDATE crm_customer_value v
+                      SET is_month_last = (v.computed_on = m.last_day)
+                     FROM (SELECT partner_id, company_id,
+                                  date_trunc('month', computed_on) AS month,
+                                  MAX(computed_on) AS last_day
+                             FROM crm_customer_value
+                            WHERE id IN (%(ids)s) AND %(period)s
+                            GROUP BY 1, 2, 3) m
+                    WHERE v.partner_id = m.partner_id
+                      AND v.company_id = m.company_id
+                      AND date_trunc('month', v.computed_on) = m.month
+                      AND v.id IN (%(ids)s) AND %(period)s
+                      AND v.is_month_last IS DISTINCT FROM
+                          (v.computed_on = m.last_day)""",
+                ids=query.subselect(),
+                period=period,
+            )
+        )
+        self.invalidate_model(["is_month_last"])
 
     def _prepare_documents(self, params):
         """A temporary table of the revenue documents: posted Odoo invoices

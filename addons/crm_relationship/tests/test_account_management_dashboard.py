@@ -1,3 +1,5 @@
+from datetime import date
+
 from freezegun import freeze_time
 
 from odoo.tests import HttpCase, new_test_user, tagged
@@ -100,6 +102,44 @@ class AccountDashboardTests:
             groups="base.group_user,crm_relationship.group_user",
         )
         self.assertFalse(any(self._counts(self.tier_a, other).values()))
+
+    def test_value_by_month_counts_each_customer_once(self):
+        Value = self.env["crm.customer.value"]
+        for day in ("2026-05-30", "2026-05-31", "2026-06-14", "2026-06-15"):
+            with freeze_time(f"{day} 10:00:00"):
+                self._run()
+        ours = [("partner_id", "in", self._ours().ids)]
+
+        def by_month():
+            return {
+                str(month): (count, revenue)
+                for month, count, revenue in Value._read_group(
+                    [*ours, ("is_month_last", "=", True)],
+                    ["computed_on:month"],
+                    ["__count", "revenue_12m:sum"],
+                )
+            }
+
+        june_revenue = sum(self._value(p).revenue_12m for p in self._ours())
+        months = by_month()
+        self.assertEqual(set(months), {"2026-05-01", "2026-06-01"})
+        self.assertEqual(months["2026-05-01"][0], 4)
+        self.assertEqual(months["2026-06-01"], (4, june_revenue))
+        flagged = Value.search([*ours, ("is_month_last", "=", True)])
+        self.assertEqual(
+            set(flagged.mapped("computed_on")), {date(2026, 5, 31), date(2026, 6, 15)}
+        )
+        # the next day takes June's flag over; May keeps its own
+        with freeze_time("2026-06-16 10:00:00"):
+            self._run()
+        flagged = Value.search([*ours, ("is_month_last", "=", True)])
+        self.assertEqual(
+            set(flagged.mapped("computed_on")), {date(2026, 5, 31), date(2026, 6, 16)}
+        )
+        # the update's migration flags every month again from scratch
+        flagged.sudo().is_month_last = False
+        Value._mark_month_last([])
+        self.assertEqual(Value.search([*ours, ("is_month_last", "=", True)]), flagged)
 
 
 @tagged("post_install", "-at_install")
