@@ -827,7 +827,7 @@ class CrmCustomerValue(models.Model):
                     "account_reason": "cadence",
                 }
             )
-        return self.env["mail.activity"].sudo().create(values)
+        return self._create_activities(values)
 
     @api.model
     def _cadence_activity_type(self, tier_type, preferred, forbidden):
@@ -885,7 +885,19 @@ class CrmCustomerValue(models.Model):
                     "account_reason": "churn",
                 }
             )
-        return self.env["mail.activity"].sudo().create(create)
+        return self._create_activities(create)
+
+    @api.model
+    def _create_activities(self, values):
+        """The night's activities, without one "assigned to you" email each:
+        the account managers find them in their activities, not thousands of
+        messages in their inbox the first night."""
+        return (
+            self.env["mail.activity"]
+            .sudo()
+            .with_context(mail_activity_quick_update=True)
+            .create(values)
+        )
 
     @api.model
     def _register_contacts(self, interactions):
