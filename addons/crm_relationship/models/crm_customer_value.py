@@ -272,6 +272,9 @@ class CrmCustomerValue(models.Model):
         cr = self.env.cr
         self._prepare_documents(params)
         self._insert_snapshots(params)
+        # the measures join today's rows, just inserted: without statistics
+        # on them the planner may loop over them once per row
+        cr.execute("ANALYZE crm_customer_value")
         for measure in (
             self._measure_share,
             self._measure_trend,
@@ -436,14 +439,16 @@ class CrmCustomerValue(models.Model):
 
     def _measure_share(self, params):
         self.env.cr.execute(
-            f"""UPDATE crm_customer_value v
+            f"""WITH t AS MATERIALIZED (
+                    SELECT company_id, SUM(GREATEST(revenue_12m, 0)) AS total
+                      FROM crm_customer_value
+                     WHERE computed_on = %(today)s
+                       AND company_id = ANY(%(companies)s)
+                     GROUP BY company_id)
+                UPDATE crm_customer_value v
                    SET revenue_share = CASE WHEN t.total > 0
                        THEN 100.0 * GREATEST(v.revenue_12m, 0) / t.total ELSE 0 END
-                  FROM (SELECT company_id, SUM(GREATEST(revenue_12m, 0)) AS total
-                          FROM crm_customer_value
-                         WHERE computed_on = %(today)s
-                           AND company_id = ANY(%(companies)s)
-                         GROUP BY company_id) t
+                  FROM t
                  WHERE t.company_id = v.company_id AND {self._today_rows()}""",
             params,
         )
@@ -609,7 +614,7 @@ class CrmCustomerValue(models.Model):
                         SELECT id, SUM(revenue_share) OVER (ORDER BY sequence, id)
                                AS upper_share
                           FROM crm_customer_tier WHERE id = ANY(%(tier_ids)s)),
-                    ranked AS (
+                    ranked AS MATERIALIZED (
                         SELECT v.id, v.revenue_12m,
                                COALESCE(100.0 * COALESCE(SUM(GREATEST(v.revenue_12m, 0))
                                    OVER (PARTITION BY v.company_id
