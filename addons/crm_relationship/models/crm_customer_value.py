@@ -720,10 +720,17 @@ class CrmCustomerValue(models.Model):
 
     def _rising_to_high(self, params):
         """Today's snapshots at high risk whose customer's previous snapshot
-        was not (read before today's become the latest)."""
+        was not (read before today's become the latest), of customers with an
+        active account manager and no churn activity open."""
         self.env.cr.execute(
             f"""SELECT v.id FROM crm_customer_value v
+                  JOIN res_partner p ON p.id = v.partner_id
+                  JOIN res_users u ON u.id = p.user_id AND u.active
                  WHERE {self._today_rows()} AND v.churn_level = 'high'
+                   AND NOT EXISTS (
+                       SELECT 1 FROM mail_activity a
+                        WHERE a.res_model = 'res.partner' AND a.res_id = v.partner_id
+                          AND a.account_reason = 'churn' AND a.active)
                    AND NOT EXISTS (
                        SELECT 1 FROM crm_customer_value prev
                         WHERE prev.partner_id = v.partner_id
