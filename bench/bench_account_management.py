@@ -382,6 +382,7 @@ def main():
     finally:
         if not args.keep:
             registry.delete(args.db)
+            odoo.sql_db.close_db(args.db)
             drop_database(args.db)
 
 
