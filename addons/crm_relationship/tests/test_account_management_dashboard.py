@@ -158,7 +158,9 @@ class TestAccountDashboardUi(HttpCase):
         )
         customer.customer_tier_override_id = tier_c
         self.env["crm.customer.value"]._run_computation()
-        value = customer.customer_value_id
+        value = self.env["crm.customer.value"].search(
+            [("partner_id", "=", customer.id), ("is_latest", "=", True)]
+        )
         self.assertEqual(value.tier_id, tier_c)
         self.assertTrue(value.is_overdue)
         self.start_tour(
