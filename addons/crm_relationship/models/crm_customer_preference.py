@@ -1,6 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from .crm_interaction import CHANNELS
+
 PREFERENCE_CATEGORIES = [
     ("product_interest", "Product Interest"),
     ("channel", "Preferred Channel"),
@@ -16,7 +18,33 @@ PREFERENCE_SOURCES = [
     ("ticket", "Ticket"),
 ]
 # what a change of makes a new row: the old one is closed, never overwritten
-VERSIONED_FIELDS = ("category", "topic", "value")
+VERSIONED_FIELDS = ("category", "topic", "value", "channel")
+# the categories whose value is an interaction channel
+CHANNEL_CATEGORIES = ("channel", "do_not_contact")
+# words people write for a channel, beside its code and label
+CHANNEL_WORDS = {
+    "phone": "call",
+    "telephone": "call",
+    "phone call": "call",
+    "calls": "call",
+    "mobile": "call",
+    "e-mail": "email",
+    "mail": "email",
+    "emails": "email",
+    "text": "sms",
+    "text message": "sms",
+    "whatsapp": "chat",
+    "telegram": "chat",
+    "messenger": "chat",
+    "visit": "meeting",
+    "meetings": "meeting",
+    "in person": "meeting",
+    "fax": "letter",
+    "letter": "letter",
+    "post": "letter",
+    "web": "web",
+    "website": "web",
+}
 
 
 class CrmCustomerPreference(models.Model):
@@ -36,6 +64,15 @@ class CrmCustomerPreference(models.Model):
     category = fields.Selection(PREFERENCE_CATEGORIES, required=True, default="other")
     topic = fields.Char(help="What the preference is about, e.g. Solar panels, Calls.")
     value = fields.Char(help="What the customer prefers, e.g. Mornings, WhatsApp.")
+    channel = fields.Selection(
+        CHANNELS,
+        compute="_compute_channel",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="The interaction channel a Preferred Channel or Do Not Contact By "
+        "preference names: the quick log and the cadence activities follow it.",
+    )
     source = fields.Selection(PREFERENCE_SOURCES, required=True, default="manual")
     valid_from = fields.Date(required=True, default=fields.Date.context_today)
     valid_to = fields.Date(help="Empty while the preference holds.")
@@ -59,6 +96,21 @@ class CrmCustomerPreference(models.Model):
                 not preference.valid_to or preference.valid_to > today
             )
 
+    @api.depends("category", "value")
+    def _compute_channel(self):
+        words = {
+            **{code: code for code, _label in CHANNELS},
+            **{label.lower(): code for code, label in CHANNELS},
+            **CHANNEL_WORDS,
+        }
+        for preference in self:
+            if preference.category not in CHANNEL_CATEGORIES:
+                preference.channel = False
+            elif preference.value:
+                preference.channel = words.get(
+                    preference.value.strip().lower(), preference.channel
+                )
+
     def _search_is_current(self, operator, value):
         today = fields.Date.context_today(self)
         current = [
@@ -69,9 +121,19 @@ class CrmCustomerPreference(models.Model):
         ]
         return current if (operator == "=") == bool(value) else ["!", *current]
 
-    @api.constrains("topic", "valid_from", "valid_to")
+    @api.constrains("topic", "valid_from", "valid_to", "category", "channel")
     def _check_preference(self):
         for preference in self:
+            if preference.category in CHANNEL_CATEGORIES and not preference.channel:
+                raise ValidationError(
+                    _(
+                        "Preference %(topic)s of %(customer)s: choose its Channel "
+                        "(“%(value)s” is not one of the interaction channels).",
+                        topic=preference.topic or "",
+                        customer=preference.partner_id.display_name,
+                        value=preference.value or "",
+                    )
+                )
             if not (preference.topic or "").strip():
                 raise ValidationError(
                     _(
@@ -123,6 +185,7 @@ class CrmCustomerPreference(models.Model):
                 "category": preference.category,
                 "topic": preference.topic,
                 "value": preference.value,
+                "channel": preference.channel,
                 "source": preference.source,
                 **vals,
                 "valid_from": max(today, preference.valid_from),
@@ -134,3 +197,45 @@ class CrmCustomerPreference(models.Model):
             )
             self.create(new_values)
         return True
+
+    # ------------------------------------------------------------
+    # Business methods
+    # ------------------------------------------------------------
+
+    @api.model
+    def _get_channel_rules(self, partners):
+        """For each commercial customer of ``partners``: its preferred
+        channel (False if none or forbidden) and the set of channels it does
+        not want to be contacted by, from the preferences in force today;
+        one query for all."""
+        commercial = partners.commercial_partner_id
+        rules = {partner.id: (False, set()) for partner in commercial}
+        if not commercial:
+            return rules
+        preferences = (
+            self.sudo()
+            .search(
+                [
+                    ("partner_id", "in", commercial.ids),
+                    ("category", "in", CHANNEL_CATEGORIES),
+                    ("channel", "!=", False),
+                    ("is_current", "=", True),
+                ],
+                order="valid_from desc, id desc",
+            )
+            .read(["partner_id", "category", "channel"], load=None)
+        )
+        preferred = {}
+        forbidden = {partner_id: set() for partner_id in rules}
+        for row in preferences:
+            if row["category"] == "do_not_contact":
+                forbidden[row["partner_id"]].add(row["channel"])
+            else:
+                # the newest preferred channel wins
+                preferred.setdefault(row["partner_id"], row["channel"])
+        for partner_id in rules:
+            channel = preferred.get(partner_id, False)
+            if channel in forbidden[partner_id]:
+                channel = False
+            rules[partner_id] = (channel, forbidden[partner_id])
+        return rules

@@ -4,6 +4,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
@@ -33,6 +34,13 @@ CHURN_RULES = {
     ),
     "expiring": (20, "v.expiring_agreement_count > 0"),
 }
+# the activity type that says how to get in touch, by interaction channel,
+# in the order a cadence activity falls back on when a channel is forbidden
+CHANNEL_ACTIVITY_TYPES = {
+    "call": "mail.mail_activity_data_call",
+    "email": "mail.mail_activity_data_email",
+    "meeting": "mail.mail_activity_data_meeting",
+}
 HIGH_SCORE = 50
 MEDIUM_SCORE = 25
 DOCS_TABLE = "crm_customer_value_docs"
@@ -60,6 +68,12 @@ class CrmCustomerValue(models.Model):
     computed_on = fields.Date(required=True, index=True, readonly=True)
     is_latest = fields.Boolean(
         "Latest", index=True, readonly=True, help="The customer's latest snapshot."
+    )
+    is_month_last = fields.Boolean(
+        "Month's Last",
+        readonly=True,
+        help="The customer's last snapshot of its month: the one a report by "
+        "month adds up, never the same customer once per day.",
     )
     user_id = fields.Many2one(
         "res.users",
@@ -258,6 +272,9 @@ class CrmCustomerValue(models.Model):
         cr = self.env.cr
         self._prepare_documents(params)
         self._insert_snapshots(params)
+        # the measures join today's rows, just inserted: without statistics
+        # on them the planner may loop over them once per row
+        cr.execute("ANALYZE crm_customer_value")
         for measure in (
             self._measure_share,
             self._measure_trend,
@@ -279,6 +296,9 @@ class CrmCustomerValue(models.Model):
                   AND (is_latest OR computed_on = %(today)s)""",
             params,
         )
+        self._mark_month_last(
+            [("company_id", "in", companies.ids)], month_of=params["today"]
+        )
         self._record_tier_changes(params)
         cr.execute("DROP TABLE IF EXISTS crm_customer_value_docs")
         self.invalidate_model()
@@ -286,6 +306,44 @@ class CrmCustomerValue(models.Model):
         self._schedule_cadence_activities(companies)
         self._schedule_churn_activities(rising)
         return True
+
+    @api.model
+    def _mark_month_last(self, domain, month_of=None):
+        """Flag each customer's last snapshot of the month (of ``month_of``
+        only, or of every month) among the snapshots of ``domain``; only
+        the rows whose flag changes are written."""
+        self.flush_model(["partner_id", "company_id", "computed_on", "is_month_last"])
+        query = self._search(domain)
+        if month_of:
+            first = month_of.replace(day=1)
+            period = SQL(
+                "computed_on >= %s AND computed_on < %s",
+                first,
+                first + relativedelta(months=1),
+            )
+        else:
+            period = SQL("TRUE")
+        self.env.cr.execute(
+            SQL(
+                """UPDATE crm_customer_value v
+                      SET is_month_last = (v.computed_on = m.last_day)
+                     FROM (SELECT partner_id, company_id,
+                                  date_trunc('month', computed_on) AS month,
+                                  MAX(computed_on) AS last_day
+                             FROM crm_customer_value
+                            WHERE id IN (%(ids)s) AND %(period)s
+                            GROUP BY 1, 2, 3) m
+                    WHERE v.partner_id = m.partner_id
+                      AND v.company_id = m.company_id
+                      AND date_trunc('month', v.computed_on) = m.month
+                      AND v.id IN (%(ids)s) AND %(period)s
+                      AND v.is_month_last IS DISTINCT FROM
+                          (v.computed_on = m.last_day)""",
+                ids=query.subselect(),
+                period=period,
+            )
+        )
+        self.invalidate_model(["is_month_last"])
 
     def _prepare_documents(self, params):
         """A temporary table of the revenue documents: posted Odoo invoices
@@ -381,14 +439,16 @@ class CrmCustomerValue(models.Model):
 
     def _measure_share(self, params):
         self.env.cr.execute(
-            f"""UPDATE crm_customer_value v
+            f"""WITH t AS MATERIALIZED (
+                    SELECT company_id, SUM(GREATEST(revenue_12m, 0)) AS total
+                      FROM crm_customer_value
+                     WHERE computed_on = %(today)s
+                       AND company_id = ANY(%(companies)s)
+                     GROUP BY company_id)
+                UPDATE crm_customer_value v
                    SET revenue_share = CASE WHEN t.total > 0
                        THEN 100.0 * GREATEST(v.revenue_12m, 0) / t.total ELSE 0 END
-                  FROM (SELECT company_id, SUM(GREATEST(revenue_12m, 0)) AS total
-                          FROM crm_customer_value
-                         WHERE computed_on = %(today)s
-                           AND company_id = ANY(%(companies)s)
-                         GROUP BY company_id) t
+                  FROM t
                  WHERE t.company_id = v.company_id AND {self._today_rows()}""",
             params,
         )
@@ -554,7 +614,7 @@ class CrmCustomerValue(models.Model):
                         SELECT id, SUM(revenue_share) OVER (ORDER BY sequence, id)
                                AS upper_share
                           FROM crm_customer_tier WHERE id = ANY(%(tier_ids)s)),
-                    ranked AS (
+                    ranked AS MATERIALIZED (
                         SELECT v.id, v.revenue_12m,
                                COALESCE(100.0 * COALESCE(SUM(GREATEST(v.revenue_12m, 0))
                                    OVER (PARTITION BY v.company_id
@@ -660,10 +720,17 @@ class CrmCustomerValue(models.Model):
 
     def _rising_to_high(self, params):
         """Today's snapshots at high risk whose customer's previous snapshot
-        was not (read before today's become the latest)."""
+        was not (read before today's become the latest), of customers with an
+        active account manager and no churn activity open."""
         self.env.cr.execute(
             f"""SELECT v.id FROM crm_customer_value v
+                  JOIN res_partner p ON p.id = v.partner_id
+                  JOIN res_users u ON u.id = p.user_id AND u.active
                  WHERE {self._today_rows()} AND v.churn_level = 'high'
+                   AND NOT EXISTS (
+                       SELECT 1 FROM mail_activity a
+                        WHERE a.res_model = 'res.partner' AND a.res_id = v.partner_id
+                          AND a.account_reason = 'churn' AND a.active)
                    AND NOT EXISTS (
                        SELECT 1 FROM crm_customer_value prev
                         WHERE prev.partner_id = v.partner_id
@@ -723,20 +790,43 @@ class CrmCustomerValue(models.Model):
         if not rows:
             return self.env["mail.activity"]
         tiers = self.env["crm.customer.tier"].browse({row[2] for row in rows})
+        partners = self.env["res.partner"].browse(row[0] for row in rows)
+        channel_rules = self.env["crm.customer.preference"]._get_channel_rules(partners)
         default_type = self.env.ref(
             "mail.mail_activity_data_call", raise_if_not_found=False
+        )
+        channel_labels = dict(
+            self.env["crm.interaction"]
+            ._fields["channel"]
+            ._description_selection(self.env)
         )
         model_id = self.env["ir.model"]._get_id("res.partner")
         today = fields.Date.context_today(self)
         values = []
         for partner_id, user_id, tier_id, last_contact in rows:
-            tier = tiers.browse(tier_id)
-            activity_type = tier.activity_type_id or default_type
+            preferred, forbidden = channel_rules.get(partner_id, (False, set()))
+            activity_type, channel = self._cadence_activity_type(
+                tiers.browse(tier_id).activity_type_id or default_type,
+                preferred,
+                forbidden,
+            )
             summary = (
                 _("Keep in touch: last contact on %s", last_contact.date())
                 if last_contact
                 else _("Keep in touch: no contact yet")
             )
+            if channel:
+                summary = _(
+                    "%(summary)s (by %(channel)s)",
+                    summary=summary,
+                    channel=channel_labels[channel],
+                )
+            note = False
+            if forbidden:
+                note = _(
+                    "Do not contact by: %s",
+                    ", ".join(channel_labels[code] for code in sorted(forbidden)),
+                )
             values.append(
                 {
                     "res_model_id": model_id,
@@ -744,11 +834,34 @@ class CrmCustomerValue(models.Model):
                     "user_id": user_id,
                     "activity_type_id": activity_type.id if activity_type else False,
                     "summary": summary,
+                    "note": note,
                     "date_deadline": today,
                     "account_reason": "cadence",
                 }
             )
-        return self.env["mail.activity"].sudo().create(values)
+        return self._create_activities(values)
+
+    @api.model
+    def _cadence_activity_type(self, tier_type, preferred, forbidden):
+        """The activity type and channel of a cadence activity: the customer's
+        preferred channel first, else the tier's type, else any channel the
+        customer did not forbid (in the order of the channels)."""
+        type_channels = {}
+        for channel, xmlid in CHANNEL_ACTIVITY_TYPES.items():
+            activity_type = self.env.ref(xmlid, raise_if_not_found=False)
+            if activity_type:
+                type_channels.setdefault(activity_type, channel)
+        channel_types = {channel: type_ for type_, channel in type_channels.items()}
+        todo = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
+        if preferred:
+            return channel_types.get(preferred, todo), preferred
+        tier_channel = type_channels.get(tier_type, False)
+        if tier_channel not in forbidden:
+            return tier_type, (tier_channel if forbidden else False)
+        for channel in CHANNEL_ACTIVITY_TYPES:
+            if channel not in forbidden and channel in channel_types:
+                return channel_types[channel], channel
+        return todo, False
 
     @api.model
     def _schedule_churn_activities(self, values):
@@ -784,7 +897,19 @@ class CrmCustomerValue(models.Model):
                     "account_reason": "churn",
                 }
             )
-        return self.env["mail.activity"].sudo().create(create)
+        return self._create_activities(create)
+
+    @api.model
+    def _create_activities(self, values):
+        """The night's activities, without one "assigned to you" email each:
+        the account managers find them in their activities, not thousands of
+        messages in their inbox the first night."""
+        return (
+            self.env["mail.activity"]
+            .sudo()
+            .with_context(mail_activity_quick_update=True)
+            .create(values)
+        )
 
     @api.model
     def _register_contacts(self, interactions):

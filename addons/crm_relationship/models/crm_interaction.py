@@ -138,6 +138,10 @@ class CrmInteraction(models.Model):
         copy=False,
     )
     followup_date = fields.Date("Follow-up On", copy=False)
+    channel_warning = fields.Char(
+        compute="_compute_channel_warning",
+        help="Set when the customer asked not to be contacted by this channel.",
+    )
     followup_summary = fields.Char("Follow-up Summary", copy=False)
     followup_user_id = fields.Many2one(
         "res.users",
@@ -229,6 +233,29 @@ class CrmInteraction(models.Model):
                         customer=interaction.partner_id.display_name,
                     )
                 )
+
+    @api.depends("partner_id", "channel", "direction")
+    def _compute_channel_warning(self):
+        outbound = self.filtered(
+            lambda i: i.partner_id and i.channel and i.direction == "outbound"
+        )
+        (self - outbound).channel_warning = False
+        rules = self.env["crm.customer.preference"]._get_channel_rules(
+            outbound.partner_id
+        )
+        labels = dict(self._fields["channel"]._description_selection(self.env))
+        for interaction in outbound:
+            commercial = interaction.partner_id.commercial_partner_id
+            _preferred, forbidden = rules.get(commercial.id, (False, set()))
+            interaction.channel_warning = (
+                _(
+                    "%(customer)s asked not to be contacted by %(channel)s.",
+                    customer=commercial.display_name,
+                    channel=labels[interaction.channel],
+                )
+                if interaction.channel in forbidden
+                else False
+            )
 
     @api.onchange("partner_id")
     def _onchange_partner_id(self):
@@ -365,11 +392,27 @@ class CrmInteraction(models.Model):
             "views": [(quick_form.id, "form")],
             "target": "new",
             "context": {
-                "default_channel": "call",
+                "default_channel": self._quick_log_channel(
+                    defaults.get("default_partner_id")
+                ),
                 "default_direction": "outbound",
                 **defaults,
             },
         }
+
+    @api.model
+    def _quick_log_channel(self, partner_id):
+        """The customer's preferred channel, else a call; never a channel it
+        asked not to be contacted by."""
+        partner = self.env["res.partner"].browse(partner_id or [])
+        rules = self.env["crm.customer.preference"]._get_channel_rules(partner)
+        preferred, forbidden = rules.get(
+            partner.commercial_partner_id.id, (False, set())
+        )
+        if preferred:
+            return preferred
+        allowed = [code for code, _label in CHANNELS if code not in forbidden]
+        return "call" if "call" in allowed else (allowed or ["call"])[0]
 
     def action_open_ticket(self):
         """Open a service ticket from this interaction ("open a ticket from

@@ -25,6 +25,7 @@ from . import test_asset_specs_reports
 from . import test_account_management
 from . import test_account_management_preferences
 from . import test_account_management_demo
+from . import test_account_management_dashboard
 from . import test_external_invoice_lines
 from . import test_sales_analytics_history
 from . import test_sales_analytics_reports

@@ -7,6 +7,9 @@ from odoo.tests import new_test_user, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
+from .test_account_management_channels import PreferredChannelTests
+from .test_account_management_dashboard import AccountDashboardTests
+
 TODAY = "2026-06-15 10:00:00"
 
 
@@ -471,6 +474,8 @@ class TestAccountManagement(
     CustomerTiersTests,
     ContactCadenceTests,
     ChurnRiskTests,
+    PreferredChannelTests,
+    AccountDashboardTests,
     AccountManagementCase,
 ):
     """One class: the accounting set-up is paid for once."""

@@ -38,3 +38,6 @@ class TestAccountManagementDemo(TransactionCase):
             [("partner_id", "=", rheinwerk.id), ("kind", "=", "tier_change")]
         )
         self.assertEqual(len(history), 1)
+        # its preferences: emails, never calls
+        action = rheinwerk.action_log_interaction()
+        self.assertEqual(action["context"]["default_channel"], "email")
