@@ -181,7 +181,14 @@ class CrmServicePlan(models.Model):
                 days=plan.product_id.renewal_lead_days
             )
 
-    @api.constrains("start_date", "end_date", "price", "term_months", "coverage_scope")
+    @api.constrains(
+        "start_date",
+        "end_date",
+        "price",
+        "term_months",
+        "coverage_scope",
+        "covered_product_ids",
+    )
     def _check_plan_values(self):
         for plan in self:
             if plan.coverage_scope == "products" and not plan.covered_product_ids:

@@ -306,6 +306,10 @@ class TestPlanCoveringProducts(AssetServiceCase):
         with self.assertRaisesRegex(ValidationError, "Covered Products"):
             with self.cr.savepoint():
                 self._printer_plan(covered_product_ids=[])
+        plan = self._printer_plan()
+        with self.assertRaisesRegex(ValidationError, "Covered Products"):
+            with self.cr.savepoint():
+                plan.covered_product_ids = False
 
     def test_form_fills_the_coverage_from_the_plan_product(self):
         self.gold_product.write(
