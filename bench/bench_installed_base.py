@@ -31,6 +31,7 @@ from bench_customer_history import (  # noqa: E402
 
 BATCH = 100  # invoices posted per batch, alternately with and without the hook
 PLAN_BATCH = 1000
+PROGRESS_EVERY = 20  # batches between two progress lines of the posting
 NO_MAIL = {"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": True}
 
 
@@ -123,7 +124,21 @@ def bench_posting(env, cr, products, customers, invoices):
         posted[kind] += count
         cr.commit()
         env.invalidate_all()
+        if number % PROGRESS_EVERY == PROGRESS_EVERY - 1:
+            print_posting(seconds, posted, flush=True)
     return seconds, posted
+
+
+def print_posting(seconds, posted, flush=False):
+    """Posted so far with and without the hook, and their time ratio."""
+    ratio = (seconds["with"] / posted["with"]) / (
+        seconds["without"] / posted["without"]
+    )
+    print(
+        f"  {sum(posted.values()):,} posted: with the hook {seconds['with']:.1f} s, "
+        f"without {seconds['without']:.1f} s, time per invoice {ratio:.2f}",
+        flush=flush,
+    )
 
 
 def create_plans(env, cr, plan_product, customers, count):

@@ -17,6 +17,8 @@ COVERAGES = [
     ("none", "Not Covered"),
 ]
 RUNNING_PLAN_STATES = ("active", "expiring")
+# the plan terms a new asset of a covered product joins
+OPEN_PLAN_STATES = ("draft", "active", "expiring")
 
 
 class CrmCustomerAsset(models.Model):
@@ -246,7 +248,39 @@ class CrmCustomerAsset(models.Model):
                 vals.setdefault(
                     "categ_id", Product.browse(vals["product_id"]).categ_id.id
                 )
-        return super().create(vals_list)
+        assets = super().create(vals_list)
+        assets._product_plans()._sync_product_assets()
+        return assets
+
+    def write(self, vals):
+        moved = {"partner_id", "product_id", "company_id"} & set(vals)
+        left = (
+            self.plan_ids.filtered(lambda plan: plan.coverage_scope == "products")
+            if moved
+            else None
+        )
+        result = super().write(vals)
+        if moved:
+            (left | self._product_plans())._sync_product_assets()
+        return result
+
+    def _product_plans(self):
+        """The customer's current plans covering all its assets of these
+        assets' products."""
+        if not self:
+            return self.env["crm.service.plan"]
+        return (
+            self.env["crm.service.plan"]
+            .sudo()
+            .search(
+                [
+                    ("coverage_scope", "=", "products"),
+                    ("state", "in", OPEN_PLAN_STATES),
+                    ("partner_id", "in", self.commercial_partner_id.ids),
+                    ("covered_product_ids", "in", self.product_id.ids),
+                ]
+            )
+        )
 
     @api.depends("product_id.categ_id")
     def _compute_categ_id(self):

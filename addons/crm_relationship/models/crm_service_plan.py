@@ -1,8 +1,9 @@
+from collections import defaultdict
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import ValidationError
 
 PLAN_STATES = [
@@ -12,6 +13,10 @@ PLAN_STATES = [
     ("expired", "Expired"),
     ("renewed", "Renewed"),
     ("cancelled", "Cancelled"),
+]
+COVERAGE_SCOPES = [
+    ("assets", "Named Assets"),
+    ("products", "All Assets of Products"),
 ]
 
 
@@ -58,6 +63,25 @@ class CrmServicePlan(models.Model):
         string="Covered Assets",
         check_company=True,
         domain="[('commercial_partner_id', '=', partner_id)]",
+    )
+    coverage_scope = fields.Selection(
+        COVERAGE_SCOPES,
+        "Covers",
+        default="assets",
+        required=True,
+        tracking=True,
+        help="The assets named on the plan, or all the customer's assets of "
+        "the Covered Products: those bought later join the plan as they are "
+        "created.",
+    )
+    covered_product_ids = fields.Many2many(
+        "product.product",
+        "crm_service_plan_product_rel",
+        "plan_id",
+        "product_id",
+        string="Covered Products",
+        check_company=True,
+        domain=[("is_customer_asset", "=", True)],
     )
     term_months = fields.Integer(
         "Term (Months)", compute="_compute_term_months", store=True, readonly=False
@@ -157,9 +181,24 @@ class CrmServicePlan(models.Model):
                 days=plan.product_id.renewal_lead_days
             )
 
-    @api.constrains("start_date", "end_date", "price", "term_months")
+    @api.constrains(
+        "start_date",
+        "end_date",
+        "price",
+        "term_months",
+        "coverage_scope",
+        "covered_product_ids",
+    )
     def _check_plan_values(self):
         for plan in self:
+            if plan.coverage_scope == "products" and not plan.covered_product_ids:
+                raise ValidationError(
+                    _(
+                        "Service plan %(plan)s covers all assets of products: "
+                        "choose its Covered Products.",
+                        plan=plan.display_name,
+                    )
+                )
             if plan.end_date and plan.end_date < plan.start_date:
                 raise ValidationError(
                     _(
@@ -187,8 +226,29 @@ class CrmServicePlan(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        Product = self.env["product.product"]
+        for vals in vals_list:
+            product = Product.browse(vals.get("product_id")).with_company(
+                vals.get("company_id") or self.env.company
+            )
+            # what the plan product says, unless the plan says otherwise
+            if "sla_policy_id" not in vals:
+                vals["sla_policy_id"] = product.service_plan_sla_policy_id.id
+            if (
+                "coverage_scope" not in vals
+                and not vals.get("asset_ids")
+                and product.service_plan_product_ids
+            ):
+                vals["coverage_scope"] = "products"
+                vals["covered_product_ids"] = [
+                    Command.set(product.service_plan_product_ids.ids)
+                ]
         plans = super().create(vals_list)
-        plans.filtered("sla_policy_id").asset_ids._sla_refresh_open_tickets()
+        # linking the assets of covered products refreshes their tickets
+        plans._sync_product_assets()
+        plans.filtered(
+            lambda plan: plan.sla_policy_id and plan.coverage_scope == "assets"
+        ).asset_ids._sla_refresh_open_tickets()
         return plans
 
     def write(self, vals):
@@ -212,7 +272,26 @@ class CrmServicePlan(models.Model):
         result = super().write(vals)
         if entitling:
             (before | entitling.asset_ids)._sla_refresh_open_tickets()
+        if {"coverage_scope", "covered_product_ids", "partner_id", "company_id"} & set(
+            vals
+        ):
+            self._sync_product_assets()
         return result
+
+    def _sync_product_assets(self):
+        """A plan covering products covers exactly the customer's assets of
+        these products (of its company), whenever they were bought."""
+        Asset = self.env["crm.customer.asset"].sudo().with_context(active_test=True)
+        for plan in self.filtered(lambda plan: plan.coverage_scope == "products"):
+            assets = Asset.search(
+                [
+                    ("commercial_partner_id", "=", plan.partner_id.id),
+                    ("product_id", "in", plan.covered_product_ids.ids),
+                    ("company_id", "=", plan.company_id.id),
+                ]
+            )
+            if set(assets.ids) != set(plan.asset_ids.ids):
+                plan.asset_ids = [Command.set(assets.ids)]
 
     def _covers_on(self, day):
         """The plans whose term covers ``day`` (not drafts nor cancelled)."""
@@ -225,9 +304,17 @@ class CrmServicePlan(models.Model):
 
     @api.onchange("product_id")
     def _onchange_product_id(self):
-        if self.product_id:
-            self.name = self.name or self.product_id.name
-            self.price = self.price or self.product_id.lst_price
+        product = self.product_id
+        if product:
+            self.name = self.name or product.name
+            self.price = self.price or product.lst_price
+            self.sla_policy_id = (
+                self.sla_policy_id
+                or product.with_company(self.company_id).service_plan_sla_policy_id
+            )
+            if product.service_plan_product_ids and not self.asset_ids:
+                self.coverage_scope = "products"
+                self.covered_product_ids = product.service_plan_product_ids
 
     def action_activate(self):
         self.filtered(lambda plan: plan.state == "draft").state = "active"
@@ -309,7 +396,24 @@ class CrmServicePlan(models.Model):
         )
         for plan, lead in zip(self, leads, strict=True):
             plan.write({"renewal_lead_id": lead.id, "state": "expiring"})
+        self._send_renewal_reminders()
         return leads
+
+    def _send_renewal_reminders(self):
+        """The reminder email of the plans whose product asks for one: the
+        product's template, else the default one."""
+        default = self.env.ref(
+            "crm_relationship.mail_template_crm_service_plan_renewal",
+            raise_if_not_found=False,
+        )
+        by_template = defaultdict(list)
+        for plan in self:
+            product = plan.product_id
+            template = product.renewal_mail_template_id or default
+            if product.renewal_reminder and template:
+                by_template[template].append(plan.id)
+        for template, plan_ids in by_template.items():
+            template.sudo().send_mail_batch(plan_ids)
 
     def _create_next_terms(self):
         if not self:
@@ -322,6 +426,10 @@ class CrmServicePlan(models.Model):
                     "user_id": plan.user_id.id,
                     "product_id": plan.product_id.id,
                     "asset_ids": [fields.Command.set(plan.asset_ids.ids)],
+                    "coverage_scope": plan.coverage_scope,
+                    "covered_product_ids": [
+                        fields.Command.set(plan.covered_product_ids.ids)
+                    ],
                     "term_months": plan.term_months,
                     "start_date": plan.end_date + timedelta(days=1),
                     "currency_id": plan.currency_id.id,
@@ -386,14 +494,21 @@ class CrmServicePlan(models.Model):
             order="end_date desc",
         )
         latest = {}
-        entitled = {}
         for plan in running:
-            entitled.setdefault(
-                (plan.partner_id.id, plan.product_id.id), plan.sla_policy_id.id
-            )
             latest.setdefault((plan.partner_id.id, plan.product_id.id), plan.end_date)
         previous_by_key = {
             (plan.partner_id.id, plan.product_id.id): plan for plan in reversed(running)
+        }
+        # a next term entitles and covers what the running one does; a first
+        # term what its product says (see create)
+        carried_over = {
+            key: {
+                "sla_policy_id": plan.sla_policy_id.id,
+                "coverage_scope": plan.coverage_scope,
+                "covered_product_ids": [Command.set(plan.covered_product_ids.ids)],
+                "asset_ids": [Command.set(plan.asset_ids.ids)],
+            }
+            for key, plan in previous_by_key.items()
         }
         values = []
         for spec in specs:
@@ -415,7 +530,7 @@ class CrmServicePlan(models.Model):
                     "state": "active",
                     "source_key": spec["source_key"],
                     **spec["extra"],
-                    "sla_policy_id": entitled.get(key, False),
+                    **carried_over.get(key, {}),
                 }
             )
         plans = self.create(values)

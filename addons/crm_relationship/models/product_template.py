@@ -37,6 +37,37 @@ class ProductTemplate(models.Model):
         domain=[("is_service_plan", "=", True)],
         help="The plan offered to the customer when the warranty of an asset ends.",
     )
+    service_plan_sla_policy_id = fields.Many2one(
+        "crm.sla.policy",
+        "Plan SLA Policy",
+        company_dependent=True,
+        help="Copied to the plans this product starts (in this company): "
+        "tickets on the assets they cover get this policy instead of the "
+        "team's default policies.",
+    )
+    service_plan_product_ids = fields.Many2many(
+        "product.product",
+        "product_template_service_plan_product_rel",
+        "template_id",
+        "product_id",
+        "Plan Covers Products",
+        domain=[("is_customer_asset", "=", True)],
+        help="A plan this product starts covers all the customer's assets of "
+        "these products, those bought later too. Empty: the plan covers the "
+        "assets named on it.",
+    )
+    renewal_reminder = fields.Boolean(
+        "Renewal Reminder Email",
+        help="When the renewal of a plan of this product opens, the customer "
+        "gets the reminder email.",
+    )
+    renewal_mail_template_id = fields.Many2one(
+        "mail.template",
+        "Renewal Reminder Template",
+        domain=[("model", "=", "crm.service.plan")],
+        help="The reminder email of this plan product; empty: the default "
+        "“Service Plan: Renewal Reminder”.",
+    )
     renewal_lead_days = fields.Integer(
         "Renewal Lead Time (Days)",
         default=30,

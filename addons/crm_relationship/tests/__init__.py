@@ -34,3 +34,4 @@ from . import test_sales_analytics_stale
 from . import test_sales_analytics_campaign
 from . import test_sales_analytics_demo
 from . import test_customer_hygiene
+from . import test_service_plan_product

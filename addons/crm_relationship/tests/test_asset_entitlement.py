@@ -190,6 +190,149 @@ class TestAssetEntitlement(AssetServiceCase):
 
 
 @tagged("post_install", "-at_install")
+class TestPlanCoveringProducts(AssetServiceCase):
+    """A plan covering all the customer's assets of given products: those
+    there and those bought later, with the entitlement of named assets."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Product = cls.env["product.product"]
+        cls.scanner = Product.create(
+            {"name": "Scanner SC-20", "is_customer_asset": True}
+        )
+        with freeze_time("2026-11-19"):
+            cls.scanner_asset = cls.env["crm.customer.asset"].create(
+                {
+                    "name": "Scanner, reception",
+                    "partner_id": cls.customer.id,
+                    "product_id": cls.scanner.id,
+                    "purchase_date": "2025-05-01",
+                }
+            )
+            cls.their_printer = cls.env["crm.customer.asset"].create(
+                {
+                    "name": "Their printer",
+                    "partner_id": cls.other_customer.id,
+                    "product_id": cls.printer.id,
+                    "purchase_date": "2025-05-01",
+                }
+            )
+
+    def _printer_plan(self, **values):
+        with freeze_time("2026-11-19"):
+            return self.env["crm.service.plan"].create(
+                {
+                    "name": "Gold for all printers",
+                    "partner_id": self.customer.id,
+                    "product_id": self.gold_product.id,
+                    "coverage_scope": "products",
+                    "covered_product_ids": [Command.link(self.printer.id)],
+                    "start_date": "2026-11-01",
+                    "state": "active",
+                    "sla_policy_id": self.gold.id,
+                    **values,
+                }
+            )
+
+    def _new_printer(self, name="Printer, warehouse"):
+        with freeze_time("2026-11-19"):
+            return self.env["crm.customer.asset"].create(
+                {
+                    "name": name,
+                    "partner_id": self.contact.id,
+                    "product_id": self.printer.id,
+                    "purchase_date": "2021-01-01",
+                }
+            )
+
+    def test_plan_covers_the_customers_assets_of_its_products(self):
+        plan = self._printer_plan()
+        self.assertEqual(
+            plan.asset_ids,
+            self.new_printer | self.old_printer | self.planned_printer,
+            "every printer of the customer (a contact's too), no scanner, "
+            "no printer of another customer",
+        )
+        self.assertEqual(self.old_printer.coverage, "plan")
+        self.assertEqual(self.old_printer.coverage_plan_id, plan)
+        self.assertEqual(self.scanner_asset.coverage, "none")
+        ticket = self._ticket(OPENING, asset_id=self.old_printer.id)
+        self.assertEqual(ticket.sla_ids.policy_id, self.gold)
+        scanner_ticket = self._ticket(OPENING, asset_id=self.scanner_asset.id)
+        self.assertEqual(scanner_ticket.sla_ids.policy_id, self.policy)
+
+    def test_asset_bought_later_is_covered(self):
+        plan = self._printer_plan()
+        later = self._new_printer()
+        self.assertIn(later, plan.asset_ids)
+        self.assertEqual(later.coverage, "plan")
+        self.assertIn("Covered by Gold for all printers", later.coverage_label)
+        ticket = self._ticket(OPENING, asset_id=later.id)
+        self.assertEqual(ticket.sla_ids.policy_id, self.gold)
+        # an ended plan takes no new asset; its next term does
+        with freeze_time("2027-11-01"):
+            next_plan = plan._create_next_terms()
+        self.assertEqual(next_plan.coverage_scope, "products")
+        self.assertEqual(next_plan.covered_product_ids, self.printer)
+        newest = self._new_printer("Printer, annex")
+        self.assertIn(newest, next_plan.asset_ids)
+        self.assertNotIn(newest, plan.asset_ids)
+
+    def test_open_tickets_follow_the_covered_products(self):
+        ticket = self._ticket(OPENING, asset_id=self.old_printer.id)
+        self.assertEqual(ticket.sla_ids.policy_id, self.policy)
+        with freeze_time(local("2026-11-19 10:30")):
+            plan = self._printer_plan()
+        self.assertEqual(ticket.sla_ids.policy_id, self.gold)
+        with freeze_time(local("2026-11-19 10:45")):
+            plan.covered_product_ids = self.scanner
+        self.assertEqual(plan.asset_ids, self.scanner_asset)
+        self.assertEqual(ticket.sla_ids.policy_id, self.policy)
+        # a printer moved to another customer leaves the plan
+        with freeze_time(local("2026-11-19 10:50")):
+            plan.covered_product_ids = self.printer
+            self.new_printer.partner_id = self.other_customer
+        self.assertNotIn(self.new_printer, plan.asset_ids)
+        self.assertIn(self.old_printer, plan.asset_ids)
+
+    def test_named_assets_stay_as_named(self):
+        self.assertEqual(self.plan.coverage_scope, "assets")
+        later = self._new_printer()
+        self.assertNotIn(later, self.plan.asset_ids)
+        self.assertEqual(self.plan.asset_ids, self.planned_printer)
+
+    def test_products_scope_needs_products(self):
+        with self.assertRaisesRegex(ValidationError, "Covered Products"):
+            with self.cr.savepoint():
+                self._printer_plan(covered_product_ids=[])
+        plan = self._printer_plan()
+        with self.assertRaisesRegex(ValidationError, "Covered Products"):
+            with self.cr.savepoint():
+                plan.covered_product_ids = False
+
+    def test_form_fills_the_coverage_from_the_plan_product(self):
+        self.gold_product.write(
+            {
+                "service_plan_product_ids": [Command.link(self.printer.id)],
+                "service_plan_sla_policy_id": self.gold.id,
+            }
+        )
+        with freeze_time(OPENING):
+            form = Form(self.env["crm.service.plan"])
+            form.partner_id = self.customer
+            form.product_id = self.gold_product
+            self.assertEqual(form.coverage_scope, "products")
+            self.assertEqual(form.sla_policy_id, self.gold)
+            plan = form.save()
+        self.assertEqual(plan.covered_product_ids, self.printer)
+        self.assertEqual(
+            plan.asset_ids,
+            self.new_printer | self.old_printer | self.planned_printer,
+        )
+
+
+@tagged("post_install", "-at_install")
 class TestAssetFaults(AssetServiceCase):
     """Fault count, last fault and MTBF per asset; faults per 100 installed
     units per month per product."""

@@ -211,3 +211,35 @@ class TestUi(HttpCase):
             set(documents.message_main_attachment_id.mapped("res_model")),
             {"crm.customer.document"},
         )
+
+    def test_accountant_posts_an_asset_invoice_and_sees_the_installed_base(self):
+        new_test_user(
+            self.env,
+            login="rel_tour_accountant",
+            name="Tour Accountant",
+            groups="account.group_account_invoice,crm_relationship.group_user",
+        )
+        customer = self.env["res.partner"].create(
+            {"name": "Tour Solar Ltd", "is_company": True}
+        )
+        inverter = self.env["product.product"].create(
+            {
+                "name": "Tour Inverter SI-10K",
+                "is_customer_asset": True,
+                "warranty_duration": 12,
+                "warranty_unit": "month",
+                "list_price": 9000,
+                "taxes_id": [],
+            }
+        )
+        self.start_tour(
+            "/odoo/action-account.action_move_out_invoice_type/new",
+            "crm_installed_base_invoice_tour",
+            login="rel_tour_accountant",
+        )
+        asset = self.env["crm.customer.asset"].search(
+            [("commercial_partner_id", "=", customer.id)]
+        )
+        self.assertEqual(asset.product_id, inverter)
+        self.assertEqual(asset.source, "invoice")
+        self.assertEqual(asset.coverage, "warranty")
