@@ -36,6 +36,8 @@ ODOO_FAILURE = re.compile(
 )
 KNOWN_FAILURES = REPO / "tools" / "known_odoo_failures.txt"
 BROWSER_SKIP = re.compile(r"websocket|chrome|chromium|browser", re.IGNORECASE)
+# OCA's module and po checks, in their own venv (made by `make test`)
+OCA_VENV = REPO / ".venv-oca"
 
 
 @dataclass
@@ -102,6 +104,14 @@ def lint(tally):
             str(addon_dir),
         ],
         "mypy": [str(venv_python()), "-m", "mypy"],
+        "oca-checks-odoo-module": [
+            str(OCA_VENV / "bin" / "oca-checks-odoo-module"),
+            str(addon_dir / "__manifest__.py"),
+        ],
+        "oca-checks-po": [
+            str(OCA_VENV / "bin" / "oca-checks-po"),
+            *sorted(str(path) for path in (addon_dir / "i18n").glob("*.po*")),
+        ],
     }
     for name, command in checks.items():
         result = subprocess.run(
