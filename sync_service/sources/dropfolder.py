@@ -31,17 +31,26 @@ bookmark count invoices, so a page never splits one. A line without a
 import base64
 import codecs
 import csv
+import functools
 import hashlib
 import json
 import math
 import re
 import shutil
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
+from ..config import SourceConfig
 from ..errors import ConfigError, RowError
-from . import Page, cut_rows
+from . import FolderSource, Page, Row, cut_rows, parse_bookmark
+from .base import Bookmark
+
+# {header: cell} of a data row of a file, or ``__error__`` (and ``__raw__``) when
+# it cannot be read; an invoice's rows grouped as ``__lines__``
+Record = dict[str, Any]
 
 KIND_VALUES = {
     "invoice": "invoice",
@@ -82,50 +91,52 @@ OTHER_DELIMITERS = (";", "\t", "|", ",")
 UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 
-class DropFolderSource:
+class DropFolderSource(FolderSource):
     # pages end before they outweigh ``max_bytes`` (see ``pages``)
     cuts_by_size = True
 
-    def __init__(self, config):
-        self.config = config
+    def __init__(self, config: SourceConfig) -> None:
+        super().__init__(config)
         self.suffix = ".csv" if config.kind == "csv" else ".xlsx"
 
-    def check(self):
+    def check(self) -> None:
         """Before any run: the folder is there and the processed folder can be."""
-        if not self.config.folder.is_dir():
-            raise ConfigError(f"folder: {self.config.folder} does not exist")
-        processed = self.config.processed_folder
+        if not self._folder.is_dir():
+            raise ConfigError(f"folder: {self._folder} does not exist")
+        processed = self._processed_folder
         if processed.exists() and not processed.is_dir():
             raise ConfigError(f"processed_folder: {processed} is not a folder")
 
-    def _files(self):
-        if not self.config.folder.is_dir():
-            raise FileNotFoundError(f"drop folder {self.config.folder} does not exist")
+    def _files(self) -> list[Path]:
+        if not self._folder.is_dir():
+            raise FileNotFoundError(f"drop folder {self._folder} does not exist")
         return sorted(
             path
-            for path in self.config.folder.iterdir()
+            for path in self._folder.iterdir()
             if path.is_file() and path.suffix.lower() == self.suffix
         )
 
-    def _move_aside(self, path):
-        self.config.processed_folder.mkdir(parents=True, exist_ok=True)
-        destination = self.config.processed_folder / path.name
+    def _move_aside(self, path: Path) -> None:
+        self._processed_folder.mkdir(parents=True, exist_ok=True)
+        destination = self._processed_folder / path.name
         if destination.exists():
             destination = destination.with_name(
                 f"{path.stem}.{datetime.now():%Y%m%d%H%M%S}{path.suffix}"
             )
         shutil.move(str(path), str(destination))
 
-    def pages(self, bookmark, page_size, max_bytes=None):
+    def pages(
+        self, bookmark: Bookmark, page_size: int, max_bytes: int | None = None
+    ) -> Iterator[Page]:
         """Pages of at most ``page_size`` rows and, when given, ``max_bytes``
         bytes of rows as JSON (``row_bytes``)."""
-        done_file, done_rows = _parse_bookmark(bookmark)
+        done_file, done_rows = parse_bookmark(bookmark, strict=True)
         for path in self._files():
             # only the bookmark's file can have been applied already: files
             # move aside right after their last page
             file_key = f"{path.name}@{_digest(path)}"
             skip = done_rows if file_key == done_file else 0
-            if skip == "end":
+            if isinstance(skip, str):  # "end": every row of the file applied
                 self._move_aside(path)
                 continue
             records = list(self._records(path))
@@ -136,7 +147,7 @@ class DropFolderSource:
                 yield Page(
                     rows=[],
                     bookmark=f"{file_key}#end",
-                    acknowledge=lambda p=path: self._move_aside(p),
+                    acknowledge=functools.partial(self._move_aside, path),
                     note=None if skip else self._empty_note(path),
                 )
                 continue
@@ -147,22 +158,16 @@ class DropFolderSource:
             start = skip
             for chunk in cut_rows(rows, page_size, max_bytes):
                 end = start + len(chunk)
-                last = end >= total
-                yield Page(
-                    rows=chunk,
-                    bookmark=f"{file_key}#{'end' if last else end}",
-                    acknowledge=(lambda p=path: self._move_aside(p))
-                    if last
-                    else (lambda: None),
-                    progress=(end, total),
+                yield self._page(
+                    chunk, file_key, end, total, path, progress=(end, total)
                 )
                 start = end
 
-    def _empty_note(self, path):
+    def _empty_note(self, path: Path) -> str:
         empty = " (an empty file)" if path.stat().st_size == 0 else ""
         return f"{path.name}: no invoice rows{empty}"
 
-    def retry_row(self, payload):
+    def retry_row(self, payload: dict[str, Any]) -> Row | None:
         """The row of a rejected record queued for retry (after its mapping
         or its customer was fixed), from the payload kept in Odoo."""
         if not isinstance(payload, dict) or "line" not in payload:
@@ -174,7 +179,7 @@ class DropFolderSource:
             Path(payload.get("file") or "retry"), payload["line"], record
         )
 
-    def _records(self, path):
+    def _records(self, path: Path) -> Iterator[tuple[int, Record]]:
         """(line number, {header: text}) of each data row of the file; a row
         that cannot be read has ``__error__`` instead."""
         if self.suffix == ".csv":
@@ -213,7 +218,7 @@ class DropFolderSource:
                 pass
             workbook.close()
 
-    def _csv_records(self, path):
+    def _csv_records(self, path: Path) -> Iterator[tuple[int, Record]]:
         wrong_encoding = self._wrong_encoding(path)
         if wrong_encoding:
             yield 1, {"__error__": wrong_encoding}
@@ -223,7 +228,8 @@ class DropFolderSource:
             encoding=self.config.encoding, errors="surrogateescape", newline=""
         ) as handle:
             reader = csv.reader(handle, delimiter=self.config.delimiter, strict=True)
-            headers, ended = None, 0
+            headers: list[str] | None = None
+            ended = 0
             while True:
                 try:
                     values = next(reader)
@@ -248,11 +254,11 @@ class DropFolderSource:
                         yield number, {"__error__": self._bad_text(values)}
                         return  # without headers no row can be read
                     headers = [value.strip() for value in values]
-                    problem = self._header_problem(
+                    header_problem = self._header_problem(
                         headers, self.config.delimiter.join(values)
                     )
-                    if problem:
-                        yield number, {"__error__": problem, "__raw__": values}
+                    if header_problem:
+                        yield number, {"__error__": header_problem, "__raw__": values}
                         return
                     continue
                 if not any(value.strip() for value in values):
@@ -275,13 +281,16 @@ class DropFolderSource:
                     continue
                 yield number, dict(zip(headers, values, strict=True))
 
-    def _invoices_of_lines(self, records):
+    def _invoices_of_lines(
+        self, records: list[tuple[int, Record]]
+    ) -> list[tuple[int, Record]]:
         """One record per invoice id, in the order of its first row, holding
         its rows as ``__lines__`` (line number, record): the invoice's
         columns are read from its first row. Unreadable rows and rows
         without an invoice id stay alone."""
         column = self.config.columns["external_id"]
-        invoices, by_key = [], {}
+        invoices: list[tuple[int, Record]] = []
+        by_key: dict[str, Record] = {}
         for number, record in records:
             key = None if "__error__" in record else _text(record.get(column))
             if not key:
@@ -293,13 +302,13 @@ class DropFolderSource:
             by_key[key]["__lines__"].append((number, record))
         return invoices
 
-    def _lines(self, record, currency):
+    def _lines(self, record: Record, currency: str | None) -> list[dict[str, Any]]:
         """The invoice lines of a grouped record; RowError names the line."""
         columns = self.config.line_columns
-        lines = []
+        lines: list[dict[str, Any]] = []
         for number, line in record["__lines__"]:
             try:
-                values = {
+                values: dict[str, Any] = {
                     "key": _text(line.get(columns.get("key", ""))) or str(number),
                     "sequence": len(lines) + 1,
                     "product_code": _text(line.get(columns.get("product_code", ""))),
@@ -325,21 +334,33 @@ class DropFolderSource:
             lines.append(values)
         return lines
 
-    def _number(self, record, column, currency):
+    def _number(
+        self,
+        record: Record,
+        column: str | None,
+        currency: str | None,
+        what: str = "a number",
+        required: bool = False,
+    ) -> str | None:
+        """The number in ``column`` as text (None when empty), read per the
+        file's convention; RowError names the column."""
         raw = record.get(column) if column else None
         if isinstance(raw, int | float) and not isinstance(raw, bool):
+            # a number cell of a workbook: no convention to read
             if not math.isfinite(raw):
-                raise RowError(f"column {column!r}: {raw!r} is not a number")
+                raise RowError(f"column {column!r}: {raw!r} is not {what}")
             return str(raw)
         text = _text(raw)
         if not text:
+            if required:
+                raise RowError(f"column {column!r}: empty, {what} is required")
             return None
         try:
             return str(parse_amount(text, self.config.decimal_comma, currency))
         except ValueError as error:
             raise RowError(f"column {column!r}: {text!r} {error}") from None
 
-    def _wrong_encoding(self, path):
+    def _wrong_encoding(self, path: Path) -> str | None:
         """Why the file cannot be text in the configured encoding when it is
         plainly UTF-16 or UTF-32 (a byte order mark, or a NUL byte next to
         every letter of the header), with the setting to use; else None."""
@@ -369,7 +390,9 @@ class DropFolderSource:
             f'set encoding = "{use}" for this source'
         )
 
-    def _header_problem(self, headers, line=None):
+    def _header_problem(
+        self, headers: list[str], line: str | None = None
+    ) -> str | None:
         """What is wrong with a header that lacks configured columns: the
         delimiter it seems to use instead, or the columns it has; None when
         every configured column is there."""
@@ -386,7 +409,8 @@ class DropFolderSource:
             if delimiter == self.config.delimiter:
                 continue
             split = [
-                value.strip() for value in next(csv.reader([line], delimiter=delimiter))
+                value.strip()
+                for value in next(csv.reader([str(line)], delimiter=delimiter))
             ]
             if all(column in split for column in wanted):
                 return (
@@ -397,12 +421,14 @@ class DropFolderSource:
         found = ", ".join(repr(header) for header in headers if header) or "none"
         return f"{problem} (its columns: {found})"
 
-    def _bad_text(self, values):
+    def _bad_text(self, values: list[str]) -> str:
         if any("\0" in value for value in values):
             return "contains a NUL byte"
         return f"bytes that are not valid {self.config.encoding}"
 
-    def _normalise(self, path, number, record, file_key=None):
+    def _normalise(
+        self, path: Path, number: int, record: Record, file_key: str | None = None
+    ) -> Row:
         where = f"{path.name} line {number}"
         payload = {"file": path.name, "line": number, **_jsonable(record)}
         columns = self.config.columns
@@ -416,7 +442,7 @@ class DropFolderSource:
                 _text(record.get(columns.get("currency", "")))
                 or self.config.default_currency
             )
-            row = {
+            row: Row = {
                 "external_id": key,
                 "number": _text(record.get(columns.get("number", ""))) or key,
                 "kind": self._choice(
@@ -459,14 +485,14 @@ class DropFolderSource:
                 "payload": payload,
             }
 
-    def _pdf(self, record):
+    def _pdf(self, record: Record) -> tuple[str, str] | None:
         """(base64, file name) of the PDF the row names, a path relative to
         the drop folder; PDFs stay where they are."""
         column = self.config.columns.get("pdf_file")
         raw = _text(record.get(column)) if column else None
         if not raw:
             return None
-        folder = self.config.folder.resolve()
+        folder = self._folder.resolve()
         path = (folder / raw).resolve()
         if folder not in path.parents:
             raise RowError(f"column {column!r}: {raw!r} is outside the drop folder")
@@ -479,7 +505,14 @@ class DropFolderSource:
             raise RowError(f"column {column!r}: {raw!r} is not a PDF")
         return base64.b64encode(data).decode(), path.name
 
-    def _choice(self, record, name, configured, defaults, default):
+    def _choice(
+        self,
+        record: Record,
+        name: str,
+        configured: dict[str, Any],
+        defaults: dict[str, str],
+        default: str,
+    ) -> Any:
         column = self.config.columns.get(name)
         if not column:
             return default
@@ -489,7 +522,7 @@ class DropFolderSource:
             raise RowError(f"column {column!r}: unknown {name} {raw!r}")
         return values[raw.lower()]
 
-    def _date(self, record, name, required=False):
+    def _date(self, record: Record, name: str, required: bool = False) -> str | None:
         column = self.config.columns.get(name)
         raw = record.get(column) if column else None
         if isinstance(raw, datetime | date):
@@ -516,26 +549,16 @@ class DropFolderSource:
             )
         return value.isoformat()
 
-    def _amount(self, record, name, currency, required=False):
+    def _amount(
+        self, record: Record, name: str, currency: str | None, required: bool = False
+    ) -> str | None:
         column = self.config.columns.get(name)
-        raw = record.get(column) if column else None
-        if isinstance(raw, int | float) and not isinstance(raw, bool):
-            # a number cell of a workbook: no convention to read
-            if not math.isfinite(raw):
-                raise RowError(f"column {column!r}: {raw!r} is not an amount")
-            return str(raw)
-        text = _text(raw)
-        if not text:
-            if required:
-                raise RowError(f"column {column!r}: empty, an amount is required")
-            return None
-        try:
-            return str(parse_amount(text, self.config.decimal_comma, currency))
-        except ValueError as error:
-            raise RowError(f"column {column!r}: {text!r} {error}") from None
+        return self._number(record, column, currency, "an amount", required)
 
 
-def parse_amount(text, decimal_comma=False, currency=None):
+def parse_amount(
+    text: str, decimal_comma: bool = False, currency: str | None = None
+) -> Decimal:
     """The Decimal of an amount written per the file's convention, strictly:
     digits with at most one decimal separator (``.``, or ``,`` with
     ``decimal_comma``), thousands in groups of exactly three digits after a
@@ -578,7 +601,7 @@ def parse_amount(text, decimal_comma=False, currency=None):
     return -amount if negative else amount
 
 
-def _take_sign(body):
+def _take_sign(body: str) -> tuple[str, str | None]:
     if body[:1] in MINUS_SIGNS:
         return body[1:].strip(), "-"
     if body[:1] == "+":
@@ -586,7 +609,7 @@ def _take_sign(body):
     return body, None
 
 
-def _take_currency(body):
+def _take_currency(body: str) -> tuple[str, str | None]:
     """(the rest, the currency mark) of an amount written with a currency
     symbol or code first or last."""
     found = CURRENCY_FIRST.search(body) or CURRENCY_LAST.search(body)
@@ -595,7 +618,7 @@ def _take_currency(body):
     return (body[: found.start()] + body[found.end() :]).strip(), found.group(1)
 
 
-def _strict_number(body, decimal, group):
+def _strict_number(body: str, decimal: str, group: str) -> Decimal | None:
     """Decimal of ``body`` when it is written with exactly these separators,
     else None."""
     integer, separator, fraction = body.partition(decimal)
@@ -616,7 +639,7 @@ def _strict_number(body, decimal, group):
         return None
 
 
-def _digest(path):
+def _digest(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -624,24 +647,17 @@ def _digest(path):
     return digest.hexdigest()[:16]
 
 
-def _parse_bookmark(bookmark):
-    if not bookmark or "#" not in bookmark:
-        return None, 0
-    name, _sep, done = bookmark.rpartition("#")
-    return name, "end" if done == "end" else int(done or 0)
-
-
-def _text(value):
+def _text(value: object) -> str | None:
     if value is None:
         return None
     return str(value).strip() or None
 
 
-def _jsonable(record):
+def _jsonable(record: Record) -> dict[str, Any]:
     return {_clean(k): _clean(v) for k, v in record.items()}
 
 
-def _clean(value):
+def _clean(value: Any) -> Any:
     """A value Odoo can store: no lone surrogates (undecodable bytes), no NUL."""
     if isinstance(value, datetime | date):
         return value.isoformat()
