@@ -8,8 +8,14 @@ STAMP := $(VENV)/.installed-requirements
 # clash with Odoo's
 TRYTON_VENV := .venv-tryton
 TRYTON_STAMP := $(TRYTON_VENV)/.installed-requirements
+# OCA's module and po checks: their own venv, as they need polib 1.2 (Odoo pins 1.1.1)
+OCA_VENV := .venv-oca
+OCA_STAMP := $(OCA_VENV)/.installed-requirements
+# the addon and its bridge modules (auto_install with survey, mass_mailing)
+ADDON_DIRS := addons/crm_relationship addons/crm_relationship_survey \
+	addons/crm_relationship_mass_mailing
 
-.PHONY: test lint run venv tryton-venv odoo-tools wkhtmltopdf clean
+.PHONY: test lint run venv tryton-venv oca-venv odoo-tools wkhtmltopdf clean
 
 # What Odoo calls by name: `rtlcss` builds the right-to-left styles of Hebrew
 # (without it Odoo only logs a warning and serves left-to-right CSS),
@@ -22,6 +28,13 @@ RTLCSS := $(NODE_PREFIX)/node_modules/.bin/rtlcss
 venv: $(STAMP)
 
 tryton-venv: $(TRYTON_STAMP)
+
+oca-venv: $(OCA_STAMP)
+
+$(OCA_STAMP): requirements/oca-checks.txt
+	test -x $(OCA_VENV)/bin/python || $(PYTHON) -m venv $(OCA_VENV)
+	$(OCA_VENV)/bin/pip install --quiet -r requirements/oca-checks.txt
+	touch $@
 
 $(TRYTON_STAMP): requirements/tryton.txt
 	test -x $(TRYTON_VENV)/bin/python || $(PYTHON) -m venv $(TRYTON_VENV)
@@ -53,15 +66,17 @@ wkhtmltopdf:
 		exit 1; \
 	fi
 
-test: $(STAMP) $(TRYTON_STAMP) odoo-tools
+test: $(STAMP) $(TRYTON_STAMP) $(OCA_STAMP) odoo-tools
 	$(VENV)/bin/python tools/run_tests.py
 
-lint: $(STAMP)
+lint: $(STAMP) $(OCA_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/python -m pylint --rcfile .pylintrc addons/crm_relationship \
-		addons/crm_relationship_survey addons/crm_relationship_mass_mailing
+	$(VENV)/bin/python -m pylint --rcfile .pylintrc $(ADDON_DIRS)
 	$(VENV)/bin/python -m mypy
+	$(OCA_VENV)/bin/oca-checks-odoo-module $(ADDON_DIRS:=/__manifest__.py)
+	$(OCA_VENV)/bin/oca-checks-po \
+		$(wildcard $(ADDON_DIRS:=/i18n/*.po) $(ADDON_DIRS:=/i18n/*.pot))
 
 run: $(STAMP) odoo-tools
 	$(VENV)/bin/python tools/run_odoo.py

@@ -8,9 +8,10 @@ rows (pull) or customers a target refused (push).
 import argparse
 import os
 import sys
+from typing import NoReturn
 
 from . import __version__, log
-from .config import load
+from .config import Config, load
 from .errors import AlreadyRunning, ConfigError, OdooError, PreflightError
 from .job import (
     EXIT_FAILED,
@@ -28,12 +29,12 @@ from .status import check_items, check_odoo
 class _Parser(argparse.ArgumentParser):
     """A usage error exits 1 (2 means "done with rejected rows")."""
 
-    def error(self, message):
+    def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(EXIT_FAILED, f"{self.prog}: error: {message}\n")
 
 
-def _run_options(parser, default):
+def _run_options(parser: argparse.ArgumentParser, default: object) -> None:
     """--dry-run and --full-refresh, before or after the command."""
     parser.add_argument(
         "--dry-run", action="store_true", default=default, help="count, write nothing"
@@ -46,7 +47,7 @@ def _run_options(parser, default):
     )
 
 
-def parse_args(argv):
+def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = _Parser(
         prog="crm-sync",
         description="Sync invoices into Odoo and customers out of it.",
@@ -91,7 +92,7 @@ def parse_args(argv):
 _logger = log.LOGGER
 
 
-def _status(config, job):
+def _status(config: Config, job: Job) -> int:
     """Odoo logged in, every source and target opened and tried (see
     ``status.py``); no lock needed, nothing written."""
     failed = False

@@ -15,9 +15,11 @@ Odoo's own limit on a request (128 MiB in Odoo 18), a file source's
 import codecs
 import os
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar
 
 from .errors import ConfigError
 
@@ -31,7 +33,7 @@ class Secret:
     def reveal(self) -> str:
         return self._value
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Secret('***')"
 
     __str__ = __repr__
@@ -140,16 +142,16 @@ class SourceConfig:
     kind: str
     folder: Path | None = None
     processed_folder: Path | None = None
-    columns: dict = field(default_factory=dict)
-    line_columns: dict = field(default_factory=dict)
+    columns: dict[str, str] = field(default_factory=dict)
+    line_columns: dict[str, str] = field(default_factory=dict)
     lines_file: LinesFileConfig | None = None
     date_format: str = "%Y-%m-%d"
     decimal_comma: bool = False
     encoding: str = "utf-8-sig"
     delimiter: str = ","
     default_currency: str | None = None
-    kind_values: dict = field(default_factory=dict)
-    status_values: dict = field(default_factory=dict)
+    kind_values: dict[str, Any] = field(default_factory=dict)
+    status_values: dict[str, Any] = field(default_factory=dict)
     # a date later than this many days from today is a mistake (9999-12-31)
     max_future_days: int = 365
     # morning
@@ -181,27 +183,30 @@ class TargetConfig:
     max_retries: int = 4
     # the customer fields pushed (contact data unless the configuration
     # names others)
-    fields: tuple = DEFAULT_PUSH_FIELDS
+    fields: tuple[str, ...] = DEFAULT_PUSH_FIELDS
 
 
 @dataclass
 class Config:
     odoo: OdooConfig
-    sources: list
-    targets: list
+    sources: list[SourceConfig]
+    targets: list[TargetConfig]
     lock_file: Path
     path: Path
     # what is allowed but unwise, e.g. a secret written in the file
-    warnings: list = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
-    def source(self, name):
+    def source(self, name: str) -> SourceConfig:
         return _named(self.sources, name, "sources")
 
-    def target(self, name):
+    def target(self, name: str) -> TargetConfig:
         return _named(self.targets, name, "targets")
 
 
-def _named(items, name, section):
+_Named = TypeVar("_Named", SourceConfig, TargetConfig)
+
+
+def _named(items: list[_Named], name: str, section: str) -> _Named:
     for item in items:
         if item.name == name:
             return item
@@ -211,7 +216,13 @@ def _named(items, name, section):
 class _Reader:
     """Reads one table of the TOML file, remembering the key path."""
 
-    def __init__(self, table, where, base_dir, warnings=None):
+    def __init__(
+        self,
+        table: object,
+        where: str,
+        base_dir: Path | None,
+        warnings: list[str] | None = None,
+    ) -> None:
         if not isinstance(table, dict):
             raise ConfigError(f"{where}: must be a table")
         self.table = dict(table)
@@ -219,10 +230,16 @@ class _Reader:
         self.base_dir = base_dir
         self.warnings = [] if warnings is None else warnings
 
-    def key(self, name):
+    def key(self, name: str) -> str:
         return f"{self.where}.{name}" if self.where else name
 
-    def get(self, name, kind=str, default=..., choices=None):
+    def get(
+        self,
+        name: str,
+        kind: type[Any] = str,
+        default: Any = ...,
+        choices: Sequence[str] | None = None,
+    ) -> Any:
         if name not in self.table:
             if default is ...:
                 raise ConfigError(f"{self.key(name)}: missing")
@@ -243,14 +260,18 @@ class _Reader:
             )
         return value
 
-    def path(self, name, default=...):
+    def path(self, name: str, default: Any = ...) -> Any:
         value = self.get(name, str, None if default is not ... else ...)
         if value is None:
             return default
         path = Path(os.path.expandvars(value)).expanduser()
-        return path if path.is_absolute() else self.base_dir / path
+        if path.is_absolute():
+            return path
+        # only the readers of the file's own tables read paths, and they have a base
+        assert self.base_dir is not None
+        return self.base_dir / path
 
-    def secret(self, name, default=...):
+    def secret(self, name: str, default: Any = ...) -> Any:
         if name not in self.table:
             if default is ...:
                 raise ConfigError(f"{self.key(name)}: missing")
@@ -293,17 +314,17 @@ class _Reader:
             f'{{file = "/path"}}'
         )
 
-    def child(self, name):
+    def child(self, name: str) -> "_Reader":
         """The reader of the sub-table ``name``."""
         return _Reader(self.get(name, dict), self.key(name), None, self.warnings)
 
-    def done(self):
+    def done(self) -> None:
         if self.table:
             unknown = ", ".join(self.key(name) for name in sorted(self.table))
             raise ConfigError(f"{unknown}: unknown key")
 
 
-def load(path):
+def load(path: str | os.PathLike[str]) -> Config:
     """The validated configuration of the TOML file at ``path``."""
     path = Path(path)
     try:
@@ -313,7 +334,7 @@ def load(path):
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
     base = path.resolve().parent
-    warnings = []
+    warnings: list[str] = []
     root = _Reader(data, "", base, warnings)
     odoo = _Reader(root.get("odoo", dict), "odoo", base, warnings)
     odoo_config = OdooConfig(
@@ -327,8 +348,7 @@ def load(path):
         max_page_bytes=odoo.get("max_page_bytes", int, DEFAULT_MAX_PAGE_BYTES),
         protocol=odoo.get("protocol", str, "jsonrpc", choices=ODOO_PROTOCOLS),
     )
-    if not odoo_config.url.startswith(("http://", "https://")):
-        raise ConfigError("odoo.url: must start with http:// or https://")
+    _check_url(odoo, odoo_config.url)
     if not 1 <= odoo_config.page_size <= 5000:
         raise ConfigError("odoo.page_size: must be between 1 and 5000")
     if not MIN_PAGE_BYTES <= odoo_config.max_page_bytes <= ODOO_MAX_CONTENT_LENGTH:
@@ -356,7 +376,9 @@ def load(path):
     return Config(odoo_config, sources, targets, lock_file, path, warnings)
 
 
-def _check_ranges(reader, item):
+def _check_ranges(
+    reader: _Reader, item: OdooConfig | SourceConfig | TargetConfig
+) -> None:
     """The timeout and retry count of any section, once read."""
     timeout = getattr(item, "timeout", None)
     if timeout is not None and not 0 < timeout <= 600:
@@ -368,7 +390,12 @@ def _check_ranges(reader, item):
         raise ConfigError(f"{reader.key('max_retries')}: must be between 0 and 10")
 
 
-def _source(reader):
+def _check_url(reader: _Reader, url: str | None) -> None:
+    if not str(url).startswith(("http://", "https://")):
+        raise ConfigError(f"{reader.key('url')}: must start with http:// or https://")
+
+
+def _source(reader: _Reader) -> SourceConfig:
     name = reader.get("name")
     kind = reader.get("kind", choices=SOURCE_KINDS)
     if kind == "morning":
@@ -383,10 +410,10 @@ def _source(reader):
     return source
 
 
-def _file_source(reader, name, kind):
+def _file_source(reader: _Reader, name: str, kind: str) -> SourceConfig:
     folder = reader.path("folder")
     columns_reader = reader.child("columns")
-    columns = {}
+    columns: dict[str, str] = {}
     for column in INVOICE_COLUMNS:
         header = columns_reader.get(column, str, None)
         if header is not None:
@@ -401,7 +428,7 @@ def _file_source(reader, name, kind):
         None,
         reader.warnings,
     )
-    line_columns = {}
+    line_columns: dict[str, str] = {}
     for column in LINE_COLUMNS:
         header = line_reader.get(column, str, None)
         if header is not None:
@@ -445,13 +472,13 @@ def _file_source(reader, name, kind):
     return source
 
 
-def _lines_file(reader, kind, columns, line_columns):
+def _lines_file(
+    reader: _Reader, kind: str, columns: dict[str, str], line_columns: dict[str, str]
+) -> LinesFileConfig | None:
     """The ``[sources.lines_file]`` table: lines in files of their own."""
     if "lines_file" not in reader.table:
         return None
-    table = _Reader(
-        reader.get("lines_file", dict), reader.key("lines_file"), None, reader.warnings
-    )
+    table = reader.child("lines_file")
     lines_file = LinesFileConfig(
         name=table.get("name"),
         invoices=table.get("invoices"),
@@ -492,7 +519,16 @@ def _lines_file(reader, kind, columns, line_columns):
     return lines_file
 
 
-def _morning_source(reader, name):
+def _paging(reader: _Reader, page_size: int) -> dict[str, Any]:
+    """The page size, timeout and retries of a source read from an API."""
+    return {
+        "page_size": reader.get("page_size", int, page_size),
+        "timeout": reader.get("timeout", float, 30.0),
+        "max_retries": reader.get("max_retries", int, 4),
+    }
+
+
+def _morning_source(reader: _Reader, name: str) -> SourceConfig:
     start = reader.get("start_date", date, None)
     source = SourceConfig(
         name=name,
@@ -502,19 +538,16 @@ def _morning_source(reader, name):
         api_secret=reader.secret("api_secret"),
         start_date=start or date(2000, 1, 1),
         overlap_days=reader.get("overlap_days", int, 7),
-        page_size=reader.get("page_size", int, 100),
-        timeout=reader.get("timeout", float, 30.0),
-        max_retries=reader.get("max_retries", int, 4),
+        **_paging(reader, page_size=100),
     )
-    if not source.url.startswith(("http://", "https://")):
-        raise ConfigError(f"{reader.key('url')}: must start with http:// or https://")
+    _check_url(reader, source.url)
     if not 0 <= source.overlap_days <= 366:
         raise ConfigError(f"{reader.key('overlap_days')}: must be between 0 and 366")
     reader.done()
     return source
 
 
-def _tryton_source(reader, name):
+def _tryton_source(reader: _Reader, name: str) -> SourceConfig:
     source = SourceConfig(
         name=name,
         kind="tryton",
@@ -523,13 +556,10 @@ def _tryton_source(reader, name):
         username=reader.get("username"),
         password=reader.secret("password"),
         start_date=reader.get("start_date", date, None),
-        page_size=reader.get("page_size", int, 200),
-        timeout=reader.get("timeout", float, 30.0),
-        max_retries=reader.get("max_retries", int, 4),
+        **_paging(reader, page_size=200),
         overlap_minutes=reader.get("overlap_minutes", int, 10),
     )
-    if not source.url.startswith(("http://", "https://")):
-        raise ConfigError(f"{reader.key('url')}: must start with http:// or https://")
+    _check_url(reader, source.url)
     if not 1 <= source.page_size <= 1000:
         raise ConfigError(f"{reader.key('page_size')}: must be between 1 and 1000")
     if not 0 <= source.overlap_minutes <= 1440:
@@ -540,26 +570,28 @@ def _tryton_source(reader, name):
     return source
 
 
-def _uniform_source(reader, name):
-    folder = reader.path("folder")
+def _uniform_source(reader: _Reader, name: str) -> SourceConfig:
+    folder: Path = reader.path("folder")
+    processed_folder: Path = reader.path("processed_folder", folder / "processed")
+    currency: str = reader.get("default_currency", str, "ILS")
     source = SourceConfig(
         name=name,
         kind="uniform",
         folder=folder,
-        processed_folder=reader.path("processed_folder", folder / "processed"),
-        default_currency=reader.get("default_currency", str, "ILS"),
+        processed_folder=processed_folder,
+        default_currency=currency,
     )
-    if source.processed_folder.resolve() == folder.resolve():
+    if processed_folder.resolve() == folder.resolve():
         # exports move there to be never read again: not the folder itself
         raise ConfigError(f"{reader.key('processed_folder')}: must not be the folder")
-    if not (len(source.default_currency) == 3 and source.default_currency.isalpha()):
+    if not (len(currency) == 3 and currency.isalpha()):
         raise ConfigError(f"{reader.key('default_currency')}: not an ISO code")
-    source.default_currency = source.default_currency.upper()
+    source.default_currency = currency.upper()
     reader.done()
     return source
 
 
-def _push_fields(reader):
+def _push_fields(reader: _Reader) -> tuple[str, ...]:
     """The ``fields`` of a target: names of PUSHABLE_FIELDS, each once."""
     names = reader.get("fields", list, None)
     if names is None:
@@ -579,7 +611,7 @@ def _push_fields(reader):
     return tuple(names)
 
 
-def _target(reader):
+def _target(reader: _Reader) -> TargetConfig:
     name = reader.get("name")
     kind = reader.get("kind", choices=TARGET_KINDS)
     target = TargetConfig(name=name, kind=kind)
@@ -596,8 +628,8 @@ def _target(reader):
         target.path = reader.path("path")
     target.fields = _push_fields(reader)
     target.timeout = reader.get("timeout", float, 30.0)
-    if target.url and not target.url.startswith(("http://", "https://")):
-        raise ConfigError(f"{reader.key('url')}: must start with http:// or https://")
+    if target.url:
+        _check_url(reader, target.url)
     _check_ranges(reader, target)
     reader.done()
     return target

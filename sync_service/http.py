@@ -123,8 +123,9 @@ class _PolicyAdapter(HTTPAdapter):
         return super().send(request, **kwargs)
 
     def close(self) -> None:
-        super().close()
-        self._any_method.close()
+        # types-requests 2.31 leaves HTTPAdapter.close unannotated
+        super().close()  # type: ignore[no-untyped-call]
+        self._any_method.close()  # type: ignore[no-untyped-call]
 
 
 class Session(requests.Session):

@@ -13,15 +13,21 @@ client's own sums.
 import fcntl
 import os
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
 
 from . import log
+from .config import Config, SourceConfig, TargetConfig
 from .errors import AlreadyRunning, ConfigError, PreflightError
 from .log import TerminalProgress as TerminalProgress  # its old home
 from .odoo import OdooClient, transport
 from .sources import cut_rows, open_source
+from .sources.base import Bookmark, Page, Row, SizedSource, Source
 from .targets import open_target
+from .targets.base import Result, Target
 
 EXIT_OK, EXIT_FAILED, EXIT_REJECTED = 0, 1, 2
 PULL_COUNTS = ("read", "created", "updated", "unchanged", "rejected")
@@ -39,51 +45,58 @@ class RunLock:
     """One sync at a time: an exclusive lock on a file, released by the
     kernel when the process dies, even by ``kill -9``."""
 
-    def __init__(self, path):
+    def __init__(self, path: Path) -> None:
         self.path = path
-        self.handle = None
+        self.handle: IO[str] | None = None
 
-    def __enter__(self):
+    def __enter__(self) -> "RunLock":
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.handle = open(self.path, "a+")  # noqa: SIM115 - held for the run
+        self.handle = handle = open(self.path, "a+")  # noqa: SIM115 - held for the run
         try:
-            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            self.handle.seek(0)
-            holder = self.handle.read().strip()
-            self.handle.close()
+            handle.seek(0)
+            holder = handle.read().strip()
+            handle.close()
             raise AlreadyRunning(
                 f"another crm-sync run is going on (process {holder or '?'} "
                 f"holds the lock {self.path}); try again when it is done"
             ) from None
-        self.handle.truncate(0)
-        self.handle.write(str(os.getpid()))
-        self.handle.flush()
+        handle.truncate(0)
+        handle.write(str(os.getpid()))
+        handle.flush()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        assert self.handle is not None  # entered
         fcntl.flock(self.handle, fcntl.LOCK_UN)
         self.handle.close()
 
 
 @dataclass
 class Job:
-    config: object
+    config: Config
     dry_run: bool = False
     full_refresh: bool = False
-    client: object = None
-    counts: dict = field(default_factory=dict)
+    # made from config.odoo when not given
+    client: OdooClient = None  # type: ignore[assignment]
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
     rejected: int = 0
     # customers a target refused (pushes)
     refused: int = 0
-    failures: list = field(default_factory=list)
-    terminal: object = None
+    failures: list[str] = field(default_factory=list)
+    terminal: TerminalProgress | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.client is None:
             self.client = OdooClient(transport(self.config.odoo))
 
-    def log(self, event, **values):
+    def log(self, event: str, **values: Any) -> None:
         """An event of the run through the ``crm_sync`` logger (see
         ``log.py``: JSON lines, or a progress bar on a terminal). Every
         event of a dry run says so."""
@@ -94,13 +107,13 @@ class Job:
             return
         log.event(event, **values)
 
-    def exit_code(self):
+    def exit_code(self) -> int:
         if self.failures:
             return EXIT_FAILED
         return EXIT_REJECTED if self.rejected or self.refused else EXIT_OK
 
 
-def _where(config, section, item):
+def _where(config: Config, section: str, item: SourceConfig | TargetConfig) -> str:
     items = getattr(config, section, None) or []
     for index, candidate in enumerate(items):
         if candidate is item or candidate.name == item.name:
@@ -108,7 +121,7 @@ def _where(config, section, item):
     return f"{section}[{item.name!r}]"
 
 
-def _describe(error):
+def _describe(error: BaseException) -> str:
     """The message of an error; its type too when the message alone would
     not say what went wrong (``KeyError: 'id'``)."""
     ours = type(error).__module__.startswith("sync_service.")
@@ -117,7 +130,9 @@ def _describe(error):
     return f"{type(error).__name__}: {error}"
 
 
-def _open_checked(config, section, item):
+def _open_checked(
+    config: Config, section: str, item: SourceConfig | TargetConfig
+) -> Any:
     """The source or target of ``item``, opened and checked; PreflightError
     naming the key when it cannot be used. Touches nothing."""
     where = _where(config, section, item)
@@ -126,7 +141,9 @@ def _open_checked(config, section, item):
         state = "is not a folder" if Path(folder).exists() else "does not exist"
         raise PreflightError([f"{where}.folder: {folder} {state}"])
     try:
-        opened = (open_source if section == "sources" else open_target)(item)
+        opened = (
+            open_source(item) if isinstance(item, SourceConfig) else open_target(item)
+        )
         check = getattr(opened, "check", None)
         if check:
             check()
@@ -138,7 +155,7 @@ def _open_checked(config, section, item):
     return opened
 
 
-def _open_or_fail(job, section, item):
+def _open_or_fail(job: Job, section: str, item: SourceConfig | TargetConfig) -> Any:
     """The source or target opened, or None with the failure logged."""
     try:
         return _open_checked(job.config, section, item)
@@ -148,11 +165,36 @@ def _open_or_fail(job, section, item):
         return None
 
 
-def preflight(config, sources=(), targets=()):
+def _open_and_start(
+    job: Job,
+    section: str,
+    item: SourceConfig | TargetConfig,
+    opened: Any,
+    kind: str,
+) -> tuple[Any, Any]:
+    """(the source or target, as given or opened now; Odoo's answer to the
+    start of its run), or (None, None) when it cannot be opened (logged)."""
+    if opened is None:
+        opened = _open_or_fail(job, section, item)
+        if opened is None:
+            return None, None
+    return opened, job.client.sync_start(item.name, kind, job.dry_run)
+
+
+def preflight(
+    config: Config,
+    sources: Sequence[SourceConfig] = (),
+    targets: Sequence[TargetConfig] = (),
+) -> dict[tuple[str, str], Any]:
     """Open and check every source and target of the command before any run
     starts: {(section, name): opened}; PreflightError lists every problem."""
-    opened, problems = {}, []
-    for section, items in (("sources", sources), ("targets", targets)):
+    opened: dict[tuple[str, str], Any] = {}
+    problems: list[str] = []
+    sections: tuple[tuple[str, Sequence[SourceConfig | TargetConfig]], ...] = (
+        ("sources", sources),
+        ("targets", targets),
+    )
+    for section, items in sections:
         for item in items:
             try:
                 opened[section, item.name] = _open_checked(config, section, item)
@@ -163,28 +205,33 @@ def preflight(config, sources=(), targets=()):
     return opened
 
 
-def _final_counts(job, server, totals, keys):
+def _final_counts(
+    job: Job, server: object, totals: dict[str, int], keys: Iterable[str]
+) -> dict[str, int]:
     """The server's counts of the run when it answers them, else ours."""
     if job.dry_run or not isinstance(server, dict):
         return dict(totals)
     return {key: int(server.get(key) or 0) for key in keys}
 
 
-def pull_invoices(job, source_config, source=None):
+def pull_invoices(
+    job: Job,
+    source_config: SourceConfig,
+    source: Source | SizedSource | None = None,
+) -> dict[str, int]:
     """Pull one source into Odoo, page after page, each with its bookmark.
 
     A page goes in calls of at most ``odoo.page_size`` rows and
     ``odoo.max_page_bytes`` bytes (``_send_page``); what a source notes
     beside its rows (an empty file) is logged and kept on the run."""
-    client = job.client
+    source, started = _open_and_start(job, "sources", source_config, source, "pull")
     totals = dict.fromkeys(PULL_COUNTS, 0)
     if source is None:
-        source = _open_or_fail(job, "sources", source_config)
-        if source is None:
-            return totals
-    started = client.sync_start(source_config.name, "pull", job.dry_run)
+        return totals
+    client = job.client
     run_id, before = started["run_id"], started["bookmark"]
-    notes, dry_run_seen = [], {}
+    notes: list[str] = []
+    dry_run_seen: dict[str, Row] = {}
     try:
         before = _retry_queued(job, run_id, source_config, source, before, totals)
         read_from = None if job.full_refresh else _split_bookmark(before)[0]
@@ -222,21 +269,24 @@ def pull_invoices(job, source_config, source=None):
     return final
 
 
-def _row_budget(job):
+def _row_budget(job: Job) -> int:
     """The bytes of rows one call to Odoo may carry."""
     return job.config.odoo.max_page_bytes - ENVELOPE_BYTES
 
 
-def _source_pages(job, source, bookmark):
+def _source_pages(
+    job: Job, source: Source | SizedSource, bookmark: Bookmark
+) -> Iterable[Page]:
     """The source's pages after ``bookmark``; a source that can cuts them
     by size itself, reading no more than a page's worth of PDFs at once."""
     page_size = job.config.odoo.page_size
     if getattr(source, "cuts_by_size", False):
+        assert isinstance(source, SizedSource)
         return source.pages(bookmark, page_size, max_bytes=_row_budget(job))
     return source.pages(bookmark, page_size)
 
 
-def _split_bookmark(bookmark):
+def _split_bookmark(bookmark: Bookmark) -> tuple[Bookmark, int]:
     """(the source's bookmark, parts of the page after it applied) of a
     bookmark that Odoo holds: ``B +part 2`` when a run stopped between the
     parts of a page cut by size, or ``B`` itself."""
@@ -246,7 +296,15 @@ def _split_bookmark(bookmark):
     return bookmark, 0
 
 
-def _send_page(job, run_id, name, rows, before, after, totals):
+def _send_page(
+    job: Job,
+    run_id: int,
+    name: str,
+    rows: list[Row],
+    before: Bookmark,
+    after: str,
+    totals: dict[str, int],
+) -> Bookmark:
     """Apply one page of the source in Odoo, from the bookmark ``before`` to
     ``after``; returns the bookmark Odoo now holds (``before`` in a dry run).
 
@@ -279,7 +337,9 @@ def _send_page(job, run_id, name, rows, before, after, totals):
     return before
 
 
-def _without_dry_run_repeats(job, rows, seen, totals):
+def _without_dry_run_repeats(
+    job: Job, rows: list[Row], seen: dict[str, Row], totals: dict[str, int]
+) -> list[Row]:
     """The rows of a dry run's page to send to Odoo. A dry run writes
     nothing, so Odoo would count an invoice id read in an earlier page (in
     another file) as created again: such rows are counted here as a run
@@ -287,7 +347,7 @@ def _without_dry_run_repeats(job, rows, seen, totals):
     ``seen``: {external id: content} of the rows sent so far."""
     if not job.dry_run:
         return rows
-    send = []
+    send: list[Row] = []
     for row in rows:
         key = row.get("external_id") if isinstance(row, dict) else None
         if not key or row.get("reject_reason"):
@@ -302,7 +362,14 @@ def _without_dry_run_repeats(job, rows, seen, totals):
     return send
 
 
-def _retry_queued(job, run_id, source_config, source, bookmark, totals):
+def _retry_queued(
+    job: Job,
+    run_id: int,
+    source_config: SourceConfig,
+    source: Source | SizedSource,
+    bookmark: Bookmark,
+    totals: dict[str, int],
+) -> Bookmark:
     """Records a manager queued for retry go first, in pages that leave the
     bookmark where it is."""
     queued = job.client.sync_pending_retries(source_config.name)
@@ -325,7 +392,9 @@ def _retry_queued(job, run_id, source_config, source, bookmark, totals):
     return bookmark
 
 
-def push_customers(job, target_config, target=None):
+def push_customers(
+    job: Job, target_config: TargetConfig, target: Target | None = None
+) -> dict[str, int]:
     """Push the customers changed since the last run to one target, page
     after page by customer id, with the fields the target's configuration
     names.
@@ -336,13 +405,11 @@ def push_customers(job, target_config, target=None):
     target holding every customer at once (a file) gets all of them when
     anything changed and is left as it is otherwise. A failure of the target
     itself (unreachable, 5xx or 429 after retries, 401/403) fails the run."""
-    client = job.client
+    target, started = _open_and_start(job, "targets", target_config, target, "push")
     totals = dict.fromkeys(PUSH_COUNTS, 0)
     if target is None:
-        target = _open_or_fail(job, "targets", target_config)
-        if target is None:
-            return totals
-    started = client.sync_start(target_config.name, "push", job.dry_run)
+        return totals
+    client = job.client
     run_id = started["run_id"]
     begin = getattr(target, "begin", None)
     if begin:
@@ -351,7 +418,8 @@ def push_customers(job, target_config, target=None):
     path = getattr(target_config, "path", None)
     full_refresh = job.full_refresh or (whole and not (path and path.exists()))
     fields = getattr(target_config, "fields", None)
-    after, rewrite = False, full_refresh
+    after: Any = False
+    rewrite = full_refresh
     try:
         while True:
             changes = client.sync_push_changes(
@@ -391,7 +459,12 @@ def push_customers(job, target_config, target=None):
     return final
 
 
-def _count_results(job, target_config, results, totals):
+def _count_results(
+    job: Job,
+    target_config: TargetConfig,
+    results: list[Result],
+    totals: dict[str, int],
+) -> None:
     for result in results:
         if "error" in result:
             totals["failed"] += 1
@@ -407,7 +480,7 @@ def _count_results(job, target_config, results, totals):
             totals["pushed"] += 1
 
 
-def nightly(job, opened=None):
+def nightly(job: Job, opened: dict[tuple[str, str], Any] | None = None) -> None:
     """Every source, then every target, in the order of the configuration
     (``opened``: what ``preflight`` opened)."""
     opened = opened or {}
@@ -417,7 +490,7 @@ def nightly(job, opened=None):
         push_customers(job, target, opened.get(("targets", target.name)))
 
 
-def _finish_quietly(client, run_id, status, error):
+def _finish_quietly(client: OdooClient, run_id: int, status: str, error: str) -> None:
     try:
         client.sync_finish(run_id, status, error)
     except Exception as finish_error:  # noqa: BLE001 - Odoo may be the failure

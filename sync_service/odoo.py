@@ -378,7 +378,7 @@ class OdooClient:
         job: str,
         rows: list[dict[str, Any]],
         before: str | bool | None,
-        after: str,
+        after: str | bool | None,
         dry_run: bool = False,
     ) -> Any:
         """A page of invoices with its bookmark (``dry_run``: the run started

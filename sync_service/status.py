@@ -13,22 +13,25 @@ run uses them, writing nothing that stays.
 
 import os
 from pathlib import Path
+from typing import Any
 
+from .config import Config, SourceConfig, TargetConfig
 from .errors import FolderError, OdooError, PreflightError
 from .job import preflight
+from .odoo import OdooClient
 
 
 class Check:
     """One line of the status: what was checked and how it went."""
 
-    def __init__(self, label, ok, text):
+    def __init__(self, label: str, ok: bool, text: str) -> None:
         self.label, self.ok, self.text = label, ok, text
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.label}: {self.text}"
 
 
-def check_odoo(client):
+def check_odoo(client: OdooClient) -> Check:
     try:
         me = client.whoami()
     except OdooError as error:
@@ -42,9 +45,9 @@ def check_odoo(client):
     )
 
 
-def check_items(config):
+def check_items(config: Config) -> list[Check]:
     """A Check for every source and target of the configuration."""
-    checks = []
+    checks: list[Check] = []
     for section in ("sources", "targets"):
         for index, item in enumerate(getattr(config, section)):
             label = f"{section}[{index}] {item.name} ({item.kind})"
@@ -69,25 +72,25 @@ def check_items(config):
     return checks
 
 
-def probe(opened, item):
+def probe(opened: Any, item: SourceConfig | TargetConfig) -> str:
     """What the source or target ``opened`` answered to a harmless try."""
     own = getattr(opened, "probe", None)
     if own is not None:
-        return own()
-    if getattr(item, "folder", None) is not None:
-        return _probe_folder(item)
+        return str(own())
+    if isinstance(item, SourceConfig) and item.folder is not None:
+        assert item.processed_folder is not None  # made with the folder
+        return _probe_folder(item.folder, item.processed_folder)
     return "nothing to try"
 
 
-def _probe_folder(item):
-    folder = Path(item.folder)
+def _probe_folder(folder: Path | str, processed: Path | str) -> str:
+    folder, processed = Path(folder), Path(processed)
     try:
         waiting = sum(1 for path in folder.iterdir() if not path.name.startswith("."))
     except OSError as error:
         raise FolderError(f"folder: cannot read {folder}: {error.strerror}") from None
     if not os.access(folder, os.W_OK | os.X_OK):
         raise FolderError(f"folder: {folder}: read files cannot be moved out of it")
-    processed = Path(item.processed_folder)
     existing = next(p for p in (processed, *processed.parents) if p.exists())
     if not os.access(existing, os.W_OK | os.X_OK):
         raise FolderError(f"processed_folder: {existing} is not writable")

@@ -1,5 +1,6 @@
 """Local servers and config files for the sync service's tests."""
 
+import csv
 import http.server
 import json
 import time
@@ -91,3 +92,34 @@ class _FakeOdooHandler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+
+def odoo_table(url, db, login, key_env, **settings):
+    """The ``[odoo]`` table of a configuration file, its API key read from
+    the environment variable ``key_env``; ``settings`` add keys (TOML values
+    as JSON writes them)."""
+    lines = [
+        "[odoo]",
+        f'url = "{url}"',
+        f'db = "{db}"',
+        f'login = "{login}"',
+        f'api_key = {{env = "{key_env}"}}',
+        *(f"{key} = {json.dumps(value)}" for key, value in settings.items()),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def save_config(folder, text):
+    """``folder``/crm-sync.toml holding ``text``, with the drop folder its
+    source reads made beside it."""
+    (folder / "drop").mkdir(parents=True, exist_ok=True)
+    path = folder / "crm-sync.toml"
+    path.write_text(text)
+    return path
+
+
+def write_csv(path, header, rows, encoding="utf-8-sig"):
+    with path.open("w", encoding=encoding, newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)

@@ -185,10 +185,7 @@ def write_rows(folder, name, lines, header="id,date,total,customer"):
     ],
 )
 def test_amounts_with_a_decimal_point(tmp_path, written, read):
-    write_rows(tmp_path, "a.csv", [f'A1,2026-11-01,"{written}",X'])
-    [row] = read_all(tmp_path, default_currency="ILS")
-    assert row.get("reject_reason") is None
-    assert row["amount_total"] == read
+    assert _amount_read(tmp_path, written, default_currency="ILS") == read
 
 
 @pytest.mark.parametrize(
@@ -203,10 +200,18 @@ def test_amounts_with_a_decimal_point(tmp_path, written, read):
     ],
 )
 def test_amounts_with_a_decimal_comma(tmp_path, written, read):
+    assert (
+        _amount_read(tmp_path, written, decimal_comma=True, default_currency="EUR")
+        == read
+    )
+
+
+def _amount_read(tmp_path, written, **settings):
+    """The total of a one-row file writing it ``written``, read as an amount."""
     write_rows(tmp_path, "a.csv", [f'A1,2026-11-01,"{written}",X'])
-    [row] = read_all(tmp_path, decimal_comma=True, default_currency="EUR")
+    [row] = read_all(tmp_path, **settings)
     assert row.get("reject_reason") is None
-    assert row["amount_total"] == read
+    return row["amount_total"]
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,6 @@
 """crm-sync end to end: the real command against a live Odoo server with the
 addon, a real Radicale, files in a drop folder; killed, Odoo stopped."""
 
-import csv
 import json
 import os
 import random
@@ -12,8 +11,9 @@ import time
 import uuid
 
 import pytest
+import sync_helpers
 from servers import OdooServer, Radicale
-from sync_helpers import Recorder
+from sync_helpers import Recorder, odoo_table, save_config
 
 ADMIN = ("admin", "admin")
 SYNC_LOGIN, SYNC_KEY = "crm_sync_e2e", "sync-e2e-Key-1"
@@ -90,19 +90,20 @@ def radicale(tmp_path_factory):
     server.stop()
 
 
+def e2e_odoo_table(odoo_url, database, **settings):
+    """The ``[odoo]`` table of the service logging in as the test's sync
+    user (its key in CRM_SYNC_E2E_KEY, as ``crm_sync`` passes it)."""
+    return odoo_table(odoo_url, database, SYNC_LOGIN, "CRM_SYNC_E2E_KEY", **settings)
+
+
 def write_config(
     folder, odoo_url, database, book=None, page_size=100, protocol="jsonrpc"
 ):
+    odoo = e2e_odoo_table(
+        odoo_url, database, protocol=protocol, page_size=page_size, timeout=20
+    )
     text = f"""
-[odoo]
-url = "{odoo_url}"
-db = "{database}"
-login = "{SYNC_LOGIN}"
-api_key = {{env = "CRM_SYNC_E2E_KEY"}}
-protocol = "{protocol}"
-page_size = {page_size}
-timeout = 20
-
+{odoo}
 [[sources]]
 name = "finance-{folder.name}-{RUN}"
 kind = "csv"
@@ -132,17 +133,11 @@ url = "{book}"
 username = "test"
 password = "x"
 """
-    (folder / "drop").mkdir(parents=True, exist_ok=True)
-    path = folder / "crm-sync.toml"
-    path.write_text(text)
-    return path
+    return save_config(folder, text)
 
 
 def write_csv(path, rows):
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(HEADER)
-        writer.writerows(rows)
+    sync_helpers.write_csv(path, HEADER, rows)
 
 
 def good_rows(prefix, count, vat="IL511111118"):

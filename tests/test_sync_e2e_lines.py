@@ -3,15 +3,16 @@ rows are invoice lines into a live Odoo server with the addon: the assets of a
 matched product, a code matching nothing reported once, a rerun writing
 nothing, a changed invoice updating its lines and assets in place."""
 
-import csv
 import json
 
+from sync_helpers import save_config, write_csv
 from test_sync_e2e import (  # noqa: F401 - fixtures used by name
     RUN,
     SYNC_LOGIN,
     admin,
     crm_sync,
     done_event,
+    e2e_odoo_table,
     setup,
 )
 
@@ -19,14 +20,9 @@ HEADER = ["Invoice", "Date", "Total", "VAT No", "SKU", "Item", "Qty", "Price"]
 
 
 def write_config(folder, odoo_url, database):
+    odoo = e2e_odoo_table(odoo_url, database, timeout=60)
     text = f"""
-[odoo]
-url = "{odoo_url}"
-db = "{database}"
-login = "{SYNC_LOGIN}"
-api_key = {{env = "CRM_SYNC_E2E_KEY"}}
-timeout = 60
-
+{odoo}
 [[sources]]
 name = "lines-{RUN}"
 kind = "csv"
@@ -44,17 +40,7 @@ description = "Item"
 quantity = "Qty"
 price_unit = "Price"
 """
-    (folder / "drop").mkdir(parents=True, exist_ok=True)
-    path = folder / "crm-sync.toml"
-    path.write_text(text)
-    return path
-
-
-def write_csv(path, rows):
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(HEADER)
-        writer.writerows(rows)
+    return save_config(folder, text)
 
 
 def counts(event):
@@ -81,7 +67,7 @@ def test_csv_lines_become_assets_once(admin, setup, odoo_server, tmp_path):  # n
         [invoice, "01/11/2026", "8500", "IL511111118", code, "Inverter", "2", "4000"],
         [invoice, "01/11/2026", "8500", "IL511111118", "NO-SUCH", "Cable", "1", "500"],
     ]
-    write_csv(drop / "a.csv", rows)
+    write_csv(drop / "a.csv", HEADER, rows, encoding="utf-8")
     status, _out, err = crm_sync(config, "pull-invoices")
     assert status == 0, err
     assert counts(done_event(err)) == {
@@ -128,14 +114,14 @@ def test_csv_lines_become_assets_once(admin, setup, odoo_server, tmp_path):  # n
         ("NO-SUCH", "unmatched", 500.0),
     ]
     # the same export again: nothing written, no second issue
-    write_csv(drop / "b.csv", rows)
+    write_csv(drop / "b.csv", HEADER, rows, encoding="utf-8")
     status, _out, err = crm_sync(config, "pull-invoices")
     assert status == 0, err
     assert counts(done_event(err))["unchanged"] == 1
     assert len(assets()) == 2 and len(issues()) == 1
     # three units at a new price: the two updated, one more, none twice
     rows[0][6:8] = ["3", "3900"]
-    write_csv(drop / "c.csv", rows)
+    write_csv(drop / "c.csv", HEADER, rows, encoding="utf-8")
     status, _out, err = crm_sync(config, "pull-invoices")
     assert status == 0, err
     assert counts(done_event(err))["updated"] == 1
@@ -149,14 +135,9 @@ def test_csv_lines_become_assets_once(admin, setup, odoo_server, tmp_path):  # n
 
 def write_pair_config(folder, odoo_url, database):
     """Invoices in one file, their lines in another, joined on the number."""
+    odoo = e2e_odoo_table(odoo_url, database, timeout=60)
     text = f"""
-[odoo]
-url = "{odoo_url}"
-db = "{database}"
-login = "{SYNC_LOGIN}"
-api_key = {{env = "CRM_SYNC_E2E_KEY"}}
-timeout = 60
-
+{odoo}
 [[sources]]
 name = "pair-{RUN}"
 kind = "csv"
@@ -187,22 +168,18 @@ match = "number"
 
 
 def write_pair(folder, stem, invoices, lines):
-    for name, header, rows in (
-        (
-            f"invoices{stem}.csv",
-            ["Invoice ID", "Number", "Date", "Total", "VAT No"],
-            invoices,
-        ),
-        (
-            f"invoice_lines{stem}.csv",
-            ["Invoice No", "Line", "SKU", "Qty", "Price"],
-            lines,
-        ),
-    ):
-        with (folder / name).open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(header)
-            writer.writerows(rows)
+    write_csv(
+        folder / f"invoices{stem}.csv",
+        ["Invoice ID", "Number", "Date", "Total", "VAT No"],
+        invoices,
+        encoding="utf-8",
+    )
+    write_csv(
+        folder / f"invoice_lines{stem}.csv",
+        ["Invoice No", "Line", "SKU", "Qty", "Price"],
+        lines,
+        encoding="utf-8",
+    )
 
 
 def test_a_separate_lines_file_becomes_assets_once(

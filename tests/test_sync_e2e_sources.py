@@ -6,6 +6,8 @@ import codecs
 import json
 from datetime import date, timedelta
 
+import pytest
+from sync_helpers import odoo_table, save_config
 from test_sync_e2e import (  # noqa: F401 - fixtures used by name
     HEADER,
     RUN,
@@ -41,15 +43,16 @@ def write_config(
             strict=True,
         )
     )
+    odoo = odoo_table(
+        odoo_url,
+        database,
+        SYNC_LOGIN,
+        "CRM_SYNC_E2E_KEY",
+        protocol=protocol,
+        timeout=60,
+    )
     text = f"""
-[odoo]
-url = "{odoo_url}"
-db = "{database}"
-login = "{SYNC_LOGIN}"
-api_key = {{env = "CRM_SYNC_E2E_KEY"}}
-protocol = "{protocol}"
-timeout = 60
-{extra_odoo}
+{odoo}{extra_odoo}
 
 [[sources]]
 name = "{source_name(folder)}"
@@ -63,10 +66,7 @@ date_format = "%d/%m/%Y"
 "Tax Invoice" = "invoice"
 "Credit" = "credit_note"
 """
-    (folder / "drop").mkdir(parents=True, exist_ok=True)
-    path = folder / "crm-sync.toml"
-    path.write_text(text)
-    return path
+    return save_config(folder, text)
 
 
 def source_name(folder):
@@ -115,18 +115,21 @@ def counts(event):
     return {key: event[key] for key in keys}
 
 
-def test_a_dry_run_counts_an_id_in_two_files_once(
-    odoo_protocol,
-    admin,  # noqa: F811
-    setup,  # noqa: F811
-    odoo_server,
-    tmp_path,
-):
+@pytest.fixture
+def csv_source(odoo_protocol, setup, odoo_server, tmp_path):  # noqa: F811
+    """(the configuration file, the source's name, its drop folder) of a CSV
+    source into the live Odoo, over each of the service's transports."""
     config = write_config(
         tmp_path, odoo_server.url, odoo_server.database, protocol=odoo_protocol
     )
-    source = source_name(tmp_path)
-    drop = tmp_path / "drop"
+    return config, source_name(tmp_path), tmp_path / "drop"
+
+
+def test_a_dry_run_counts_an_id_in_two_files_once(
+    admin,  # noqa: F811
+    csv_source,
+):
+    config, source, drop = csv_source
     write_csv(drop / "2026-11-01.csv", [row("D-1"), row("D-2"), row("D-3")])
     # the next export repeats D-1 as it was and D-2 with another total
     write_csv(drop / "2026-11-02.csv", [row("D-1"), row("D-2", "99"), row("D-4")])
@@ -142,17 +145,10 @@ def test_a_dry_run_counts_an_id_in_two_files_once(
 
 
 def test_empty_and_header_only_files_are_noted_in_the_run(
-    odoo_protocol,
     admin,  # noqa: F811
-    setup,  # noqa: F811
-    odoo_server,
-    tmp_path,
+    csv_source,
 ):
-    config = write_config(
-        tmp_path, odoo_server.url, odoo_server.database, protocol=odoo_protocol
-    )
-    source = source_name(tmp_path)
-    drop = tmp_path / "drop"
+    config, source, drop = csv_source
     (drop / "2026-11-01.csv").write_bytes(b"")
     write_csv(drop / "2026-11-02.csv", [])
     write_csv(drop / "2026-11-03.csv", [row("E-1")])
@@ -171,17 +167,10 @@ def test_empty_and_header_only_files_are_noted_in_the_run(
 
 
 def test_bad_rows_and_files_are_named_in_the_issues(
-    odoo_protocol,
     admin,  # noqa: F811
-    setup,  # noqa: F811
-    odoo_server,
-    tmp_path,
+    csv_source,
 ):
-    config = write_config(
-        tmp_path, odoo_server.url, odoo_server.database, protocol=odoo_protocol
-    )
-    source = source_name(tmp_path)
-    drop = tmp_path / "drop"
+    config, source, drop = csv_source
     late = (date.today() + timedelta(days=400)).strftime("%d/%m/%Y")
     write_csv(
         drop / "2026-11-01.csv",

@@ -2,6 +2,7 @@
 of the service: Odoo, Tryton, Morning, CardDAV and webhooks, each against a
 local server that answers from a script; Odoo's 413."""
 
+import functools
 import http.server
 import json
 import time
@@ -67,55 +68,51 @@ def _odoo(url, sleeps, retries=4):
     return transport
 
 
-def _morning(url, sleeps, retries=4):
-    config = SourceConfig(
-        name="morning",
-        kind="morning",
-        url=url,
-        api_id="id",
-        api_secret=Secret("s"),
-        start_date=date(2026, 1, 1),
+# each kind of source or target: its class, its configuration's class, the path
+# after the server's URL, and the settings besides kind, timeout and retries
+OPENED = {
+    "morning": (
+        MorningSource,
+        SourceConfig,
+        "",
+        {
+            "name": "morning",
+            "api_id": "id",
+            "api_secret": Secret("s"),
+            "start_date": date(2026, 1, 1),
+        },
+    ),
+    "tryton": (
+        TrytonSource,
+        SourceConfig,
+        "",
+        {
+            "name": "tryton",
+            "database": "crm",
+            "username": "admin",
+            "password": Secret("pw"),
+        },
+    ),
+    "carddav": (CardDavTarget, TargetConfig, "/book/", {"name": "phones"}),
+    "webhook": (
+        WebhookTarget,
+        TargetConfig,
+        "/hook",
+        {"name": "hook", "secret": Secret("s")},
+    ),
+}
+
+
+def _opened(kind, url, sleeps, retries=4):
+    opened_class, config_class, path, settings = OPENED[kind]
+    config = config_class(
+        kind=kind,
+        url=url + path,
         timeout=1,
         max_retries=retries,
+        **settings,
     )
-    return MorningSource(config, sleep=sleeps.append)
-
-
-def _tryton(url, sleeps, retries=4):
-    config = SourceConfig(
-        name="tryton",
-        kind="tryton",
-        url=url,
-        database="crm",
-        username="admin",
-        password=Secret("pw"),
-        timeout=1,
-        max_retries=retries,
-    )
-    return TrytonSource(config, sleep=sleeps.append)
-
-
-def _carddav(url, sleeps, retries=4):
-    config = TargetConfig(
-        name="phones",
-        kind="carddav",
-        url=url + "/book/",
-        timeout=1,
-        max_retries=retries,
-    )
-    return CardDavTarget(config, sleep=sleeps.append)
-
-
-def _webhook(url, sleeps, retries=4):
-    config = TargetConfig(
-        name="hook",
-        kind="webhook",
-        url=url + "/hook",
-        secret=Secret("s"),
-        timeout=1,
-        max_retries=retries,
-    )
-    return WebhookTarget(config, sleep=sleeps.append)
+    return opened_class(config, sleep=sleeps.append)
 
 
 CUSTOMER = {
@@ -130,17 +127,20 @@ CUSTOMER = {
 # one thing each client does that the server answers 200 to
 CLIENTS = {
     "odoo": (_odoo, lambda odoo: odoo.call("res.partner", "read", retry_safe=True)),
-    "tryton": (_tryton, lambda tryton: tryton._call("common.version", [], auth=False)),
+    "tryton": (
+        functools.partial(_opened, "tryton"),
+        lambda tryton: tryton._call("common.version", [], auth=False),
+    ),
     "morning": (
-        _morning,
+        functools.partial(_opened, "morning"),
         lambda morning: morning._post("/account/token", {}, auth=False),
     ),
     "carddav": (
-        _carddav,
+        functools.partial(_opened, "carddav"),
         lambda carddav: carddav.apply({"upserts": [CUSTOMER], "deletes": []}),
     ),
     "webhook": (
-        _webhook,
+        functools.partial(_opened, "webhook"),
         lambda webhook: webhook.apply({"upserts": [CUSTOMER], "deletes": []}),
     ),
 }

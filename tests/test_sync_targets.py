@@ -15,7 +15,7 @@ import urllib.request
 import pytest
 import vobject
 from servers import Radicale
-from sync_helpers import FakeOdoo, Recorder
+from sync_helpers import FakeOdoo, Recorder, odoo_table
 from test_sync_http import Script
 from test_sync_morning import FakeMorning
 
@@ -735,12 +735,7 @@ def test_status_tries_every_source_and_target(radicale, tmp_path):
     path = tmp_path / "crm-sync.toml"
     path.write_text(
         f"""
-[odoo]
-url = "{odoo.url}"
-db = "crm"
-login = "sync"
-api_key = {{env = "STATUS_SECRET"}}
-
+{odoo_table(odoo.url, "crm", "sync", "STATUS_SECRET")}
 [[sources]]
 name = "finance"
 kind = "csv"

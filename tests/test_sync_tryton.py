@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 import test_sync_e2e
 from servers import AnsweringHandler, LoopbackServer, free_port
-from test_sync_e2e import RUN, SYNC_LOGIN, crm_sync, invoices
+from test_sync_e2e import RUN, crm_sync, e2e_odoo_table, invoices
 from tryton_helpers import (
     EMAIL_ONLY,
     HEBREW_NAME,
@@ -448,17 +448,13 @@ def test_invoices_posted_and_paid_after_a_read_come_next(tryton):
 
 
 def _write_sync_config(folder, odoo_server, tryton_url, name):
+    odoo = e2e_odoo_table(
+        odoo_server.url, odoo_server.database, page_size=3, timeout=20
+    )
     path = folder / "crm-sync.toml"
     path.write_text(
         f"""
-[odoo]
-url = "{odoo_server.url}"
-db = "{odoo_server.database}"
-login = "{SYNC_LOGIN}"
-api_key = {{env = "CRM_SYNC_E2E_KEY"}}
-page_size = 3
-timeout = 20
-
+{odoo}
 [[sources]]
 name = "{name}"
 kind = "tryton"

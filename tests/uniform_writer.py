@@ -104,29 +104,26 @@ def record(code, *parts):
     return line
 
 
-def a100(number, vat, primary_id):
-    return record(
-        "A100",
-        text("A100", 4),
+def _opening_fields(code, number, vat, primary_id):
+    """The fields the opening A100 and the closing Z900 start with."""
+    return (
+        text(code, 4),
         digits(number, 9),
         digits(vat, 9),
         digits(primary_id, 15),
         text(CONSTANT, 8),
-        text("", 50),
+    )
+
+
+def a100(number, vat, primary_id):
+    return record(
+        "A100", *_opening_fields("A100", number, vat, primary_id), text("", 50)
     )
 
 
 def z900(number, vat, primary_id, total):
-    return record(
-        "Z900",
-        text("Z900", 4),
-        digits(number, 9),
-        digits(vat, 9),
-        digits(primary_id, 15),
-        text(CONSTANT, 8),
-        digits(total, 15),
-        text("", 50),
-    )
+    fields = _opening_fields("Z900", number, vat, primary_id)
+    return record("Z900", *fields, digits(total, 15), text("", 50))
 
 
 def c100(number, vat, doc, link):
@@ -168,16 +165,23 @@ def c100(number, vat, doc, link):
     )
 
 
-def d110(number, vat, doc, line_number, line, link):
-    total = line.quantity * line.unit_price
-    return record(
-        "D110",
-        text("D110", 4),
+def _line_fields(code, number, vat, doc, line_number):
+    """The fields a line of a document (D110, D120) starts with."""
+    return (
+        text(code, 4),
         digits(number, 9),
         digits(vat, 9),
         digits(doc.doc_type, 3),
         text(doc.number, 20),
         digits(line_number, 4),
+    )
+
+
+def d110(number, vat, doc, line_number, line, link):
+    total = line.quantity * line.unit_price
+    return record(
+        "D110",
+        *_line_fields("D110", number, vat, doc, line_number),
         digits(doc.base_type, 3),
         text(doc.base_number, 20),
         "1",
@@ -202,12 +206,7 @@ def d110(number, vat, doc, line_number, line, link):
 def d120(number, vat, doc, line_number, payment, link):
     return record(
         "D120",
-        text("D120", 4),
-        digits(number, 9),
-        digits(vat, 9),
-        digits(doc.doc_type, 3),
-        text(doc.number, 20),
-        digits(line_number, 4),
+        *_line_fields("D120", number, vat, doc, line_number),
         digits(payment.method, 1),
         digits(12 if payment.method == 2 else 0, 10),
         digits(600 if payment.method == 2 else 0, 10),

@@ -38,6 +38,8 @@ ODOO_FAILURE = re.compile(
 )
 KNOWN_FAILURES = REPO / "tools" / "known_odoo_failures.txt"
 BROWSER_SKIP = re.compile(r"websocket|chrome|chromium|browser", re.IGNORECASE)
+# OCA's module and po checks, in their own venv (made by `make test`)
+OCA_VENV = REPO / ".venv-oca"
 
 
 @dataclass
@@ -90,7 +92,8 @@ def run_logged(command, log_path, env=None):
 
 
 def lint(tally):
-    addon_dirs = [str(REPO / "addons" / module) for module in (ADDON, *BRIDGES)]
+    addons = [REPO / "addons" / module for module in (ADDON, *BRIDGES)]
+    addon_dirs = [str(addon) for addon in addons]
     ruff = str(REPO / ".venv" / "bin" / "ruff")
     checks = {
         "ruff": [ruff, "check", "--quiet", "."],
@@ -104,6 +107,16 @@ def lint(tally):
             *addon_dirs,
         ],
         "mypy": [str(venv_python()), "-m", "mypy"],
+        "oca-checks-odoo-module": [
+            str(OCA_VENV / "bin" / "oca-checks-odoo-module"),
+            *(str(addon / "__manifest__.py") for addon in addons),
+        ],
+        "oca-checks-po": [
+            str(OCA_VENV / "bin" / "oca-checks-po"),
+            *sorted(
+                str(path) for addon in addons for path in (addon / "i18n").glob("*.po*")
+            ),
+        ],
     }
     for name, command in checks.items():
         result = subprocess.run(

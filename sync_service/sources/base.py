@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 # A row as Odoo's crm.sync.api.import_page takes it: the invoice columns
 # (``config.INVOICE_COLUMNS``: external_id, number, kind, dates, currency,
@@ -18,6 +18,9 @@ from typing import Any, Protocol, runtime_checkable
 # from, kept on a sync issue to retry it), ``record_key``, and for a row
 # that cannot go in ``reject_reason`` instead of the values.
 Row = dict[str, Any]
+# where a source is: what a page's bookmark was, or False (Odoo's answer
+# before the first page) or None to read from the start
+Bookmark = str | Literal[False] | None
 
 
 def _nothing() -> None:
@@ -42,7 +45,7 @@ class Page:
 class Source(Protocol):
     """A source of invoices."""
 
-    def pages(self, bookmark: str | None, page_size: int) -> Iterable[Page]:
+    def pages(self, bookmark: Bookmark, page_size: int) -> Iterable[Page]:
         """The pages after ``bookmark`` (None: from the start), each of at
         most ``page_size`` rows, in order; applying them in order and keeping
         each page's bookmark resumes exactly where a stopped run stopped."""
@@ -62,7 +65,7 @@ class SizedSource(Protocol):
     cuts_by_size: bool
 
     def pages(
-        self, bookmark: str | None, page_size: int, max_bytes: int | None = None
+        self, bookmark: Bookmark, page_size: int, max_bytes: int | None = None
     ) -> Iterable[Page]: ...
 
     def retry_row(self, payload: dict[str, Any]) -> Row | None: ...

@@ -46,18 +46,27 @@ line rejects its invoice naming both files' lines and the column.
 import base64
 import codecs
 import csv
+import functools
 import hashlib
 import json
 import math
 import re
 import shutil
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
+from ..config import SourceConfig
 from ..errors import ConfigError, RowError
-from . import Page, cut_rows
+from . import FolderSource, Page, Row, cut_rows, parse_bookmark
+from .base import Bookmark
+
+# {header: cell} of a data row of a file, or ``__error__`` (and ``__raw__``) when
+# it cannot be read; an invoice's rows grouped as ``__lines__``
+Record = dict[str, Any]
 
 KIND_VALUES = {
     "invoice": "invoice",
@@ -98,59 +107,56 @@ OTHER_DELIMITERS = (";", "\t", "|", ",")
 UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 
-class DropFolderSource:
+class DropFolderSource(FolderSource):
     # pages end before they outweigh ``max_bytes`` (see ``pages``)
     cuts_by_size = True
 
-    def __init__(self, config):
-        self.config = config
+    def __init__(self, config: SourceConfig) -> None:
+        super().__init__(config)
         self.suffix = ".csv" if config.kind == "csv" else ".xlsx"
 
-    def check(self):
+    def check(self) -> None:
         """Before any run: the folder is there and the processed folder can be."""
-        if not self.config.folder.is_dir():
-            raise ConfigError(f"folder: {self.config.folder} does not exist")
-        processed = self.config.processed_folder
+        if not self._folder.is_dir():
+            raise ConfigError(f"folder: {self._folder} does not exist")
+        processed = self._processed_folder
         if processed.exists() and not processed.is_dir():
             raise ConfigError(f"processed_folder: {processed} is not a folder")
 
-    def _files(self):
-        if not self.config.folder.is_dir():
-            raise FileNotFoundError(f"drop folder {self.config.folder} does not exist")
+    def _files(self) -> list[Path]:
+        if not self._folder.is_dir():
+            raise FileNotFoundError(f"drop folder {self._folder} does not exist")
         return sorted(
             path
-            for path in self.config.folder.iterdir()
+            for path in self._folder.iterdir()
             if path.is_file() and path.suffix.lower() == self.suffix
         )
 
-    def _move_aside(self, path, *others):
-        for other in others:
-            self._move_aside(other)
-        self.config.processed_folder.mkdir(parents=True, exist_ok=True)
-        destination = self.config.processed_folder / path.name
+    def _move_aside(self, path: Path) -> None:
+        self._processed_folder.mkdir(parents=True, exist_ok=True)
+        destination = self._processed_folder / path.name
         if destination.exists():
             destination = destination.with_name(
                 f"{path.stem}.{datetime.now():%Y%m%d%H%M%S}{path.suffix}"
             )
         shutil.move(str(path), str(destination))
 
-    def pages(self, bookmark, page_size, max_bytes=None):
+    def pages(
+        self, bookmark: Bookmark, page_size: int, max_bytes: int | None = None
+    ) -> Iterator[Page]:
         """Pages of at most ``page_size`` rows and, when given, ``max_bytes``
         bytes of rows as JSON (``row_bytes``)."""
-        done_file, done_rows = _parse_bookmark(bookmark)
+        done_file, done_rows = parse_bookmark(bookmark, strict=True)
+        after = bookmark or ""
         units, notes = self._units()
         for path, lines_path in units:
             # only the bookmark's file can have been applied already: files
             # move aside right after their last page
-            file_key = f"{path.name}@{_digest(path, lines_path)}"
+            paired = (lines_path,) if lines_path else ()
+            file_key = f"{path.name}@{_digest(path, *paired)}"
             skip = done_rows if file_key == done_file else 0
-            move = (
-                (lambda p=path, q=lines_path: self._move_aside(p, q))
-                if lines_path
-                else (lambda p=path: self._move_aside(p))
-            )
-            if skip == "end":
-                move()
+            if isinstance(skip, str):  # "end": every row of the file applied
+                self._move_all((*paired, path))
                 continue
             if lines_path:
                 records = self._with_lines_file(path, lines_path)
@@ -160,11 +166,11 @@ class DropFolderSource:
                     records = self._invoices_of_lines(records)
             total = len(records)
             if total == 0 or skip >= total:
-                bookmark = f"{file_key}#end"
+                after = f"{file_key}#end"
                 yield Page(
                     rows=[],
-                    bookmark=bookmark,
-                    acknowledge=move,
+                    bookmark=after,
+                    acknowledge=functools.partial(self._move_all, (*paired, path)),
                     note=None if skip else self._empty_note(path),
                 )
                 continue
@@ -175,26 +181,25 @@ class DropFolderSource:
             start = skip
             for chunk in cut_rows(rows, page_size, max_bytes):
                 end = start + len(chunk)
-                last = end >= total
-                bookmark = f"{file_key}#{'end' if last else end}"
-                yield Page(
-                    rows=chunk,
-                    bookmark=bookmark,
-                    acknowledge=move if last else (lambda: None),
-                    progress=(end, total),
+                page = self._page(
+                    chunk, file_key, end, total, path, *paired, progress=(end, total)
                 )
+                after = page.bookmark
+                yield page
                 start = end
         for note in notes:
-            yield Page(rows=[], bookmark=bookmark or "", note=note)
+            yield Page(rows=[], bookmark=after, note=note)
 
-    def _units(self):
+    def _units(self) -> tuple[list[tuple[Path, Path | None]], list[str]]:
         """([(file, its lines file or None)] to read in name order, [notes on
         the files left in the folder])."""
         files = self._files()
         lines_file = self.config.lines_file
         if not lines_file:
             return [(path, None) for path in files], []
-        by_stem, invoices, notes = {}, [], []
+        by_stem: dict[str, Path] = {}
+        invoices: list[tuple[Path, str]] = []
+        notes: list[str] = []
         for path in files:
             stem = _stem(lines_file.name, path.name)
             if stem is not None:
@@ -209,7 +214,7 @@ class DropFolderSource:
                 )
                 continue
             invoices.append((path, stem))
-        units = []
+        units: list[tuple[Path, Path | None]] = []
         for path, stem in invoices:
             lines_path = by_stem.pop(stem, None)
             if lines_path is None:
@@ -226,7 +231,7 @@ class DropFolderSource:
             )
         return units, notes
 
-    def _wanted(self):
+    def _wanted(self) -> list[str]:
         """The columns the header of a file must have."""
         lines_file = self.config.lines_file
         columns = list(self.config.columns.values())
@@ -234,14 +239,17 @@ class DropFolderSource:
             columns += self.config.line_columns.values()
         return list(dict.fromkeys(columns))
 
-    def _with_lines_file(self, path, lines_path):
+    def _with_lines_file(
+        self, path: Path, lines_path: Path
+    ) -> list[tuple[int, Record]]:
         """The records of an invoices file, each holding its lines of the
         lines file as ``__lines__``, then the lines naming no invoice of it,
         as rejections naming the lines file."""
         lines_file = self.config.lines_file
+        assert lines_file is not None  # only files of a lines_file source pair
         records = list(self._records(path, self._wanted()))
         match = self.config.columns[lines_file.match]
-        by_key = defaultdict(list)
+        by_key: defaultdict[str, list[Record]] = defaultdict(list)
         for _number, record in records:
             key = None if "__error__" in record else _text(record.get(match))
             if key:
@@ -252,18 +260,18 @@ class DropFolderSource:
             return records
         wanted = [*self.config.line_columns.values(), lines_file.invoice_column]
         lines_key = f"{lines_path.name}@{_digest(lines_path)}"
-        orphans = []
+        orphans: list[tuple[int, Record]] = []
         for number, line in self._records(lines_path, list(dict.fromkeys(wanted))):
             error = line.get("__error__")
             if not error:
                 key = _text(line.get(lines_file.invoice_column))
-                if key in by_key:
+                if key is not None and key in by_key:
                     for record in by_key[key]:
                         record.setdefault("__lines__", []).append((number, line))
                         record["__lines_file__"] = lines_path.name
                     continue
                 error = f"column {lines_file.invoice_column!r}: " + (
-                    f"{key!r} is no invoice of {path.name} " f"(column {match!r})"
+                    f"{key!r} is no invoice of {path.name} (column {match!r})"
                     if key
                     else "empty, the line names no invoice"
                 )
@@ -280,11 +288,11 @@ class DropFolderSource:
             )
         return records + orphans
 
-    def _empty_note(self, path):
+    def _empty_note(self, path: Path) -> str:
         empty = " (an empty file)" if path.stat().st_size == 0 else ""
         return f"{path.name}: no invoice rows{empty}"
 
-    def retry_row(self, payload):
+    def retry_row(self, payload: dict[str, Any]) -> Row | None:
         """The row of a rejected record queued for retry (after its mapping
         or its customer was fixed), from the payload kept in Odoo."""
         if not isinstance(payload, dict) or "line" not in payload:
@@ -296,7 +304,7 @@ class DropFolderSource:
             Path(payload.get("file") or "retry"), payload["line"], record
         )
 
-    def _records(self, path, wanted):
+    def _records(self, path: Path, wanted: list[str]) -> Iterator[tuple[int, Record]]:
         """(line number, {header: text}) of each data row of the file, whose
         header must have the ``wanted`` columns; a row that cannot be read
         has ``__error__`` instead."""
@@ -336,7 +344,9 @@ class DropFolderSource:
                 pass
             workbook.close()
 
-    def _csv_records(self, path, wanted):
+    def _csv_records(
+        self, path: Path, wanted: list[str]
+    ) -> Iterator[tuple[int, Record]]:
         wrong_encoding = self._wrong_encoding(path)
         if wrong_encoding:
             yield 1, {"__error__": wrong_encoding}
@@ -346,7 +356,8 @@ class DropFolderSource:
             encoding=self.config.encoding, errors="surrogateescape", newline=""
         ) as handle:
             reader = csv.reader(handle, delimiter=self.config.delimiter, strict=True)
-            headers, ended = None, 0
+            headers: list[str] | None = None
+            ended = 0
             while True:
                 try:
                     values = next(reader)
@@ -371,11 +382,11 @@ class DropFolderSource:
                         yield number, {"__error__": self._bad_text(values)}
                         return  # without headers no row can be read
                     headers = [value.strip() for value in values]
-                    problem = self._header_problem(
+                    header_problem = self._header_problem(
                         headers, wanted, self.config.delimiter.join(values)
                     )
-                    if problem:
-                        yield number, {"__error__": problem, "__raw__": values}
+                    if header_problem:
+                        yield number, {"__error__": header_problem, "__raw__": values}
                         return
                     continue
                 if not any(value.strip() for value in values):
@@ -398,13 +409,16 @@ class DropFolderSource:
                     continue
                 yield number, dict(zip(headers, values, strict=True))
 
-    def _invoices_of_lines(self, records):
+    def _invoices_of_lines(
+        self, records: list[tuple[int, Record]]
+    ) -> list[tuple[int, Record]]:
         """One record per invoice id, in the order of its first row, holding
         its rows as ``__lines__`` (line number, record): the invoice's
         columns are read from its first row. Unreadable rows and rows
         without an invoice id stay alone."""
         column = self.config.columns["external_id"]
-        invoices, by_key = [], {}
+        invoices: list[tuple[int, Record]] = []
+        by_key: dict[str, Record] = {}
         for number, record in records:
             key = None if "__error__" in record else _text(record.get(column))
             if not key:
@@ -416,16 +430,16 @@ class DropFolderSource:
             by_key[key]["__lines__"].append((number, record))
         return invoices
 
-    def _lines(self, record, currency):
+    def _lines(self, record: Record, currency: str | None) -> list[dict[str, Any]]:
         """The invoice lines of a grouped record; RowError names the line."""
         columns = self.config.line_columns
         where = "invoice line"
         if record.get("__lines_file__"):
             where = f"{record['__lines_file__']} line"
-        lines = []
+        lines: list[dict[str, Any]] = []
         for number, line in record["__lines__"]:
             try:
-                values = {
+                values: dict[str, Any] = {
                     "key": _text(line.get(columns.get("key", ""))) or str(number),
                     "sequence": len(lines) + 1,
                     "product_code": _text(line.get(columns.get("product_code", ""))),
@@ -451,21 +465,33 @@ class DropFolderSource:
             lines.append(values)
         return lines
 
-    def _number(self, record, column, currency):
+    def _number(
+        self,
+        record: Record,
+        column: str | None,
+        currency: str | None,
+        what: str = "a number",
+        required: bool = False,
+    ) -> str | None:
+        """The number in ``column`` as text (None when empty), read per the
+        file's convention; RowError names the column."""
         raw = record.get(column) if column else None
         if isinstance(raw, int | float) and not isinstance(raw, bool):
+            # a number cell of a workbook: no convention to read
             if not math.isfinite(raw):
-                raise RowError(f"column {column!r}: {raw!r} is not a number")
+                raise RowError(f"column {column!r}: {raw!r} is not {what}")
             return str(raw)
         text = _text(raw)
         if not text:
+            if required:
+                raise RowError(f"column {column!r}: empty, {what} is required")
             return None
         try:
             return str(parse_amount(text, self.config.decimal_comma, currency))
         except ValueError as error:
             raise RowError(f"column {column!r}: {text!r} {error}") from None
 
-    def _wrong_encoding(self, path):
+    def _wrong_encoding(self, path: Path) -> str | None:
         """Why the file cannot be text in the configured encoding when it is
         plainly UTF-16 or UTF-32 (a byte order mark, or a NUL byte next to
         every letter of the header), with the setting to use; else None."""
@@ -495,7 +521,9 @@ class DropFolderSource:
             f'set encoding = "{use}" for this source'
         )
 
-    def _header_problem(self, headers, wanted, line=None):
+    def _header_problem(
+        self, headers: list[str], wanted: list[str], line: str | None = None
+    ) -> str | None:
         """What is wrong with a header that lacks ``wanted`` columns: the
         delimiter it seems to use instead, or the columns it has; None when
         every one is there."""
@@ -507,7 +535,8 @@ class DropFolderSource:
             if delimiter == self.config.delimiter:
                 continue
             split = [
-                value.strip() for value in next(csv.reader([line], delimiter=delimiter))
+                value.strip()
+                for value in next(csv.reader([str(line)], delimiter=delimiter))
             ]
             if all(column in split for column in wanted):
                 return (
@@ -518,12 +547,14 @@ class DropFolderSource:
         found = ", ".join(repr(header) for header in headers if header) or "none"
         return f"{problem} (its columns: {found})"
 
-    def _bad_text(self, values):
+    def _bad_text(self, values: list[str]) -> str:
         if any("\0" in value for value in values):
             return "contains a NUL byte"
         return f"bytes that are not valid {self.config.encoding}"
 
-    def _normalise(self, path, number, record, file_key=None):
+    def _normalise(
+        self, path: Path, number: int, record: Record, file_key: str | None = None
+    ) -> Row:
         if record.get("__file__"):  # a line of a lines file, alone
             path, file_key = Path(record["__file__"]), record.get("__file_key__")
         where = f"{path.name} line {number}"
@@ -541,7 +572,7 @@ class DropFolderSource:
                 _text(record.get(columns.get("currency", "")))
                 or self.config.default_currency
             )
-            row = {
+            row: Row = {
                 "external_id": key,
                 "number": _text(record.get(columns.get("number", ""))) or key,
                 "kind": self._choice(
@@ -584,14 +615,14 @@ class DropFolderSource:
                 "payload": payload,
             }
 
-    def _pdf(self, record):
+    def _pdf(self, record: Record) -> tuple[str, str] | None:
         """(base64, file name) of the PDF the row names, a path relative to
         the drop folder; PDFs stay where they are."""
         column = self.config.columns.get("pdf_file")
         raw = _text(record.get(column)) if column else None
         if not raw:
             return None
-        folder = self.config.folder.resolve()
+        folder = self._folder.resolve()
         path = (folder / raw).resolve()
         if folder not in path.parents:
             raise RowError(f"column {column!r}: {raw!r} is outside the drop folder")
@@ -604,7 +635,14 @@ class DropFolderSource:
             raise RowError(f"column {column!r}: {raw!r} is not a PDF")
         return base64.b64encode(data).decode(), path.name
 
-    def _choice(self, record, name, configured, defaults, default):
+    def _choice(
+        self,
+        record: Record,
+        name: str,
+        configured: dict[str, Any],
+        defaults: dict[str, str],
+        default: str,
+    ) -> Any:
         column = self.config.columns.get(name)
         if not column:
             return default
@@ -614,7 +652,7 @@ class DropFolderSource:
             raise RowError(f"column {column!r}: unknown {name} {raw!r}")
         return values[raw.lower()]
 
-    def _date(self, record, name, required=False):
+    def _date(self, record: Record, name: str, required: bool = False) -> str | None:
         column = self.config.columns.get(name)
         raw = record.get(column) if column else None
         if isinstance(raw, datetime | date):
@@ -641,26 +679,16 @@ class DropFolderSource:
             )
         return value.isoformat()
 
-    def _amount(self, record, name, currency, required=False):
+    def _amount(
+        self, record: Record, name: str, currency: str | None, required: bool = False
+    ) -> str | None:
         column = self.config.columns.get(name)
-        raw = record.get(column) if column else None
-        if isinstance(raw, int | float) and not isinstance(raw, bool):
-            # a number cell of a workbook: no convention to read
-            if not math.isfinite(raw):
-                raise RowError(f"column {column!r}: {raw!r} is not an amount")
-            return str(raw)
-        text = _text(raw)
-        if not text:
-            if required:
-                raise RowError(f"column {column!r}: empty, an amount is required")
-            return None
-        try:
-            return str(parse_amount(text, self.config.decimal_comma, currency))
-        except ValueError as error:
-            raise RowError(f"column {column!r}: {text!r} {error}") from None
+        return self._number(record, column, currency, "an amount", required)
 
 
-def parse_amount(text, decimal_comma=False, currency=None):
+def parse_amount(
+    text: str, decimal_comma: bool = False, currency: str | None = None
+) -> Decimal:
     """The Decimal of an amount written per the file's convention, strictly:
     digits with at most one decimal separator (``.``, or ``,`` with
     ``decimal_comma``), thousands in groups of exactly three digits after a
@@ -703,7 +731,7 @@ def parse_amount(text, decimal_comma=False, currency=None):
     return -amount if negative else amount
 
 
-def _take_sign(body):
+def _take_sign(body: str) -> tuple[str, str | None]:
     if body[:1] in MINUS_SIGNS:
         return body[1:].strip(), "-"
     if body[:1] == "+":
@@ -711,7 +739,7 @@ def _take_sign(body):
     return body, None
 
 
-def _take_currency(body):
+def _take_currency(body: str) -> tuple[str, str | None]:
     """(the rest, the currency mark) of an amount written with a currency
     symbol or code first or last."""
     found = CURRENCY_FIRST.search(body) or CURRENCY_LAST.search(body)
@@ -720,7 +748,7 @@ def _take_currency(body):
     return (body[: found.start()] + body[found.end() :]).strip(), found.group(1)
 
 
-def _strict_number(body, decimal, group):
+def _strict_number(body: str, decimal: str, group: str) -> Decimal | None:
     """Decimal of ``body`` when it is written with exactly these separators,
     else None."""
     integer, separator, fraction = body.partition(decimal)
@@ -741,16 +769,16 @@ def _strict_number(body, decimal, group):
         return None
 
 
-def _digest(path, *others):
+def _digest(path: Path, *others: Path) -> str:
     digest = hashlib.sha256()
-    for each in (path, *filter(None, others)):
+    for each in (path, *others):
         with each.open("rb") as handle:
-            for block in iter(lambda h=handle: h.read(1 << 20), b""):
+            for block in iter(functools.partial(handle.read, 1 << 20), b""):
                 digest.update(block)
     return digest.hexdigest()[:16]
 
 
-def _stem(pattern, name):
+def _stem(pattern: str, name: str) -> str | None:
     """What the ``*`` of ``pattern`` stands for in ``name`` ("" for a
     pattern without one), None when the name does not match it."""
     head, star, tail = pattern.partition("*")
@@ -762,24 +790,17 @@ def _stem(pattern, name):
     return found.group(1) if found else None
 
 
-def _parse_bookmark(bookmark):
-    if not bookmark or "#" not in bookmark:
-        return None, 0
-    name, _sep, done = bookmark.rpartition("#")
-    return name, "end" if done == "end" else int(done or 0)
-
-
-def _text(value):
+def _text(value: object) -> str | None:
     if value is None:
         return None
     return str(value).strip() or None
 
 
-def _jsonable(record):
+def _jsonable(record: Record) -> dict[str, Any]:
     return {_clean(k): _clean(v) for k, v in record.items()}
 
 
-def _clean(value):
+def _clean(value: Any) -> Any:
     """A value Odoo can store: no lone surrogates (undecodable bytes), no NUL."""
     if isinstance(value, datetime | date):
         return value.isoformat()

@@ -17,30 +17,50 @@ rejects its document, naming the row and the field.
 
 import json
 import time
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
+from typing import Any
 
 import requests
 
 from .. import http
+from ..config import SourceConfig
 from ..errors import SourceError
-from . import Page
+from . import Page, Row
+from .base import Bookmark
 
-DOCUMENT_KINDS = {305: "invoice", 320: "invoice", 330: "credit_note", 400: "receipt"}
+DOCUMENT_KINDS: dict[Any, str] = {
+    305: "invoice",
+    320: "invoice",
+    330: "credit_note",
+    400: "receipt",
+}
 # 0 open, 1 closed, 2 manually closed, 3 cancelling, 4 cancelled
-DOCUMENT_STATUSES = {0: "open", 1: "paid", 2: "paid", 3: "cancelled", 4: "cancelled"}
+DOCUMENT_STATUSES: dict[Any, str] = {
+    0: "open",
+    1: "paid",
+    2: "paid",
+    3: "cancelled",
+    4: "cancelled",
+}
 
 
 class MorningSource:
-    def __init__(self, config, today=None, sleep=time.sleep):
+    def __init__(
+        self,
+        config: SourceConfig,
+        today: date | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.config = config
         self.today = today or date.today()
         self.sleep = sleep
         self.http = http.session(config, pause=lambda seconds: self.sleep(seconds))
-        self.token = None
+        self.token: str | None = None
 
     # -- HTTP ---------------------------------------------------------------
 
-    def _post(self, path, payload, auth=True):
+    def _post(self, path: str, payload: dict[str, Any], auth: bool = True) -> Any:
         """The JSON answer of one POST; an expired token is renewed once."""
         answer = self._send(path, payload, auth)
         if answer.status_code == 401 and auth:
@@ -58,14 +78,17 @@ class MorningSource:
                 f"Morning {path}: not a JSON answer: {answer.content[:100]!r}"
             ) from None
 
-    def _send(self, path, payload, auth):
+    def _send(
+        self, path: str, payload: dict[str, Any], auth: bool
+    ) -> requests.Response:
         # every call here only reads (a token, a search): safe to send again
         headers = {"Content-Type": "application/json"}
         if auth:
             headers["Authorization"] = f"Bearer {self._token()}"
         try:
-            return self.http.post(
-                self.config.url + path,
+            return self.http.request(
+                "POST",
+                f"{self.config.url}{path}",
                 data=json.dumps(payload).encode(),
                 headers=headers,
                 retry_safe=True,
@@ -73,8 +96,9 @@ class MorningSource:
         except requests.RequestException as error:
             raise SourceError(f"Morning {path}: {self.http.explain(error)}") from None
 
-    def _token(self):
+    def _token(self) -> str:
         if not self.token:
+            assert self.config.api_secret is not None  # required for Morning
             answer = self._post(
                 "/account/token",
                 {"id": self.config.api_id, "secret": self.config.api_secret.reveal()},
@@ -85,7 +109,7 @@ class MorningSource:
                 raise SourceError("Morning /account/token: no token in the answer")
         return self.token
 
-    def probe(self):
+    def probe(self) -> str:
         """For ``crm-sync status``: ask for a token; SourceError if refused."""
         self.token = None
         self._token()
@@ -93,19 +117,21 @@ class MorningSource:
 
     # -- pages --------------------------------------------------------------
 
-    def _window(self, bookmark):
+    def _window(self, bookmark: Bookmark) -> tuple[date, date, int]:
         """(from, to, first page) of the window to read after ``bookmark``."""
         if bookmark and ".." in bookmark:
             window, _sep, page = bookmark.partition("#")
-            start, _sep, end = window.partition("..")
+            first, _sep, end = window.partition("..")
             if page != "end":
-                return date.fromisoformat(start), date.fromisoformat(end), int(page) + 1
+                return date.fromisoformat(first), date.fromisoformat(end), int(page) + 1
             start = date.fromisoformat(end) - timedelta(days=self.config.overlap_days)
         else:
+            # the configuration sets it (2000-01-01 when not given)
+            assert self.config.start_date is not None
             start = self.config.start_date
         return start, self.today, 1
 
-    def pages(self, bookmark, page_size):
+    def pages(self, bookmark: Bookmark, page_size: int) -> Iterator[Page]:
         start, end, page = self._window(bookmark)
         window = f"{start.isoformat()}..{end.isoformat()}"
         size = min(page_size, self.config.page_size)
@@ -132,11 +158,11 @@ class MorningSource:
                 return
             page += 1
 
-    def retry_row(self, payload):
+    def retry_row(self, payload: dict[str, Any]) -> Row | None:
         """The row of a rejected document queued for retry."""
         return self._normalise(payload) if isinstance(payload, dict) else None
 
-    def _normalise(self, item):
+    def _normalise(self, item: dict[str, Any]) -> Row | None:
         kind = DOCUMENT_KINDS.get(item.get("type"))
         if kind is None:
             return None  # quotes, orders, delivery notes: not invoices
@@ -165,7 +191,7 @@ class MorningSource:
         client = item.get("client") or {}
         emails = client.get("emails") or []
         urls = item.get("url") or {}
-        row = {
+        row: Row = {
             "external_id": key,
             "number": str(item.get("number") or key),
             "kind": kind,
@@ -191,17 +217,17 @@ class MorningSource:
         return row
 
 
-def _income_lines(income):
+def _income_lines(income: object) -> list[dict[str, Any]] | None:
     """The invoice lines of a document's income rows; None without them."""
     if income is None:
         return None
     if not isinstance(income, list):
         raise ValueError("income: not a list")
-    lines = []
+    lines: list[dict[str, Any]] = []
     for index, item in enumerate(income, start=1):
         if not isinstance(item, dict):
             raise ValueError(f"income row {index}: not a record")
-        numbers = {}
+        numbers: dict[str, str | None] = {}
         for field, name in (
             ("quantity", "quantity"),
             ("price", "price_unit"),

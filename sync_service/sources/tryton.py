@@ -48,14 +48,21 @@ import itertools
 import json
 import time
 import urllib.parse
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import requests
 
 from .. import http
+from ..config import SourceConfig
 from ..errors import SourceError
-from . import Page
+from . import Page, Row
+from .base import Bookmark
+
+# (write_date, id) of the last invoice read
+Cursor = tuple[datetime, int]
 
 __all__ = ["TrytonSource"]
 
@@ -101,7 +108,12 @@ CREDITED_LINE = "account.invoice.line,"
 
 
 class TrytonSource:
-    def __init__(self, config, sleep=time.sleep, overlap=None):
+    def __init__(
+        self,
+        config: SourceConfig,
+        sleep: Callable[[float], None] = time.sleep,
+        overlap: timedelta | None = None,
+    ) -> None:
         self.config = config
         self.sleep = sleep
         self.http = http.session(config, pause=lambda seconds: self.sleep(seconds))
@@ -109,17 +121,18 @@ class TrytonSource:
             minutes = getattr(config, "overlap_minutes", None)
             overlap = DEFAULT_OVERLAP if minutes is None else timedelta(minutes=minutes)
         self.overlap = overlap
-        self.endpoint = f"{config.url}/{urllib.parse.quote(config.database, safe='')}/"
-        self.session = None
-        self.context = None
+        database = urllib.parse.quote(str(config.database), safe="")
+        self.endpoint = f"{config.url}/{database}/"
+        self.session: str | None = None
+        self.context: dict[str, Any] | None = None
         self._ids = itertools.count(1)
 
-    def _name(self, method):
+    def _name(self, method: str) -> str:
         return f"Tryton {self.config.url} database {self.config.database} {method}"
 
     # -- JSON-RPC -----------------------------------------------------------
 
-    def _call(self, method, params, auth=True):
+    def _call(self, method: str, params: list[Any], auth: bool = True) -> Any:
         """The result of one JSON-RPC call. Every call here reads (or logs
         in or out), so each may be sent again (``sync_service.http``); an
         expired session logs in again once."""
@@ -157,7 +170,7 @@ class TrytonSource:
             raise SourceError(f"{self._name(method)}: {_error_text(payload['error'])}")
         return payload["result"]
 
-    def _send(self, method, params, auth):
+    def _send(self, method: str, params: list[Any], auth: bool) -> requests.Response:
         headers = {"Content-Type": "application/json"}
         if auth:
             headers["Authorization"] = self._authorization()
@@ -166,20 +179,22 @@ class TrytonSource:
             default=_encode,
         ).encode()
         try:
-            return self.http.post(
-                self.endpoint, data=body, headers=headers, retry_safe=True
+            return self.http.request(
+                "POST", self.endpoint, data=body, headers=headers, retry_safe=True
             )
         except requests.RequestException as error:
             raise SourceError(
                 f"{self._name(method)}: {self.http.explain(error)}"
             ) from None
 
-    def _authorization(self):
+    def _authorization(self) -> str:
         if not self.session:
-            self._login()
+            return self._login()
         return self.session
 
-    def _login(self):
+    def _login(self) -> str:
+        """Logs in; the session's Authorization header."""
+        assert self.config.password is not None  # required for Tryton
         result = self._call(
             "common.db.login",
             [self.config.username, {"password": self.config.password.reveal()}, "en"],
@@ -192,10 +207,11 @@ class TrytonSource:
                 f"{self._name('common.db.login')}: unexpected answer {result!r}"
             ) from None
         token = f"{self.config.username}:{user_id}:{session}".encode()
-        self.session = "Session " + base64.b64encode(token).decode()
+        self.session = session_header = "Session " + base64.b64encode(token).decode()
         self.context = self._call("model.res.user.get_preferences", [True, {}])
+        return session_header
 
-    def _logout(self):
+    def _logout(self) -> None:
         if not self.session:
             return
         try:
@@ -205,7 +221,7 @@ class TrytonSource:
         self.session = None
         self.http.close()
 
-    def probe(self):
+    def probe(self) -> str:
         """For ``crm-sync status``: log in and out; SourceError if refused."""
         self._login()
         self._logout()
@@ -213,8 +229,8 @@ class TrytonSource:
 
     # -- pages --------------------------------------------------------------
 
-    def _domain(self, cursor):
-        domain = [
+    def _domain(self, cursor: Cursor | None) -> list[Any]:
+        domain: list[Any] = [
             ("type", "=", "out"),
             [
                 "OR",
@@ -236,7 +252,7 @@ class TrytonSource:
             )
         return domain
 
-    def _search(self, cursor, size):
+    def _search(self, cursor: Cursor | None, size: int) -> Any:
         if not self.session:
             self._login()
         return self._call(
@@ -251,7 +267,7 @@ class TrytonSource:
             ],
         )
 
-    def _count(self, cursor):
+    def _count(self, cursor: Cursor | None) -> int:
         """How many invoices the run reads (written meanwhile: more)."""
         if not self.session:
             self._login()
@@ -261,7 +277,7 @@ class TrytonSource:
         )
         return count if isinstance(count, int) else 0
 
-    def pages(self, bookmark, page_size):
+    def pages(self, bookmark: Bookmark, page_size: int) -> Iterator[Page]:
         floor = _parse_bookmark(bookmark)
         cursor = floor
         if floor and self.overlap:
@@ -293,7 +309,7 @@ class TrytonSource:
                 break
         self._logout()
 
-    def _attach_lines(self, items):
+    def _attach_lines(self, items: list[Any]) -> None:
         """Each customer invoice of the page gets its lines (``lines.``)."""
         ids = [
             item["id"]
@@ -321,7 +337,9 @@ class TrytonSource:
                 f"{type(lines).__name__}"
             )
         self._attach_origins(lines)
-        by_invoice = {invoice_id: [] for invoice_id in ids}
+        by_invoice: dict[int, list[dict[str, Any]]] = {
+            invoice_id: [] for invoice_id in ids
+        }
         for line in lines:
             if isinstance(line, dict) and line.get("invoice") in by_invoice:
                 by_invoice[line["invoice"]].append(line)
@@ -329,10 +347,10 @@ class TrytonSource:
             if isinstance(item, dict) and item.get("id") in by_invoice:
                 item["lines."] = by_invoice[item["id"]]
 
-    def _attach_origins(self, lines):
+    def _attach_origins(self, lines: list[Any]) -> None:
         """Each line crediting an invoice line gets that line's invoice
         (``origin.invoice``), read once for the page."""
-        credited = {}
+        credited: dict[int, int] = {}
         for line in lines:
             origin = line.get("origin") if isinstance(line, dict) else None
             if isinstance(origin, str) and origin.startswith(CREDITED_LINE):
@@ -369,13 +387,13 @@ class TrytonSource:
             if isinstance(line, dict) and line.get("id") in credited:
                 line["origin.invoice"] = invoice_of.get(credited[line["id"]])
 
-    def retry_row(self, payload):
+    def retry_row(self, payload: dict[str, Any]) -> Row | None:
         """The row of a rejected invoice queued for retry."""
         return self._normalise(payload) if isinstance(payload, dict) else None
 
     # -- rows ---------------------------------------------------------------
 
-    def _normalise(self, item):
+    def _normalise(self, item: Any) -> Row | None:
         if not isinstance(item, dict):
             return {
                 "external_id": None,
@@ -388,7 +406,9 @@ class TrytonSource:
         label = f"invoice {item.get('number') or key}"
         state = item.get("state")
         currency = (item.get("currency.") or {}).get("code")
-        reason = None
+        reason: str | None = None
+        amounts: dict[str, Decimal] = {}
+        to_pay = Decimal(0)
         try:
             amounts = {
                 name: _amount(item, name)
@@ -404,7 +424,7 @@ class TrytonSource:
                 reason = f"{label}: no invoice date"
             elif not currency:
                 reason = f"{label}: no currency code"
-        lines = None
+        lines: list[dict[str, Any]] | None = None
         if not reason and item.get("lines.") is not None:
             try:
                 lines = _lines(item["lines."])
@@ -428,7 +448,7 @@ class TrytonSource:
         tax_identifier = item.get("party_tax_identifier.") or party.get(
             "tax_identifier."
         )
-        row = {
+        row: Row = {
             "external_id": key,
             "number": str(item.get("number") or key),
             "kind": "credit_note" if sign < 0 else "invoice",
@@ -447,7 +467,7 @@ class TrytonSource:
                 "name": party.get("name"),
             },
             "source_url": (
-                f"{self.config.url}/#{urllib.parse.quote(self.config.database)}"
+                f"{self.config.url}/#{urllib.parse.quote(str(self.config.database))}"
                 f"/model/account.invoice/{key}"
             ),
             "payload": item,
@@ -460,7 +480,7 @@ class TrytonSource:
         return row
 
 
-def _credited_invoice(item):
+def _credited_invoice(item: dict[str, Any]) -> str | None:
     """The id of the one invoice a credit note's lines credit, else None."""
     invoices = {
         line.get("origin.invoice")
@@ -474,9 +494,9 @@ def _credited_invoice(item):
     return str(invoice)
 
 
-def _lines(items):
+def _lines(items: list[Any]) -> list[dict[str, Any]]:
     """The invoice lines of Tryton's lines; ValueError names the line."""
-    lines = []
+    lines: list[dict[str, Any]] = []
     for line in items:
         if not isinstance(line, dict):
             raise ValueError(f"invoice line {line!r:.50}: not a record")
@@ -503,7 +523,7 @@ def _lines(items):
     return lines
 
 
-def _amount(item, name, default=None):
+def _amount(item: dict[str, Any], name: str, default: Decimal | None = None) -> Decimal:
     value = item.get(name)
     if value is None and default is not None:
         return default
@@ -516,11 +536,13 @@ def _amount(item, name, default=None):
     return amount
 
 
-def _text(amount):
-    return f"{amount:.2f}" if amount.as_tuple().exponent >= -2 else str(amount)
+def _text(amount: Decimal) -> str:
+    exponent = amount.as_tuple().exponent
+    # finite amounts only (_amount): the exponent is a number
+    return f"{amount:.2f}" if int(exponent) >= -2 else str(amount)
 
 
-def _due_on(item):
+def _due_on(item: dict[str, Any]) -> str | None:
     lines = [line for line in item.get("lines_to_pay.") or [] if isinstance(line, dict)]
     unpaid = sorted(
         str(line["maturity_date"])[:10]
@@ -538,7 +560,7 @@ def _due_on(item):
     return str(term_date)[:10] if term_date else None
 
 
-def _cursor_of(item, where):
+def _cursor_of(item: dict[str, Any], where: str) -> Cursor:
     try:
         return (datetime.fromisoformat(item["write_date"]), int(item["id"]))
     except (KeyError, TypeError, ValueError):
@@ -548,12 +570,12 @@ def _cursor_of(item, where):
         ) from None
 
 
-def _format_bookmark(cursor):
+def _format_bookmark(cursor: Cursor) -> str:
     stamp, last_id = cursor
     return f"{stamp:%Y-%m-%dT%H:%M:%S.%f}#{last_id}"
 
 
-def _parse_bookmark(bookmark):
+def _parse_bookmark(bookmark: Bookmark) -> Cursor | None:
     """(write_date, id) of a bookmark; None (read from the start) for none or
     one this source did not write (e.g. after a change of kind)."""
     if not bookmark:
@@ -569,31 +591,25 @@ def _parse_bookmark(bookmark):
 # rows keep them as ISO text and decimal strings, so payloads stay plain JSON.
 
 
-def _encode(value):
+DATE_PARTS = ("year", "month", "day")
+DATETIME_PARTS = (*DATE_PARTS, "hour", "minute", "second", "microsecond")
+
+
+def _encode(value: object) -> dict[str, Any]:
     if isinstance(value, datetime):
-        return {
-            "__class__": "datetime",
-            "year": value.year,
-            "month": value.month,
-            "day": value.day,
-            "hour": value.hour,
-            "minute": value.minute,
-            "second": value.second,
-            "microsecond": value.microsecond,
-        }
+        parts = {part: getattr(value, part) for part in DATETIME_PARTS}
+        return {"__class__": "datetime", **parts}
     if isinstance(value, date):
         return {
             "__class__": "date",
-            "year": value.year,
-            "month": value.month,
-            "day": value.day,
+            **{part: getattr(value, part) for part in DATE_PARTS},
         }
     if isinstance(value, Decimal):
         return {"__class__": "Decimal", "decimal": str(value)}
     raise TypeError(f"cannot send {type(value).__name__} to Tryton")
 
 
-def _decode(dct):
+def _decode(dct: dict[str, Any]) -> Any:
     kind = dct.get("__class__")
     try:
         if kind == "Decimal":
@@ -602,13 +618,8 @@ def _decode(dct):
             return date(dct["year"], dct["month"], dct["day"]).isoformat()
         if kind == "datetime":
             stamp = datetime(
-                dct["year"],
-                dct["month"],
-                dct["day"],
-                dct["hour"],
-                dct["minute"],
-                dct["second"],
-                dct.get("microsecond", 0),
+                **{part: dct[part] for part in DATETIME_PARTS[:-1]},
+                microsecond=dct.get("microsecond", 0),
             )
             return f"{stamp:%Y-%m-%dT%H:%M:%S.%f}"
         if kind == "timedelta":
@@ -620,7 +631,7 @@ def _decode(dct):
     return dct
 
 
-def _error_text(error):
+def _error_text(error: object) -> str:
     """The message of a JSON-RPC error: ["UserError", [message, description,
     domain]] for Tryton's exceptions, [text, traceback] for others."""
     if isinstance(error, list) and error:

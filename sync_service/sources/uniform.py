@@ -108,17 +108,21 @@ the line and the field; its record texts stay in the payload (``d110``) so a
 retry re-reads them.
 """
 
+import functools
 import hashlib
 import os
 import shutil
 import zipfile
 import zlib
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, Literal, overload
 
 from ..errors import RowError, SourceError
-from . import Page
+from . import FolderSource, Page, Row, parse_bookmark
+from .base import Bookmark
 
 SYSTEM_CONSTANT = "&OF1.31&"
 INI_NAME, DATA_NAME, DATA_ZIP_NAME = "INI.TXT", "BKMVDATA.TXT", "BKMVDATA.ZIP"
@@ -297,7 +301,7 @@ LAYOUTS = {
 }
 
 # appendix 1: document type -> (kind, paid when issued)
-DOCUMENT_KINDS = {
+DOCUMENT_KINDS: dict[int, tuple[str | None, bool]] = {
     300: ("invoice", False),
     305: ("invoice", False),
     310: ("invoice", False),
@@ -309,17 +313,14 @@ DOCUMENT_KINDS = {
 PAYMENT_DOCUMENT_TYPES = (320, 400, 405)
 
 
-class UniformSource:
-    def __init__(self, config):
-        self.config = config
-
+class UniformSource(FolderSource):
     # -- exports ------------------------------------------------------------
 
-    def _exports(self):
+    def _exports(self) -> list[Path]:
         """Folders holding an INI.TXT or a BKMVDATA file, in path order."""
-        root = self.config.folder
-        processed = self.config.processed_folder.resolve()
-        found = []
+        root = self._folder
+        processed = self._processed_folder.resolve()
+        found: list[Path] = []
         for directory, subdirectories, names in os.walk(root):
             subdirectories[:] = sorted(
                 name
@@ -332,13 +333,13 @@ class UniformSource:
                 found.append(Path(directory))
         return sorted(found, key=lambda path: _relative(root, path))
 
-    def _unpack_archives(self):
+    def _unpack_archives(self) -> None:
         """A zip dropped in the folder (say the OPENFRMT tree of an export) is
         unpacked next to itself as ``<name>.unzipped`` and moves to the
         processed folder; its exports are then read like any other."""
-        root = self.config.folder
-        processed = self.config.processed_folder.resolve()
-        archives = []
+        root = self._folder
+        processed = self._processed_folder.resolve()
+        archives: list[Path] = []
         for directory, subdirectories, names in os.walk(root):
             subdirectories[:] = [
                 name
@@ -366,8 +367,8 @@ class UniformSource:
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(archive), str(destination))
 
-    def _move_aside(self, export):
-        root, processed = self.config.folder, self.config.processed_folder
+    def _move_aside(self, export: Path) -> None:
+        root, processed = self._folder, self._processed_folder
         relative = _relative(root, export)
         stamp = f"{datetime.now():%Y%m%d%H%M%S}"
         if relative == ".":
@@ -393,39 +394,31 @@ class UniformSource:
             parent.rmdir()
             parent = parent.parent
 
-    def pages(self, bookmark, page_size):
-        done_key, done_rows = _parse_bookmark(bookmark)
-        if not self.config.folder.is_dir():
-            raise FileNotFoundError(f"drop folder {self.config.folder} does not exist")
+    def pages(self, bookmark: Bookmark, page_size: int) -> Iterator[Page]:
+        done_key, done_rows = parse_bookmark(bookmark)
+        if not self._folder.is_dir():
+            raise FileNotFoundError(f"drop folder {self._folder} does not exist")
         self._unpack_archives()
         for export in self._exports():
-            files = _ExportFiles(self.config.folder, export)
+            files = _ExportFiles(self._folder, export)
             key = f"{files.relative}@{files.digest()}"
             skip = done_rows if key == done_key else 0
-            if skip == "end":
+            if isinstance(skip, str):  # "end": every row of the export applied
                 self._move_aside(export)
                 continue
             rows = self._read(files)
             total = len(rows)
             for start in range(skip, total, page_size):
                 chunk = rows[start : start + page_size]
-                end = start + len(chunk)
-                last = end >= total
-                yield Page(
-                    rows=chunk,
-                    bookmark=f"{key}#{'end' if last else end}",
-                    acknowledge=(lambda e=export: self._move_aside(e))
-                    if last
-                    else (lambda: None),
-                )
+                yield self._page(chunk, key, start + len(chunk), total, export)
             if total == 0 or skip >= total:
                 yield Page(
                     rows=[],
                     bookmark=f"{key}#end",
-                    acknowledge=lambda e=export: self._move_aside(e),
+                    acknowledge=functools.partial(self._move_aside, export),
                 )
 
-    def retry_row(self, payload):
+    def retry_row(self, payload: dict[str, Any]) -> Row | None:
         """The row of a document queued for retry (e.g. after its customer was
         created), re-read from the record text kept in its payload."""
         if (
@@ -453,7 +446,7 @@ class UniformSource:
 
     # -- reading ------------------------------------------------------------
 
-    def _read(self, files):
+    def _read(self, files: "_ExportFiles") -> list[Row]:
         """The rows of one export: documents, rejected records, and one
         rejected row for the export when its counts disagree."""
         ini = self._ini(files)
@@ -466,9 +459,14 @@ class UniformSource:
             "charset": charset_name,
         }
         data_name = files.data_label
-        rows, seen, payments, document_lines = [], {}, {}, {}
+        rows: list[Row] = []
+        seen: dict[str, int] = {}
+        payments: dict[str, list[dict[str, Any]]] = {}
+        document_lines: dict[str, list[dict[str, Any]]] = {}
         counts = dict.fromkeys(BKMVDATA_CODES, 0)
-        records, first_code, closing = 0, None, None
+        records = 0
+        first_code: str | None = None
+        closing: dict[str, Any] | None = None
         for number, raw in files.data_lines():
             records += 1
             code = raw[:4].decode("ascii", "replace")
@@ -526,8 +524,7 @@ class UniformSource:
             elif code == "D120":
                 _collect_payment(text, number, payments)
             elif code == "Z900":
-                closing = _fields(text, Z900_FIELDS)
-                closing["line"] = number
+                closing = {**_fields(text, Z900_FIELDS), "line": number}
             elif code == "A100" and records == 1:
                 opening = _fields(text, A100_FIELDS)
                 context["primary_id"] = opening["primary_id"]
@@ -561,7 +558,7 @@ class UniformSource:
             )
         return rows
 
-    def _ini(self, files):
+    def _ini(self, files: "_ExportFiles") -> dict[str, Any]:
         """INI.TXT's header fields and count lines; SourceError when the
         export cannot be read at all."""
         lines = list(files.ini_lines())
@@ -572,7 +569,7 @@ class UniformSource:
                 "uniform-format INI.TXT"
             )
         # the codes and numbers are ASCII; latin-1 keeps byte = column
-        header = _fields(lines[0][1].decode("latin-1"), A000_FIELDS)
+        header: dict[str, Any] = _fields(lines[0][1].decode("latin-1"), A000_FIELDS)
         charset = header["charset"]
         if charset not in CHARSETS:
             raise SourceError(
@@ -582,7 +579,8 @@ class UniformSource:
             )
         encoding = CHARSETS[charset][0]
         header = _fields(lines[0][1].decode(encoding, "replace"), A000_FIELDS)
-        counts, bad = {}, []
+        counts: dict[str, int] = {}
+        bad: list[str] = []
         for number, raw in lines[1:]:
             text = raw.decode("latin-1").rstrip()
             code, digits = text[:4], text[4:19].strip()
@@ -599,33 +597,35 @@ class UniformSource:
 class _ExportFiles:
     """The INI.TXT and BKMVDATA.TXT (or BKMVDATA.zip) of one export folder."""
 
-    def __init__(self, root, folder):
+    def __init__(self, root: Path, folder: Path) -> None:
         self.folder = folder
         self.relative = _relative(root, folder)
         by_name = {
             path.name.upper(): path for path in folder.iterdir() if path.is_file()
         }
         prefix = "" if self.relative == "." else f"{self.relative}/"
-        self.ini = by_name.get(INI_NAME)
-        self.data = by_name.get(DATA_NAME) or by_name.get(DATA_ZIP_NAME)
-        if self.data is None:
+        ini = by_name.get(INI_NAME)
+        data = by_name.get(DATA_NAME) or by_name.get(DATA_ZIP_NAME)
+        if data is None:
+            # an export folder holds one of the two (``_exports``)
+            assert ini is not None
             raise SourceError(
-                f"{prefix}{self.ini.name}: no BKMVDATA.TXT (or BKMVDATA.zip) "
-                "next to it"
+                f"{prefix}{ini.name}: no BKMVDATA.TXT (or BKMVDATA.zip) next to it"
             )
-        if self.ini is None:
+        if ini is None:
             raise SourceError(
-                f"{prefix}{self.data.name}: no INI.TXT next to it; an export is "
+                f"{prefix}{data.name}: no INI.TXT next to it; an export is "
                 "read with its INI.TXT (character set, record counts)"
             )
+        self.ini, self.data = ini, data
         self.ini_label = f"{prefix}{self.ini.name}"
         self.data_label = f"{prefix}{self.data.name}"
-        self.member = None
+        self.member: str | None = None
         if self.data.name.upper() == DATA_ZIP_NAME:
             self.member = self._zip_member()
             self.data_label += f"!{self.member}"
 
-    def _zip_member(self):
+    def _zip_member(self) -> str:
         try:
             with zipfile.ZipFile(self.data) as archive:
                 names = [
@@ -642,20 +642,20 @@ class _ExportFiles:
             )
         return names[0]
 
-    def digest(self):
+    def digest(self) -> str:
         digest = hashlib.sha256()
         for path in (self.ini, self.data):
             with path.open("rb") as handle:
-                for block in iter(lambda h=handle: h.read(1 << 20), b""):
+                for block in iter(functools.partial(handle.read, 1 << 20), b""):
                     digest.update(block)
             digest.update(b"\0")
         return digest.hexdigest()[:16]
 
-    def ini_lines(self):
+    def ini_lines(self) -> Iterator[tuple[int, bytes]]:
         with self.ini.open("rb") as handle:
             yield from _lines(handle)
 
-    def data_lines(self):
+    def data_lines(self) -> Iterator[tuple[int, bytes]]:
         if self.member is None:
             with self.data.open("rb") as handle:
                 yield from _lines(handle)
@@ -670,7 +670,7 @@ class _ExportFiles:
             raise SourceError(f"{self.data_label}: {error}") from None
 
 
-def _unzip(archive, target, label):
+def _unzip(archive: Path, target: Path, label: str) -> None:
     """Unpack ``archive`` into ``target``, refusing members that would land
     outside it."""
     try:
@@ -690,7 +690,7 @@ def _unzip(archive, target, label):
         raise SourceError(f"{label}: not a readable zip archive") from None
 
 
-def _lines(handle):
+def _lines(handle: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
     """(line number, bytes) of each non-blank record, CR LF (or LF) removed;
     a DOS end-of-file mark (Ctrl-Z) is no record."""
     for number, raw in enumerate(handle, start=1):
@@ -699,7 +699,7 @@ def _lines(handle):
             yield number, raw
 
 
-def _decode(raw, encoding, charset_name):
+def _decode(raw: bytes, encoding: str, charset_name: str) -> str:
     try:
         return raw.decode(encoding)
     except UnicodeDecodeError as error:
@@ -709,7 +709,9 @@ def _decode(raw, encoding, charset_name):
         ) from None
 
 
-def _fields(text, layout):
+def _fields(
+    text: str, layout: Iterable[tuple[int, str, int, int, str]]
+) -> dict[str, Any]:
     """{name: stripped text} of a record, short lines padded with blanks
     (programs that trim trailing spaces)."""
     return {
@@ -738,11 +740,11 @@ FIELD_LABELS = {
 class _Record:
     """A C100 record's fields, read with errors naming the field."""
 
-    def __init__(self, text):
+    def __init__(self, text: str) -> None:
         self.text = text
-        self.fields = _fields(text, C100_FIELDS)
+        self.fields: dict[str, str] = _fields(text, C100_FIELDS)
 
-    def label(self, name):
+    def label(self, name: str) -> str:
         number, start, width = FIELD_INFO[name]
         text = f"C100 field {number} ({FIELD_LABELS.get(name, name)})"
         if len(self.text) < start - 1 + width:
@@ -752,7 +754,13 @@ class _Record:
             )
         return text
 
-    def number(self, name, required=False):
+    @overload
+    def number(self, name: str, required: Literal[True]) -> str: ...
+
+    @overload
+    def number(self, name: str, required: bool = False) -> str | None: ...
+
+    def number(self, name: str, required: bool = False) -> str | None:
         raw = self.fields[name]
         if not raw:
             if required:
@@ -762,7 +770,7 @@ class _Record:
             raise RowError(f"{self.label(name)}: {raw!r} is not a number")
         return raw
 
-    def date(self, name):
+    def date(self, name: str) -> str | None:
         raw = self.fields[name]
         if not raw or set(raw) == {"0"}:
             return None
@@ -775,7 +783,7 @@ class _Record:
                 f"{self.label(name)}: {raw!r} is not a date (YYYYMMDD)"
             ) from None
 
-    def amount(self, name, required=False):
+    def amount(self, name: str, required: bool = False) -> str | None:
         raw = self.fields[name]
         if not raw:
             if required:
@@ -787,7 +795,7 @@ class _Record:
             raise RowError(f"{self.label(name)}: {error}") from None
 
 
-def _amount(raw, decimals=2):
+def _amount(raw: str, decimals: int = 2) -> str:
     """X9(n)V99: a sign, then digits with two (or ``decimals``) implied
     decimals."""
     digits = raw[1:] if raw[0] in "+-" else raw
@@ -800,13 +808,19 @@ def _amount(raw, decimals=2):
     return str(-value if raw[0] == "-" else value)
 
 
-def _document_row(text, file, line, context, payments=None):
+def _document_row(
+    text: str,
+    file: str,
+    line: int | None,
+    context: dict[str, Any],
+    payments: list[dict[str, Any]] | None = None,
+) -> Row | None:
     """The invoice row of a C100 record; None for document types that are not
     invoices (quotes, orders, delivery notes, ...)."""
     record = _Record(text)
     fields = record.fields
     length = RECORD_LENGTHS["C100"]
-    payload = {
+    payload: dict[str, Any] = {
         "file": file,
         "line": line,
         "record": "C100",
@@ -890,7 +904,9 @@ def _document_row(text, file, line, context, payments=None):
     }
 
 
-def _collect_payment(text, line, payments):
+def _collect_payment(
+    text: str, line: int, payments: dict[str, list[dict[str, Any]]]
+) -> None:
     """A D120 payment line, kept with its receipt's payload (not used for the
     totals, which C100 carries)."""
     fields = _fields(text, D120_FIELDS)
@@ -901,7 +917,7 @@ def _collect_payment(text, line, payments):
     if document_type not in PAYMENT_DOCUMENT_TYPES:
         return
     key = f"{fields['business_vat']}/{document_type}/{fields['document_number']}"
-    payment = {"line": line, "method": fields["payment_method"]}
+    payment: dict[str, Any] = {"line": line, "method": fields["payment_method"]}
     try:
         payment["amount"] = _amount(fields["amount"] or "+0")
     except RowError:
@@ -911,7 +927,9 @@ def _collect_payment(text, line, payments):
     payments.setdefault(key, []).append(payment)
 
 
-def _collect_line(text, line, document_lines):
+def _collect_line(
+    text: str, line: int, document_lines: dict[str, list[dict[str, Any]]]
+) -> None:
     """A D110 line's record text, kept for its document (read with it)."""
     fields = _fields(text, D110_FIELDS)
     try:
@@ -935,20 +953,21 @@ D110_LABELS = {
 D110_INFO = {name: number for number, name, _start, _width, _kind in D110_FIELDS}
 
 
-def _with_lines(row, file):
+def _with_lines(row: Row, file: str) -> Row:
     """The document row with the ``lines`` of its D110 records (in its
     payload), or its rejection naming the D110 line and field."""
-    lines, origin = [], None
+    lines: list[dict[str, Any]] = []
+    origin: str | None = None
     for item in row["payload"]["d110"]:
         fields = _fields(item["text"], D110_FIELDS)
 
-        def label(name, item=item):
+        def label(name: str, item: dict[str, Any] = item) -> str:
             return (
                 f"{file} line {item['line']}: D110 field {D110_INFO[name]} "
                 f"({D110_LABELS.get(name, name)})"
             )
 
-        values = {}
+        values: dict[str, str | None] = {}
         try:
             number = fields["line_number"]
             if not (number.isascii() and number.isdigit()):
@@ -998,8 +1017,16 @@ def _with_lines(row, file):
     return row
 
 
-def _count_problems(ini, files, first_code, closing, records, counts, context):
-    problems = list(ini["bad_count_lines"])
+def _count_problems(
+    ini: dict[str, Any],
+    files: _ExportFiles,
+    first_code: str | None,
+    closing: dict[str, Any] | None,
+    records: int,
+    counts: dict[str, int],
+    context: dict[str, Any],
+) -> list[str]:
+    problems: list[str] = list(ini["bad_count_lines"])
     if first_code is None:
         problems.append("the file holds no record")
     elif first_code != "A100":
@@ -1044,15 +1071,15 @@ def _count_problems(ini, files, first_code, closing, records, counts, context):
     return problems
 
 
-def _equals(digits, number):
+def _equals(digits: str, number: int) -> bool:
     return digits.isascii() and digits.isdigit() and int(digits) == number
 
 
-def _rejected(external_id, reason, payload):
+def _rejected(external_id: str | None, reason: str, payload: dict[str, Any]) -> Row:
     return {"external_id": external_id, "reject_reason": reason, "payload": payload}
 
 
-def _raw_payload(file, line, raw, encoding):
+def _raw_payload(file: str, line: int, raw: bytes, encoding: str) -> dict[str, Any]:
     return {
         "file": file,
         "line": line,
@@ -1061,14 +1088,5 @@ def _raw_payload(file, line, raw, encoding):
     }
 
 
-def _relative(root, path):
+def _relative(root: Path, path: Path) -> str:
     return path.relative_to(root).as_posix()
-
-
-def _parse_bookmark(bookmark):
-    if not bookmark or "#" not in bookmark:
-        return None, 0
-    name, _sep, done = bookmark.rpartition("#")
-    if done == "end":
-        return name, "end"
-    return name, int(done) if done.isdigit() else 0

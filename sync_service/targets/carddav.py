@@ -40,14 +40,17 @@ whole target.
 import re
 import time
 import urllib.parse
+from collections.abc import Callable, Mapping
 from xml.etree import ElementTree
 
 import requests
 
 from .. import http
+from ..config import TargetConfig
 from ..errors import TargetError
 from . import RefusalStreak
 from . import vcard as vcards
+from .base import Binding, Changes, Customer, Result
 
 __all__ = ["CardDavTarget", "partner_of"]
 
@@ -60,16 +63,18 @@ PROPFIND = (
 ADDRESS_BOOK = "{urn:ietf:params:xml:ns:carddav}addressbook"
 
 
-def partner_of(binding):
+def partner_of(binding: Binding) -> int | bool:
     """The partner id in a binding's uid (``crm-<db uuid>-partner-<id>``)."""
     match = re.search(r"-partner-(\d+)$", str(binding.get("uid") or ""))
     return int(match.group(1)) if match else False
 
 
 class CardDavTarget:
-    def __init__(self, config, sleep=time.sleep):
+    def __init__(
+        self, config: TargetConfig, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
         self.config = config
-        self.base = config.url
+        self.base = str(config.url)
         self.sleep = sleep
         self.http = http.session(config, pause=lambda seconds: self.sleep(seconds))
         if config.username:
@@ -77,7 +82,13 @@ class CardDavTarget:
             self.http.auth = (config.username, password)
         self.streak = RefusalStreak(config)
 
-    def _request(self, method, href, body=None, headers=None):
+    def _request(
+        self,
+        method: str,
+        href: str,
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[int, Mapping[str, str], bytes]:
         """(status, headers, body) of the server's answer after the retries
         of the HTTP policy; TargetError when the whole book fails."""
         url = urllib.parse.urljoin(self.base, href)
@@ -99,17 +110,17 @@ class CardDavTarget:
             )
         return answer.status_code, answer.headers, answer.content
 
-    def _href(self, customer):
+    def _href(self, customer: Customer) -> str:
         binding = customer.get("binding") or {}
         if binding.get("href"):
-            return binding["href"]
+            return str(binding["href"])
         return (
             urllib.parse.urlparse(self.base).path
             + urllib.parse.quote(customer["uid"])
             + ".vcf"
         )
 
-    def _get(self, href):
+    def _get(self, href: str) -> tuple[str | None, str] | None:
         """(ETag, vCard text) of the card at ``href``; None when it is gone."""
         status, headers, body = self._request("GET", href)
         if status in (404, 410):
@@ -118,9 +129,11 @@ class CardDavTarget:
             raise TargetError(f"GET {href}: HTTP {status}")
         return headers.get("ETag"), body.decode("utf-8", errors="replace")
 
-    def _put(self, href, card, condition):
+    def _put(
+        self, href: str, card: vcards.VCard | str, condition: Mapping[str, str]
+    ) -> tuple[int, Mapping[str, str], bytes]:
         """PUT the vobject ``card`` (or its text) under ``condition``."""
-        text = card if isinstance(card, str) else card.serialize()
+        text: str = card if isinstance(card, str) else card.serialize()
         return self._request(
             "PUT",
             href,
@@ -128,18 +141,26 @@ class CardDavTarget:
             {"Content-Type": "text/vcard; charset=utf-8", **condition},
         )
 
-    def _refused(self, what, href, partner_id, status, answer, binding_id=None):
+    def _refused(
+        self,
+        what: str,
+        href: str,
+        partner_id: int | bool,
+        status: int,
+        answer: bytes,
+        binding_id: int | None = None,
+    ) -> Result:
         detail = f"{what} {href}: HTTP {status}"
         self.streak.refused(status, detail)
         text = answer[:200].decode(errors="replace")
-        result = {"partner_id": partner_id, "error": f"{detail} {text}".strip()}
+        result: Result = {"partner_id": partner_id, "error": f"{detail} {text}".strip()}
         if binding_id is not None:
             result["binding_id"] = binding_id
         return result
 
     # -- upserts -------------------------------------------------------------
 
-    def upsert(self, customer):
+    def upsert(self, customer: Customer) -> Result:
         try:
             card = vcards.card(customer, pushed=True)
             text = card.serialize()
@@ -156,7 +177,7 @@ class CardDavTarget:
             return self._settle(customer, href, card)
         return self._pushed(customer, href, status, headers, answer)
 
-    def _settle(self, customer, href, card):
+    def _settle(self, customer: Customer, href: str, card: vcards.VCard) -> Result:
         """The card at ``href`` is not the one the sync last wrote: Odoo's
         goes in unless a field changed there to something else."""
         found = self._get(href)
@@ -190,7 +211,14 @@ class CardDavTarget:
             }
         return self._pushed(customer, href, status, headers, answer)
 
-    def _pushed(self, customer, href, status, headers, answer):
+    def _pushed(
+        self,
+        customer: Customer,
+        href: str,
+        status: int,
+        headers: Mapping[str, str],
+        answer: bytes,
+    ) -> Result:
         if status not in DONE:
             return self._refused("PUT", href, customer["partner_id"], status, answer)
         self.streak.accepted()
@@ -208,8 +236,8 @@ class CardDavTarget:
 
     # -- deletes -------------------------------------------------------------
 
-    def delete(self, binding):
-        href = binding.get("href")
+    def delete(self, binding: Binding) -> Result:
+        href: str | None = binding.get("href")
         if not href:
             return {"binding_id": binding["binding_id"], "deleted": True}
         status, answer = self._delete(href, binding.get("etag"))
@@ -217,13 +245,13 @@ class CardDavTarget:
             return self._settle_delete(binding, href)
         return self._deleted(binding, href, status, answer)
 
-    def _delete(self, href, etag):
+    def _delete(self, href: str, etag: str | None) -> tuple[int, bytes]:
         status, _headers, answer = self._request(
             "DELETE", href, headers={"If-Match": etag} if etag else {}
         )
         return status, answer
 
-    def _settle_delete(self, binding, href):
+    def _settle_delete(self, binding: Binding, href: str) -> Result:
         """The card at ``href`` is not the one the sync last wrote: deleted
         unless a field changed there since."""
         found = self._get(href)
@@ -245,7 +273,9 @@ class CardDavTarget:
             "error": reason,
         }
 
-    def _deleted(self, binding, href, status, answer):
+    def _deleted(
+        self, binding: Binding, href: str, status: int, answer: bytes
+    ) -> Result:
         if status in (*DONE, 404, 410):
             self.streak.accepted()
             return {"binding_id": binding["binding_id"], "deleted": True}
@@ -258,15 +288,15 @@ class CardDavTarget:
             binding_id=binding["binding_id"],
         )
 
-    def apply(self, changes):
+    def apply(self, changes: Changes) -> list[Result]:
         results = [self.upsert(customer) for customer in changes["upserts"]]
         results += [self.delete(binding) for binding in changes["deletes"]]
         return results
 
-    def finish(self):
+    def finish(self) -> None:
         self.http.close()
 
-    def probe(self):
+    def probe(self) -> str:
         """For ``crm-sync status``: the URL is an address book these
         credentials may read (PROPFIND); TargetError naming what is wrong."""
         status, _headers, body = self._request(
@@ -295,7 +325,7 @@ class CardDavTarget:
         return f"address book {name!r}" if name else "an address book"
 
 
-def _why_kept(href, text):
+def _why_kept(href: str, text: str) -> str | None:
     """Why the card ``text`` must not be deleted (a field changed in the
     address book since the last push), or None."""
     try:
@@ -317,12 +347,12 @@ def _why_kept(href, text):
     )
 
 
-def _short(text, width=60):
+def _short(text: str, width: int = 60) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _conflict_text(href, conflicts):
+def _conflict_text(href: str, conflicts: list[tuple[str, str, str]]) -> str:
     fields = "; ".join(
         f"{field}: address book {_short(theirs) or '(empty)'!r}, "
         f"Odoo {_short(ours) or '(empty)'!r}"

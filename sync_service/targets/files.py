@@ -17,7 +17,10 @@ import os
 import re
 import stat
 import tempfile
+from pathlib import Path
 
+from ..config import TargetConfig
+from .base import Changes, Customer, Result
 from .vcard import to_vcard
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -45,23 +48,27 @@ class FileTarget:
 
     full_refresh = True
 
-    def __init__(self, config):
+    def __init__(self, config: TargetConfig) -> None:
         self.config = config
-        self.customers = {}
+        self.customers: dict[int, Customer] = {}
 
-    def check(self):
+    def check(self) -> None:
         """Before any run: the path can be a file."""
         from ..errors import ConfigError  # noqa: PLC0415
 
-        path = self.config.path
+        path = self._path()
         if path.is_dir():
             raise ConfigError(f"path: {path} is a folder, not a file")
         folder = next((p for p in path.parents if p.exists()), None)
         if folder is not None and not folder.is_dir():
             raise ConfigError(f"path: {folder} is not a folder")
 
-    def apply(self, changes):
-        results = []
+    def _path(self) -> Path:
+        assert self.config.path is not None  # a file target's is required
+        return self.config.path
+
+    def apply(self, changes: Changes) -> list[Result]:
+        results: list[Result] = []
         for customer in changes["upserts"]:
             self.customers[customer["partner_id"]] = customer
             results.append(
@@ -78,7 +85,7 @@ class FileTarget:
         ]
         return results
 
-    def _content(self):
+    def _content(self) -> bytes:
         customers = sorted(
             self.customers.values(), key=lambda c: (c["name"] or "").lower()
         )
@@ -104,12 +111,12 @@ class FileTarget:
         for cells in sheet.iter_rows():
             for cell in cells:
                 cell.data_type = "s"  # "=..." is text here, not a formula
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        return buffer.getvalue()
+        workbook_buffer = io.BytesIO()
+        workbook.save(workbook_buffer)
+        return workbook_buffer.getvalue()
 
-    def finish(self):
-        path = self.config.path
+    def finish(self) -> None:
+        path = self._path()
         path.parent.mkdir(parents=True, exist_ok=True)
         descriptor, temporary = tempfile.mkstemp(
             dir=path.parent, prefix=f".{path.name}."
@@ -124,9 +131,9 @@ class FileTarget:
             os.unlink(temporary)
             raise
 
-    def probe(self):
+    def probe(self) -> str:
         """For ``crm-sync status``: a file can be written in the folder."""
-        folder = next(p for p in self.config.path.parents if p.exists())
+        folder = next(p for p in self._path().parents if p.exists())
         try:
             descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".crm-sync.")
         except OSError as error:
@@ -136,7 +143,7 @@ class FileTarget:
         return f"{folder} is writable"
 
 
-def _mode_for(path):
+def _mode_for(path: Path) -> int:
     """The mode of the file at ``path`` if there is one, else 0666 less the
     umask (0644 usually)."""
     try:
@@ -147,7 +154,7 @@ def _mode_for(path):
         return 0o666 & ~umask
 
 
-def _no_formula(text):
+def _no_formula(text: str) -> str:
     """A CSV cell that a spreadsheet shows as text, never runs as a formula."""
     if not text.startswith(FORMULA_STARTS):
         return text

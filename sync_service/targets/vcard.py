@@ -16,9 +16,15 @@ which fields someone changed there since (see ``carddav.py``).
 
 import hashlib
 import re
+from typing import Any
 
 import vobject
 from vobject.vcard import Address, Name
+
+from .base import Customer
+
+# a vobject vCard component (vobject has no type hints)
+VCard = Any
 
 PRODID = "-//crm_relationship//crm-sync//EN"
 PUSHED = "X-CRM-SYNC-PUSHED"
@@ -53,11 +59,11 @@ WRITTEN = frozenset(
 )
 
 
-def _text(value):
+def _text(value: object) -> str:
     return "" if value in (None, False) else str(value)
 
 
-def _name(customer):
+def _name(customer: Customer) -> Name:
     name = _text(customer.get("name")).strip()
     words = name.split()
     if customer.get("is_company") or len(words) < 2:
@@ -65,7 +71,7 @@ def _name(customer):
     return Name(family=words[-1], given=words[0], additional=" ".join(words[1:-1]))
 
 
-def card(customer, pushed=False):
+def card(customer: Customer, pushed: bool = False) -> VCard:
     """The vobject vCard of ``customer`` (a push payload); with ``pushed``
     it carries the hashes of its fields as pushed."""
     vcard = vobject.vCard()
@@ -113,11 +119,12 @@ def card(customer, pushed=False):
     return vcard
 
 
-def to_vcard(customer, pushed=False):
-    return card(customer, pushed).serialize()
+def to_vcard(customer: Customer, pushed: bool = False) -> str:
+    text: str = card(customer, pushed).serialize()
+    return text
 
 
-def parse(text):
+def parse(text: str) -> VCard:
     """The vobject vCard of ``text``; ValueError when it is not one."""
     try:
         return vobject.readOne(text)
@@ -128,9 +135,9 @@ def parse(text):
 # -- the fields the sync owns, read back ---------------------------------------
 
 
-def values(vcard):
+def values(vcard: VCard) -> dict[str, list[str]]:
     """{field: [values]} of the fields the sync owns, as the card has them."""
-    found = {field: [] for field in FIELDS}
+    found: dict[str, list[str]] = {field: [] for field in FIELDS}
     for line in vcard.getChildren():
         field = _field_of(line)
         if field:
@@ -138,8 +145,8 @@ def values(vcard):
     return found
 
 
-def _field_of(line):
-    name = line.name.upper()
+def _field_of(line: Any) -> str | None:
+    name: str = line.name.upper()
     if name == "TEL":
         kinds = {
             kind.upper()
@@ -157,7 +164,7 @@ def _field_of(line):
     }.get(name)
 
 
-def _shown(line):
+def _shown(line: Any) -> str:
     value = line.value
     if isinstance(value, Address):
         parts = (
@@ -175,7 +182,7 @@ def _shown(line):
     return _text(value)
 
 
-def _key(field, shown):
+def _key(field: str, shown: str) -> str:
     """What counts as a change: spacing never does, nor the case of an email
     or the dashes of a phone number."""
     if field in ("phone", "mobile"):
@@ -184,7 +191,7 @@ def _key(field, shown):
     return text.casefold() if field == "email" else text
 
 
-def keys(vcard):
+def keys(vcard: VCard) -> dict[str, str]:
     found = values(vcard)
     return {
         field: "\n".join(sorted(_key(field, shown) for shown in found[field]))
@@ -192,16 +199,16 @@ def keys(vcard):
     }
 
 
-def _digest(key):
+def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
-def fingerprint(vcard):
+def fingerprint(vcard: VCard) -> str:
     """``name=<hash> company=<hash> …`` of the card's fields."""
     return " ".join(f"{field}={_digest(key)}" for field, key in keys(vcard).items())
 
 
-def pushed_digests(vcard):
+def pushed_digests(vcard: VCard) -> dict[str, str] | None:
     """{field: hash} as pushed, from the card's X-CRM-SYNC-PUSHED; None when
     it has none (not written by the sync, or a client dropped it)."""
     line = next(
@@ -213,7 +220,7 @@ def pushed_digests(vcard):
     return {field: digest for field, _sep, digest in pairs}
 
 
-def changed_since_push(vcard):
+def changed_since_push(vcard: VCard) -> list[str]:
     """The fields changed in this card since the sync wrote it (every field
     when the card does not say what was pushed)."""
     pushed = pushed_digests(vcard)
@@ -225,7 +232,7 @@ def changed_since_push(vcard):
     ]
 
 
-def conflicts(theirs, ours):
+def conflicts(theirs: VCard, ours: VCard) -> list[tuple[str, str, str]]:
     """[(field, their value, our value)] of the fields changed in the card
     ``theirs`` since the sync wrote it whose value is not ``ours``'s."""
     changed = changed_since_push(theirs)
@@ -238,7 +245,7 @@ def conflicts(theirs, ours):
     ]
 
 
-def merge(theirs, ours):
+def merge(theirs: VCard, ours: VCard) -> VCard:
     """``ours`` with every property of ``theirs`` that the sync does not
     write (a photo, a birthday, labels added on a phone) kept."""
     for line in theirs.getChildren():

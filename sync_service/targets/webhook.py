@@ -33,24 +33,30 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Callable
+from typing import Any
 
 import requests
 
 from .. import http
+from ..config import TargetConfig
 from ..errors import Refused, TargetError
 from . import RefusalStreak
+from .base import Changes, Result
 from .carddav import FATAL_STATUSES, partner_of
 
 __all__ = ["WebhookTarget", "idempotency_key", "sign"]
 
 
-def sign(secret, timestamp, body):
+def sign(secret: str, timestamp: str, body: bytes) -> str:
     return hmac.new(
         secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256
     ).hexdigest()
 
 
-def idempotency_key(uid, previous_key, first, change):
+def idempotency_key(
+    uid: str | None, previous_key: str | None, first: object, change: str
+) -> str:
     """The key of one change event of customer ``uid``: ``change`` is the new
     content hash or ``"deleted"``; ``first`` stands in for a missing
     ``previous_key``."""
@@ -60,18 +66,21 @@ def idempotency_key(uid, previous_key, first, change):
 
 
 class WebhookTarget:
-    def __init__(self, config, sleep=time.sleep):
+    def __init__(
+        self, config: TargetConfig, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
         self.config = config
         self.sleep = sleep
         self.http = http.session(config, pause=lambda seconds: self.sleep(seconds))
         self.streak = RefusalStreak(config)
 
-    def _post(self, event, key):
+    def _post(self, event: dict[str, Any], key: str) -> int:
         """The receiver's answer to one signed event; Refused for a 4xx about
         this event, TargetError when the receiver as a whole fails."""
         body = json.dumps(event, ensure_ascii=False, sort_keys=True).encode()
         timestamp = str(int(time.time()))
-        url = self.config.url
+        url = str(self.config.url)
+        assert self.config.secret is not None  # a webhook's is required
         try:
             answer = self.http.post(
                 url,
@@ -107,8 +116,8 @@ class WebhookTarget:
         text = answer.content[:200].decode(errors="replace")
         raise Refused(f"HTTP {status} {text}".strip())
 
-    def apply(self, changes):
-        results = []
+    def apply(self, changes: Changes) -> list[Result]:
+        results: list[Result] = []
         for customer in changes["upserts"]:
             binding = customer.get("binding") or {}
             key = idempotency_key(
@@ -157,10 +166,10 @@ class WebhookTarget:
             results.append({"binding_id": binding["binding_id"], "deleted": True})
         return results
 
-    def finish(self):
+    def finish(self) -> None:
         self.http.close()
 
-    def probe(self):
+    def probe(self) -> str:
         """For ``crm-sync status``: a signed ping the receiver accepts."""
         try:
             self._post({"event": "ping"}, f"ping:{int(time.time())}")
