@@ -243,3 +243,39 @@ class TestSurveyHistory(TransactionCase):
         self.assertFalse(self._history())
         Timeline.init()
         self.assertTrue(self._history())
+
+    def test_latest_nps_is_the_latest_satisfaction_of_the_customer_value(self):
+        customer = self.env["res.partner"].create(
+            {
+                "name": "Electra Ltd",
+                "is_company": True,
+                "customer_rank": 1,
+                "company_id": self.env.company.id,
+            }
+        )
+        contact = self.env["res.partner"].create(
+            {"name": "Dan", "parent_id": customer.id, "email": "dan@example.com"}
+        )
+        Value = self.env["crm.customer.value"]
+
+        def latest():
+            Value._run_computation(today=datetime(2026, 3, 1).date())
+            return Value.search(
+                [
+                    ("partner_id", "=", customer.id),
+                    ("company_id", "=", self.env.company.id),
+                    ("computed_on", "=", "2026-03-01"),
+                ]
+            )
+
+        self._answer(4, "2026-02-10 10:00:00", contact=contact)
+        with freeze_time("2026-03-01 06:00:00"):
+            value = latest()
+            self.assertEqual(value.latest_rating, 1, "a detractor rates 1")
+            self.assertEqual(value.latest_rating_date, datetime(2026, 2, 10, 10))
+            self.assertIn("low_rating", value.churn_reason_codes or "")
+        self._answer(9, "2026-02-20 10:00:00", contact=contact)
+        with freeze_time("2026-03-01 06:00:00"):
+            value = latest()
+            self.assertEqual(value.latest_rating, 5, "a promoter rates 5")
+            self.assertNotIn("low_rating", value.churn_reason_codes or "")
