@@ -46,6 +46,7 @@ class CrmLead(models.Model):
                 "maintenance_plan",
             )
         ]
+        plan_product = products[-1]
         Campaign = self.env["utm.campaign"]
         campaigns = [
             Campaign.create({"title": "Spring Expo Tel Aviv", "cost": 18000}),
@@ -96,7 +97,12 @@ class CrmLead(models.Model):
                     0,
                     {
                         "product_id": product.id,
-                        "quantity": rng.randint(1, 5),
+                        # a service plan is sold one term at a time (an
+                        # invoiced quantity of 3 starts a plan of 3 terms);
+                        # drawn all the same, so the rest of the year is too
+                        "quantity": min(
+                            rng.randint(1, 5), 1 if product == plan_product else 5
+                        ),
                         "price_unit": rng.choice((900, 2400, 4800, 12000)),
                     },
                 )
