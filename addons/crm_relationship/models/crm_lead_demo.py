@@ -46,7 +46,6 @@ class CrmLead(models.Model):
                 "maintenance_plan",
             )
         ]
-        plan_product = products[-1]
         Campaign = self.env["utm.campaign"]
         campaigns = [
             Campaign.create({"title": "Spring Expo Tel Aviv", "cost": 18000}),
@@ -97,12 +96,7 @@ class CrmLead(models.Model):
                     0,
                     {
                         "product_id": product.id,
-                        # a service plan is sold one term at a time (an
-                        # invoiced quantity of 3 starts a plan of 3 terms);
-                        # drawn all the same, so the rest of the year is too
-                        "quantity": min(
-                            rng.randint(1, 5), 1 if product == plan_product else 5
-                        ),
+                        "quantity": rng.randint(1, 5),
                         "price_unit": rng.choice((900, 2400, 4800, 12000)),
                     },
                 )
@@ -218,12 +212,15 @@ class CrmLead(models.Model):
         self.env.invalidate_all()
 
     def _demo_invoice_wins(self, leads, plans, now):
-        """Won customers are invoiced their lines two weeks after the win."""
+        """Won customers are invoiced their lines two weeks after the win,
+        but for service plans: the demo customers' plans have terms of their
+        own, which an invoiced plan line would extend once a win."""
         vals_list = []
         for lead, path in zip(leads, plans, strict=True):
             __, won_at, kind = path[-1]
             invoice_date = (won_at + timedelta(days=14)).date()
-            if kind != "won" or invoice_date > now.date():
+            lines = lead.line_ids.filtered(lambda x: not x.product_id.is_service_plan)
+            if kind != "won" or invoice_date > now.date() or not lines:
                 continue
             vals_list.append(
                 {
@@ -242,7 +239,7 @@ class CrmLead(models.Model):
                                 "tax_ids": [],
                             },
                         )
-                        for line in lead.line_ids
+                        for line in lines
                     ],
                 }
             )
