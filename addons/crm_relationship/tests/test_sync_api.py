@@ -1,7 +1,8 @@
 import inspect
 import json
+import re
+from contextlib import contextmanager
 from datetime import timedelta
-from unittest.mock import patch
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
@@ -9,7 +10,6 @@ from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.crm_relationship.models.crm_sync_api import PUBLIC_METHODS
-from odoo.addons.crm_relationship.models.res_partner import ResPartner
 
 from .common import CrmRelationshipCase
 from .test_external_invoice import invoice_row
@@ -124,45 +124,47 @@ class TestPushCustomers(CrmRelationshipCase):
             {"upserts": [], "deletes": [], "pages": 1},
         )
 
+    def _payload_reads(self, work):
+        """(result of ``work``, how many times it read customers' payloads):
+        the payload is read with the customers' write date, which nothing else
+        on this path selects."""
+        self.env.flush_all()
+        self.env.invalidate_all()  # read from the table, not from the cache
+        statements = []
+        with contextmanager(self._patchExecute)(statements):
+            result = work()
+        reads = [
+            text
+            for text in map(str, statements)
+            if re.search(r'select\s.*"res_partner"\."write_date"', text, re.I | re.S)
+        ]
+        return result, len(reads)
+
     def test_unchanged_customers_are_not_compared_again(self):
         self.env["res.partner"].create(
             [{"name": f"Customer {i}", "customer_rank": 1} for i in range(6)]
         )
-        built = []
-        payloads = ResPartner._sync_push_payloads
-
-        def counting(partners, *args, **kwargs):
-            built.extend(partners.ids)
-            return payloads(partners, *args, **kwargs)
-
-        with patch.object(ResPartner, "_sync_push_payloads", counting):
-            run_id = self._start()
-            first = self._all_changes(run_id, limit=2)
-            customers = [c["partner_id"] for c in first["upserts"]]
-            self.assertEqual(len(customers), len(set(customers)), "each once")
-            self.assertGreaterEqual(first["pages"], 4)
-            self.assertEqual(sorted(built), sorted(customers), "built once each")
-            self.Api.push_record(
-                "phones", run_id, _results({"upserts": first["upserts"]})
-            )
-            self.Api.finish_run("phones", run_id, "done")
-            self._later()
-            built.clear()
-            self.assertEqual(self._push_all(limit=2)["upserts"], [])
-            self.assertEqual(built, [], "nobody written since: nobody compared")
-            self.other_customer.phone = "+972 4 000 0000"
-            self.env["crm.interaction"].create(
-                {"partner_id": self.customer.id, "name": "Call"}
-            )
-            built.clear()
-            again = self._push_all(limit=2)["upserts"]
-        self.assertEqual([c["partner_id"] for c in again], [self.other_customer.id])
-        self.assertIn(self.other_customer.id, built)
-        self.assertLessEqual(
-            set(built),
-            {self.customer.id, self.other_customer.id},
-            "only customers written since their push are compared",
+        run_id = self._start()
+        first, reads = self._payload_reads(lambda: self._all_changes(run_id, limit=2))
+        customers = [c["partner_id"] for c in first["upserts"]]
+        self.assertEqual(len(customers), len(set(customers)), "each once")
+        self.assertGreaterEqual(first["pages"], 4)
+        self.assertTrue(0 < reads <= first["pages"], "at most one payload read a page")
+        self.Api.push_record("phones", run_id, _results({"upserts": first["upserts"]}))
+        self.Api.finish_run("phones", run_id, "done")
+        self._later()
+        unchanged, reads = self._payload_reads(lambda: self._push_all(limit=2))
+        self.assertEqual(unchanged["upserts"], [])
+        self.assertEqual(reads, 0, "nobody written since: nobody compared")
+        self.other_customer.phone = "+972 4 000 0000"
+        self.env["crm.interaction"].create(
+            {"partner_id": self.customer.id, "name": "Call"}
         )
+        again, reads = self._payload_reads(lambda: self._push_all(limit=2))
+        self.assertEqual(
+            [c["partner_id"] for c in again["upserts"]], [self.other_customer.id]
+        )
+        self.assertGreater(reads, 0, "the customer written since is compared")
 
     def test_archived_and_deleted_customers_are_deleted_remotely(self):
         self._push_all()
