@@ -2,7 +2,7 @@
     "name": "Customer Relationship",
     "summary": "Log every interaction with a customer and see it, with invoices, "
     "in one customer history",
-    "version": "18.0.1.4.0",
+    "version": "18.0.1.5.0",
     "category": "Sales/CRM",
     "website": "https://github.com/crm-relationship/crm_relationship",
     "author": "crm_relationship developers",

@@ -344,7 +344,7 @@ class CrmServiceTicket(models.Model):
         for ticket in tickets:
             if ticket.partner_id and not ticket.email_from:
                 ticket.email_from = ticket.partner_id.email
-        tickets._sla_apply_policies(now)
+        tickets._sla_apply_policies(now, created=True)
         return tickets
 
     def write(self, vals):
@@ -423,17 +423,18 @@ class CrmServiceTicket(models.Model):
     # SLA
     # ------------------------------------------------------------
 
-    def _sla_apply_policies(self, now, sync_existing=True):
+    def _sla_apply_policies(self, now, sync_existing=True, created=False):
         """Create the status rows of the policies matching each ticket; drop
         the undecided rows of policies that no longer match; bring the
         others in line with their ticket unless ``sync_existing`` is False
-        (they are known to be)."""
+        (they are known to be). ``created``: the tickets were just created,
+        they have no row to look for."""
         Sla = self.env["crm.service.ticket.sla"].sudo()
         policies = self.env["crm.sla.policy"].search(
             [("company_id", "in", self.company_id.ids)]
         )
         targets = {policy: policy._targets() for policy in policies}
-        existing = Sla._rows_of_tickets(self.ids)
+        existing = {} if created else Sla._rows_of_tickets(self.ids)
         # what matching and new rows read, in bulk, not ticket by ticket
         columns = [
             column_values(self, name)
@@ -530,13 +531,13 @@ class CrmServiceTicket(models.Model):
         """Set the SLA summaries of these tickets, as ``_compute_sla_summary``
         does, from all their rows given as ``SlaRow`` (``rows_by_ticket``):
         the ORM writes them with the tickets' other computed fields."""
-        by_value = defaultdict(list)  # (field name, value) -> ticket ids
+        columns = {name: [] for name in SLA_SUMMARY_FIELDS}
         for ticket_id in self.ids:
-            # in the order of sla_ids: by deadline, the empty ones last
-            rows = sorted(
-                rows_by_ticket[ticket_id],
-                key=lambda r: (r.deadline is None, r.deadline or 0, r.id),
-            )
+            rows = rows_by_ticket[ticket_id]
+            warnings = [row for row in rows if row.warning]
+            if len(warnings) > 1:
+                # in the order of sla_ids: by deadline, the empty ones last
+                warnings.sort(key=lambda r: (r.deadline is None, r.deadline or 0, r.id))
             summary = sla_summary(
                 {row.status for row in rows},
                 min(
@@ -546,14 +547,21 @@ class CrmServiceTicket(models.Model):
                 any(
                     row.at_risk and row.status in ("ongoing", "paused") for row in rows
                 ),
-                [row.warning for row in rows if row.warning],
+                [row.warning for row in warnings],
             )
-            for item in summary.items():
-                by_value[item].append(ticket_id)
-        summary_fields = [self._fields[name] for name in SLA_SUMMARY_FIELDS]
-        with self.env.protecting(summary_fields, self):
-            for (name, value), ids in by_value.items():
-                self.browse(ids)[name] = value
+            for name, value in summary.items():
+                columns[name].append(value)
+        # what the ORM does when a computation assigns a value, once per
+        # field for all the tickets instead of once per value
+        for name, values in columns.items():
+            field = self._fields[name]
+            self.env.remove_to_compute(field, self)
+            self.env.cache.update(
+                self,
+                field,
+                [field.convert_to_cache(value, self) for value in values],
+                dirty=True,
+            )
 
     def _sla_store_summaries(self):
         """Write the SLA summaries of these saved tickets as

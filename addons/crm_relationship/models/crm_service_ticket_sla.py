@@ -7,7 +7,6 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.models import LOG_ACCESS_COLUMNS
 from odoo.tools import SQL, split_every
 
 from .crm_service_ticket import column_values, sla_clock_runs, sla_reached_at
@@ -35,17 +34,13 @@ BATCH_SIZE = 5000
 REPLAN_INLINE_ROWS = 20000
 # the rows whose deadline depends on the working time ahead
 REPLANNED = [("reached_at", "=", False), ("clock_running", "=", True)]
-# the columns the engine reads
-ROW_FIELDS = (
+# the columns of the table the engine reads
+ROW_COLUMNS = (
     "ticket_id",
     "policy_id",
     "target",
     "target_hours",
     "calendar_id",
-    "company_id",
-    "team_id",
-    "user_id",
-    "opened_at",
     "deadline",
     "reached_at",
     "status",
@@ -58,6 +53,10 @@ ROW_FIELDS = (
     "at_risk_notified",
     "breach_notified",
 )
+# ... and the ticket's, read with them: a row does not store copies of its
+# ticket, so inserting one checks three foreign keys, not ten
+TICKET_COLUMNS = ("company_id", "team_id", "user_id", "opened_at")
+ROW_FIELDS = ROW_COLUMNS + TICKET_COLUMNS
 # ... and those it changes
 ENGINE_FIELDS = (
     "target_hours",
@@ -73,11 +72,10 @@ ENGINE_FIELDS = (
     "clock_running",
     "breach_notified",
 )
-# stored copies of the ticket's fields a new row is inserted with, besides
-# the ones the engine reads
-RELATED_COPIES = ("partner_id", "ticket_type_id")
 # the ticket fields that start, stop or reach a clock
-TICKET_CLOCK_FIELDS = ["stage_id", "is_closed", "closed_at", "first_response_at"]
+# (whether it is closed is its stage's: read there, not in the stored
+# ``is_closed`` a new ticket computes when flushed)
+TICKET_CLOCK_FIELDS = ["stage_id", "closed_at", "first_response_at"]
 BOOLEAN_FIELDS = (
     "at_risk",
     "clock_running",
@@ -87,6 +85,28 @@ BOOLEAN_FIELDS = (
 
 
 engine_values = operator.attrgetter(*ENGINE_FIELDS)
+
+
+def pg_array(values, kind):
+    """The text form of a PostgreSQL array of ``values`` of the column type
+    ``kind`` (None is NULL); text values quoted and escaped."""
+    if kind.lower().startswith(("varchar", "text")):
+        items = (
+            "NULL" if value is None else quote_array_item(value) for value in values
+        )
+    elif None in values:
+        items = ("NULL" if value is None else f'"{value}"' for value in values)
+    else:
+        # numbers, booleans, moments: no quote or backslash in their text
+        return '{"' + '","'.join(map(str, values)) + '"}'
+    return "{" + ",".join(items) + "}"
+
+
+def quote_array_item(text):
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
 EMPTY_ROW = {
     "id": None,
     "saved": None,
@@ -104,7 +124,7 @@ class SlaRow:
 
     @classmethod
     def from_db(cls, values):
-        """From ``id, *ROW_FIELDS`` as read in the table."""
+        """From ``id, *ROW_FIELDS`` as read in the tables."""
         row = cls.__new__(cls)
         row.__dict__.update(zip(("id", *ROW_FIELDS), values, strict=True))
         row.target_hours = row.target_hours or 0.0
@@ -152,6 +172,10 @@ class CrmServiceTicketSla(models.Model):
     _description = "Service Ticket SLA Status"
     _order = "deadline, id"
     _rec_name = "policy_id"
+    # rows of the system, inserted and updated by the engine: who and when
+    # are the ticket's chatter's, not four more columns (two foreign keys)
+    # on every row
+    _log_access = False
 
     ticket_id = fields.Many2one(
         "crm.service.ticket", required=True, ondelete="cascade", index=True
@@ -190,15 +214,16 @@ class CrmServiceTicketSla(models.Model):
     remaining_hours = fields.Float(
         "Time Left (working hours)", compute="_compute_consumed_hours"
     )
-    # stored copies of the ticket for fast reports
-    team_id = fields.Many2one(related="ticket_id.team_id", store=True)
-    user_id = fields.Many2one(related="ticket_id.user_id", store=True)
+    # the ticket's, for lists, filters and reports: read through the ticket
+    # (Odoo joins it to search, group and sort), never copied on the row
+    team_id = fields.Many2one(related="ticket_id.team_id")
+    user_id = fields.Many2one(related="ticket_id.user_id")
     partner_id = fields.Many2one(
-        related="ticket_id.commercial_partner_id", string="Customer", store=True
+        related="ticket_id.commercial_partner_id", string="Customer"
     )
-    ticket_type_id = fields.Many2one(related="ticket_id.ticket_type_id", store=True)
-    opened_at = fields.Datetime(related="ticket_id.opened_at", store=True)
-    company_id = fields.Many2one(related="ticket_id.company_id", store=True)
+    ticket_type_id = fields.Many2one(related="ticket_id.ticket_type_id")
+    opened_at = fields.Datetime(related="ticket_id.opened_at")
+    company_id = fields.Many2one(related="ticket_id.company_id")
 
     _sql_constraints = [
         (
@@ -236,14 +261,21 @@ class CrmServiceTicketSla(models.Model):
 
     def _engine_batches(self):
         """The rows of self as lists of ``SlaRow``, BATCH_SIZE at most, each
-        read in one query when the previous one is done."""
-        self.flush_model(ROW_FIELDS)
-        columns = SQL(", ").join(map(SQL.identifier, ("id", *ROW_FIELDS)))
+        read in one query, with their ticket's values, when the previous one
+        is done."""
+        self.flush_model(ROW_COLUMNS)
+        self.env["crm.service.ticket"].flush_model(TICKET_COLUMNS)
+        columns = SQL(", ").join(
+            [SQL.identifier("sla", "id")]
+            + [SQL.identifier("sla", name) for name in ROW_COLUMNS]
+            + [SQL.identifier("ticket", name) for name in TICKET_COLUMNS]
+        )
         for ids in split_every(BATCH_SIZE, self.ids, list):
             self.env.cr.execute(
                 SQL(
-                    "SELECT %s FROM crm_service_ticket_sla WHERE id = ANY(%s) "
-                    "ORDER BY id",
+                    "SELECT %s FROM crm_service_ticket_sla sla "
+                    "JOIN crm_service_ticket ticket ON ticket.id = sla.ticket_id "
+                    "WHERE sla.id = ANY(%s) ORDER BY sla.id",
                     columns,
                     ids,
                 )
@@ -355,9 +387,12 @@ class CrmServiceTicketSla(models.Model):
             pairs[row.ticket_id].add(row.policy_id)
         reached, runs = {}, {}
         columns = [column_values(tickets, name) for name in TICKET_CLOCK_FIELDS]
-        for ticket_id, stage_id, is_closed, closed_at, responded_at in zip(
+        stages = self.env["crm.service.ticket.stage"].browse(set(columns[0]) - {None})
+        closing = set(stages.filtered("is_closing").ids)
+        for ticket_id, stage_id, closed_at, responded_at in zip(
             tickets.ids, *columns, strict=True
         ):
+            is_closed = stage_id in closing
             for target, _label in SLA_TARGETS:
                 reached[ticket_id, target] = (
                     sla_reached_at(target, responded_at, closed_at) or None
@@ -405,9 +440,9 @@ class CrmServiceTicketSla(models.Model):
         self._engine_decide(rows, at, times)
 
     def _engine_save(self, rows):
-        """Write what changed in one ``UPDATE ... FROM (VALUES ...)`` per set
-        of fields changed and batch; then the ORM forgets the old values and
-        recomputes what depends on them (the tickets' summaries)."""
+        """Write what changed in one ``UPDATE`` per set of fields changed and
+        batch; then the ORM forgets the old values and recomputes what
+        depends on them (the tickets' summaries)."""
         groups = defaultdict(list)  # names of the fields changed -> rows
         for row in rows:
             names = row.changed()
@@ -431,29 +466,25 @@ class CrmServiceTicketSla(models.Model):
             )._sla_store_summaries()
 
     def _sql_update(self, names, rows):
-        """``UPDATE ... FROM (VALUES ...)`` of the fields ``names`` of rows."""
-        casts = [self._fields[name].column_type[1] for name in names]
-        template = "(%s, " + ", ".join(f"%s::{cast}" for cast in casts) + ")"
-        values = SQL(
-            ", ".join([template] * len(rows)),
-            *(
-                value
-                for row in rows
-                for value in (row.id, *(getattr(row, name) for name in names))
-            ),
-        )
+        """One ``UPDATE`` of the fields ``names`` of rows, their new values
+        given as one array per field (see ``_engine_insert``)."""
+        kinds = [self._fields[name].column_type[1] for name in names]
         self.env.cr.execute(
             SQL(
-                "UPDATE crm_service_ticket_sla AS sla "
-                "SET %s, write_uid = %s, write_date = %s "
-                "FROM (VALUES %s) AS new (id, %s) WHERE sla.id = new.id",
+                "UPDATE crm_service_ticket_sla AS sla SET %s "
+                "FROM unnest(%s::int4[], %s) AS new (id, %s) WHERE sla.id = new.id",
                 SQL(", ").join(
                     SQL("%s = new.%s", SQL.identifier(name), SQL.identifier(name))
                     for name in names
                 ),
-                self.env.uid,
-                self.env.cr.now(),
-                values,
+                pg_array([row.id for row in rows], "int4"),
+                SQL(", ").join(
+                    SQL(
+                        f"%s::{kind}[]",
+                        pg_array([getattr(row, name) for row in rows], kind),
+                    )
+                    for name, kind in zip(names, kinds, strict=True)
+                ),
                 SQL(", ").join(map(SQL.identifier, names)),
             )
         )
@@ -463,44 +494,23 @@ class CrmServiceTicketSla(models.Model):
         """Insert new rows, their clock, deadline and status already
         computed: one INSERT per batch and no write after. ``alone``: the
         tickets that have no other row."""
-        records = self.env["crm.service.ticket"].browse({row.ticket_id for row in rows})
-        tickets = records.ids
-        related = dict(
-            zip(
-                tickets,
-                zip(
-                    *(
-                        column_values(records, name)
-                        for name in ("commercial_partner_id", "ticket_type_id")
-                    ),
-                    strict=True,
-                ),
-                strict=True,
-            )
-        )
-        # one array per column, adapted by the driver in bulk: much cheaper
-        # than a tuple per row
-        columns = (*ROW_FIELDS, *RELATED_COPIES)
-        casts = [self._fields[name].column_type[1] for name in columns]
+        tickets = list({row.ticket_id: None for row in rows})
+        # one text array per column, parsed by the server in one go: much
+        # cheaper than a literal per value (or a tuple per row)
+        kinds = [self._fields[name].column_type[1] for name in ROW_COLUMNS]
         ids = []
-        for chunk in split_every(BATCH_SIZE, rows):
-            arrays = [[getattr(row, name) for row in chunk] for name in ROW_FIELDS]
-            arrays += map(
-                list, zip(*(related[row.ticket_id] for row in chunk), strict=True)
-            )
+        for chunk in split_every(BATCH_SIZE, rows, list):
             self.env.cr.execute(
                 SQL(
-                    "INSERT INTO crm_service_ticket_sla (%s, %s) "
-                    "SELECT *, %s, %s, %s, %s FROM unnest(%s) RETURNING id",
-                    SQL(", ").join(map(SQL.identifier, columns)),
-                    SQL(", ").join(map(SQL.identifier, LOG_ACCESS_COLUMNS)),
-                    self.env.uid,
-                    self.env.cr.now(),
-                    self.env.uid,
-                    self.env.cr.now(),
+                    "INSERT INTO crm_service_ticket_sla (%s) "
+                    "SELECT * FROM unnest(%s) RETURNING id",
+                    SQL(", ").join(map(SQL.identifier, ROW_COLUMNS)),
                     SQL(", ").join(
-                        SQL(f"%s::{cast}[]", array)
-                        for cast, array in zip(casts, arrays, strict=True)
+                        SQL(
+                            f"%s::{kind}[]",
+                            pg_array([getattr(row, name) for row in chunk], kind),
+                        )
+                        for name, kind in zip(ROW_COLUMNS, kinds, strict=True)
                     ),
                 )
             )

@@ -5,12 +5,14 @@ the Monday–Friday one 09:00–17:00 Europe/London.
 """
 
 from contextlib import contextmanager
+from datetime import datetime
 
 from freezegun import freeze_time
 
 from odoo import Command
 from odoo.tests import new_test_user, tagged
 
+from ..models.crm_service_ticket_sla import pg_array
 from .common import ServiceTicketCase, local
 
 
@@ -160,6 +162,64 @@ class TestSlaClock(ServiceTicketCase):
         with freeze_time(local("2026-11-26 10:00")):
             self.env["crm.service.ticket.sla"]._cron_refresh()
         self.assertEqual(response.status, "ongoing")
+
+    def test_warning_stored_as_written(self):
+        """The engine inserts and updates rows from text arrays: quotes,
+        backslashes, commas, braces and the word NULL in a calendar's name
+        reach the warning unchanged."""
+        name = 'Closed "for good", {a,b} \\ NULL ש"ח'
+        self.team.resource_calendar_id = self.env["resource.calendar"].create(
+            {
+                "name": name,
+                "tz": "Asia/Jerusalem",
+                "attendance_ids": [
+                    Command.create(
+                        {"name": "Mon", "dayofweek": "0", "hour_from": 9, "hour_to": 10}
+                    )
+                ],
+                "leave_ids": [
+                    Command.create(
+                        {
+                            "name": "Closed",
+                            "date_from": local("2020-01-01 00:00"),
+                            "date_to": local("2099-12-31 00:00"),
+                        }
+                    )
+                ],
+            }
+        )
+        ticket = self._ticket(local("2026-11-19 16:00"))
+        self.env.invalidate_all()
+        for sla in ticket.sla_ids:
+            self.assertIn(f"'{name}'", sla.warning)
+        self.assertEqual(len(ticket.sla_warning.split("\n")), 2)
+        # an update of the warning goes through the same arrays
+        rows = next(ticket.sla_ids._engine_batches())
+        rows[0].warning = name
+        ticket.sla_ids._sql_update(("warning",), rows[:1])
+        self.env.invalidate_all()
+        self.assertEqual(ticket.sla_ids.browse(rows[0].id).warning, name)
+
+    def test_arrays_of_every_column_type(self):
+        """What the engine writes comes back as it was: numbers, moments to
+        the microsecond, booleans and empty values."""
+        moment = datetime(2026, 11, 19, 14, 0, 0, 250000)
+        cases = [
+            ("int4", [1, None, 2147483647]),
+            ("float8", [0.1, 1e-05, 1 / 3, None, 24.0]),
+            ("bool", [True, False, None]),
+            ("timestamp", [moment, None, moment.replace(microsecond=0)]),
+            ("VARCHAR", ["", "NULL", None, "a,b", '"', "\\", "{x}"]),
+            ("text", ["NULL", " spaced ", None]),
+            ("int4", [4, 5]),
+            ("timestamp", [moment]),
+        ]
+        for kind, values in cases:
+            with self.subTest(kind=kind, values=values):
+                self.env.cr.execute(
+                    f"SELECT unnest(%s::{kind}[])", [pg_array(values, kind)]
+                )
+                self.assertEqual([value for (value,) in self.env.cr.fetchall()], values)
 
     def test_importing_an_old_closed_ticket(self):
         ticket = self._ticket(
