@@ -93,6 +93,42 @@ class TestServiceReports(ServiceTicketCase):
         )
         self.assertEqual(rate, 50.0)
 
+    def test_sla_compliance_by_team_assignee_and_customer(self):
+        """The rows keep no copy of their ticket: the team, assignee and
+        customer the SLA report groups and filters by are the ticket's,
+        today's, read through it (as a leader reads them, company rule
+        applied)."""
+        met = self._ticket(local("2026-11-22 08:30"))
+        self._answer(met, local("2026-11-22 09:30"))
+        late = self._ticket(local("2026-11-22 08:30"), name="Late", user_id=False)
+        self._answer(late, local("2026-11-22 14:30"))
+        Sla = self.env["crm.service.ticket.sla"].with_user(self.leader)
+        fields_info = Sla.fields_get(
+            ["team_id", "user_id", "partner_id", "company_id"],
+            ["groupable", "sortable", "searchable"],
+        )
+        for name, info in fields_info.items():
+            with self.subTest(field=name):
+                self.assertTrue(all(info.values()), info)
+        self.env.flush_all()
+        domain = [
+            ("target", "=", "first_response"),
+            ("team_id", "=", self.team.id),
+            ("partner_id", "=", self.contact.commercial_partner_id.id),
+        ]
+        self.assertEqual(
+            Sla._read_group(domain, ["user_id"], ["success_rate:avg"]),
+            [(self.agent, 100.0), (self.env["res.users"], 0.0)],
+        )
+        # the ticket changes hands: its rows' assignee with it
+        late.user_id = self.agent
+        self.env.flush_all()
+        self.assertEqual(
+            Sla._read_group(domain, ["user_id"], ["success_rate:avg"]),
+            [(self.agent, 50.0)],
+        )
+        self.assertEqual(Sla.search(domain, order="user_id, id").ticket_id, met | late)
+
     def test_dashboard_counts_of_a_team(self):
         with freeze_time(local("2026-11-22 12:00")):
             self._ticket(local("2026-11-22 11:00"), user_id=False, name="Nobody")
