@@ -457,12 +457,16 @@ class CrmServiceTicket(models.Model):
         new_rows = []
         obsolete = []
         kept = []
-        calendars = {}  # (policy, team id, company id) -> calendar id
+        # what a policy gives the tickets of a team and company, found once:
+        # (policy id, team id, company id) -> (calendar id, targets)
+        plans = {}
         # the policies matching a ticket without an asset depend on these
         # values only: matched once per group of tickets alike
         matches = {}
         Team, Company = self.env["crm.service.team"], self.env["res.company"]
-        for ticket, ticket_values in zip(self, zip(*columns, strict=True), strict=True):
+        for ticket_id, ticket_values in zip(
+            self.ids, zip(*columns, strict=True), strict=True
+        ):
             (
                 company_id,
                 team_id,
@@ -473,41 +477,50 @@ class CrmServiceTicket(models.Model):
                 asset_id,
                 partner_id,
             ) = ticket_values
-            if asset_id:
-                matching = ticket._sla_matching_policies(policies)
-            else:
-                key = (company_id, team_id, type_id, priority, partner_id)
-                if key not in matches:
-                    matches[key] = ticket._sla_matching_policies(policies)
-                matching = matches[key]
-            rows = existing.get(ticket.id, {})
+            # a ticket on an asset: the plan of the asset on its opening day
+            key = (
+                None
+                if asset_id
+                else (company_id, team_id, type_id, priority, partner_id)
+            )
+            matching = matches.get(key) if key else None
+            if matching is None:
+                ticket = self.browse(ticket_id).with_prefetch(self._prefetch_ids)
+                matching = [
+                    policy.id for policy in ticket._sla_matching_policies(policies)
+                ]
+                if key:
+                    matches[key] = matching
+            rows = existing.get(ticket_id, {})
             for (policy_id, _target), (sla_id, status) in rows.items():
                 # a breach stays in the history, as a target met does
-                if policy_id not in matching.ids and status not in ("met", "breached"):
+                if policy_id not in matching and status not in ("met", "breached"):
                     obsolete.append(sla_id)
                 else:
                     kept.append(sla_id)
             if not matching:
                 continue
             opening = {
-                "ticket_id": ticket.id,
+                "ticket_id": ticket_id,
                 "company_id": company_id,
                 "team_id": team_id or None,
                 "user_id": user_id or None,
                 "opened_at": opened_at,
             }
-            for policy in matching:
-                place = (policy, team_id, company_id)
-                if place not in calendars:
-                    calendars[place] = policy._calendar_for_team(
+            for policy_id in matching:
+                place = (policy_id, team_id, company_id)
+                plan = plans.get(place)
+                if plan is None:
+                    policy = policies.browse(policy_id)
+                    calendar = policy._calendar_for_team(
                         Team.browse(team_id), Company.browse(company_id)
-                    ).id
-                for target, hours in targets[policy]:
-                    if (policy.id, target) not in rows:
+                    )
+                    plan = plans[place] = (calendar.id or None, targets[policy])
+                calendar_id, policy_targets = plan
+                for target, hours in policy_targets:
+                    if (policy_id, target) not in rows:
                         new_rows.append(
-                            Sla._new_row(
-                                opening, policy, target, hours, calendars[place]
-                            )
+                            Sla._new_row(opening, policy_id, target, hours, calendar_id)
                         )
         Sla.browse(obsolete).unlink()
         Sla._create_rows(

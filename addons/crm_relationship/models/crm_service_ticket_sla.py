@@ -90,7 +90,14 @@ engine_values = operator.attrgetter(*ENGINE_FIELDS)
 def pg_array(values, kind):
     """The text form of a PostgreSQL array of ``values`` of the column type
     ``kind`` (None is NULL); text values quoted and escaped."""
+    if not values:
+        return "{}"
     if kind.lower().startswith(("varchar", "text")):
+        if None not in values:
+            # no value holds a NUL (PostgreSQL refuses it in text)
+            joined = "\0".join(values)
+            if '"' not in joined and "\\" not in joined:
+                return '{"' + joined.replace("\0", '","') + '"}'
         items = (
             "NULL" if value is None else quote_array_item(value) for value in values
         )
@@ -567,13 +574,13 @@ class CrmServiceTicketSla(models.Model):
         return rows
 
     @api.model
-    def _new_row(self, opening, policy, target, hours, calendar_id):
-        """A row for a target of ``policy`` a ticket does not have yet,
+    def _new_row(self, opening, policy_id, target, hours, calendar_id):
+        """A row for a target of a policy a ticket does not have yet,
         counted from its opening (``opening``: the ticket's id, company, team,
         assignee and opening); ``_create_rows`` starts its clock."""
         return SlaRow(
             **opening,
-            policy_id=policy.id,
+            policy_id=policy_id,
             target=target,
             target_hours=hours,
             calendar_id=calendar_id or None,

@@ -211,6 +211,9 @@ class TestSlaClock(ServiceTicketCase):
             ("timestamp", [moment, None, moment.replace(microsecond=0)]),
             ("VARCHAR", ["", "NULL", None, "a,b", '"', "\\", "{x}"]),
             ("text", ["NULL", " spaced ", None]),
+            ("varchar", ["first_response", "", "resolution"]),
+            ("varchar", []),
+            ("int4", []),
             ("int4", [4, 5]),
             ("timestamp", [moment]),
         ]
