@@ -104,7 +104,7 @@ class TestServiceReports(ServiceTicketCase):
         self._answer(late, local("2026-11-22 14:30"))
         Sla = self.env["crm.service.ticket.sla"].with_user(self.leader)
         fields_info = Sla.fields_get(
-            ["team_id", "user_id", "partner_id", "company_id"],
+            ["team_id", "user_id", "partner_id", "company_id", "opened_at"],
             ["groupable", "sortable", "searchable"],
         )
         for name, info in fields_info.items():
