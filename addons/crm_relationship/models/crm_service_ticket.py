@@ -449,9 +449,7 @@ class CrmServiceTicket(models.Model):
             )
         ]
         if any(policy.partner_category_ids for policy in policies):
-            columns.append(
-                [ticket.partner_id.commercial_partner_id.id for ticket in self]
-            )
+            columns.append(column_values(self, "commercial_partner_id"))
         else:
             columns.append([None] * len(self))
         new_rows = []
