@@ -3,7 +3,7 @@ from datetime import timedelta
 from freezegun import freeze_time
 
 from odoo import fields
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
 from .common import ServiceTicketCase, local
@@ -121,13 +121,23 @@ class TestServiceReports(ServiceTicketCase):
             [(self.agent, 100.0), (self.env["res.users"], 0.0)],
         )
         # the ticket changes hands: its rows' assignee with it
-        late.user_id = self.agent
+        avi = new_test_user(
+            self.env,
+            login="rel_avi",
+            name="Avi Agent",
+            groups="crm_relationship.group_user",
+            company_id=self.company_a.id,
+        )
+        late.user_id = avi
         self.env.flush_all()
         self.assertEqual(
-            Sla._read_group(domain, ["user_id"], ["success_rate:avg"]),
-            [(self.agent, 50.0)],
+            dict(Sla._read_group(domain, ["user_id"], ["success_rate:avg"])),
+            {avi: 0.0, self.agent: 100.0},
         )
-        self.assertEqual(Sla.search(domain, order="user_id, id").ticket_id, met | late)
+        # sorted by assignee's name, not in the order the rows were made
+        self.assertEqual(
+            Sla.search(domain, order="user_id, id").ticket_id.ids, [late.id, met.id]
+        )
 
     def test_dashboard_counts_of_a_team(self):
         with freeze_time(local("2026-11-22 12:00")):
